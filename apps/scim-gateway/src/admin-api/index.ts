@@ -1,0 +1,5 @@
+import type Router from '@koa/router';
+import type { Config } from '../config.js';
+import type { Services } from '../services.js';
+
+export function mountAdminApi(_router: Router, _deps: { config: Config; services: Services }): void {}

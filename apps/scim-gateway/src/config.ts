@@ -1,0 +1,113 @@
+// Configuration is read from the environment once, validated, and frozen. An invalid value stops the process
+// at start with one line naming the variable (see main.ts); nothing reads process.env after this.
+
+export interface Config {
+  /** PORT: TCP port to listen on. Default 8080. */
+  port: number;
+  /** HOST: address to bind. Default 127.0.0.1 (loopback): put a reverse proxy in front for the network. */
+  host: string;
+  /** PUBLIC_URL: the URL clients use to reach Roster, without trailing slash; builds meta.location and OAuth metadata. */
+  publicUrl: string;
+  /** DATABASE_URL: postgres:// URL. Absent: the embedded database (PGlite) in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** ROSTER_DATA_DIR: embedded database directory. Default ./.roster-data. */
+  dataDir: string;
+  /** ROSTER_ADMIN_EMAIL + ROSTER_ADMIN_PASSWORD: ensure this admin exists at start (both or neither). */
+  bootstrapAdmin: { email: string; password: string } | undefined;
+  /**
+   * ROSTER_ALLOW_INSECURE_ISSUERS=1: allow http:// OIDC issuers. Development and tests only: an http issuer's
+   * keys can be swapped by anyone on the path, so Roster warns loudly at start when this is on.
+   */
+  allowInsecureIssuers: boolean;
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
+  logLevel: string;
+  /** ROSTER_DB_POOL_MAX: PostgreSQL pool size per process. Default 10. */
+  dbPoolMax: number;
+  /** ROSTER_ACCESS_TOKEN_TTL: lifetime in seconds of OAuth access tokens we issue (300..21600). Default 3600. */
+  accessTokenTtlSeconds: number;
+  /** ROSTER_RATE_LIMIT_PER_SECOND / ROSTER_RATE_LIMIT_BURST: token bucket per SCIM client. Defaults 200 / 400. */
+  rateLimit: { perSecond: number; burst: number };
+  /** ROSTER_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for in-flight requests. Default 10000. */
+  shutdownTimeoutMs: number;
+  /** ROSTER_CREDENTIAL_CACHE_MS: how long a verified credential is trusted without asking the database. Default 5000 (the revocation bound across processes). */
+  credentialCacheMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw.toLowerCase() === 'false') return false;
+  if (raw === '1' || raw.toLowerCase() === 'true') return true;
+  throw new ConfigError(name, `must be 1 or 0, got "${raw}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+
+  let publicUrl = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  try {
+    const parsed = new URL(publicUrl);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    if (parsed.search || parsed.hash) throw new Error('query');
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `must be an absolute http(s) URL without query, got "${publicUrl}"`);
+  }
+  publicUrl = publicUrl.replace(/\/+$/, '');
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined) {
+    if (!['postgres:', 'postgresql:'].includes(URL.parse(databaseUrl)?.protocol ?? '')) throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+  }
+
+  const email = env.ROSTER_ADMIN_EMAIL?.trim() || undefined;
+  const password = env.ROSTER_ADMIN_PASSWORD || undefined;
+  if (email && !password) throw new ConfigError('ROSTER_ADMIN_PASSWORD', 'is required when ROSTER_ADMIN_EMAIL is set');
+  if (password && !email) throw new ConfigError('ROSTER_ADMIN_EMAIL', 'is required when ROSTER_ADMIN_PASSWORD is set');
+  if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) throw new ConfigError('ROSTER_ADMIN_EMAIL', 'must be an email address');
+  if (password && password.length < 12) throw new ConfigError('ROSTER_ADMIN_PASSWORD', 'must be at least 12 characters');
+
+  const logLevel = env.LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    databaseUrl,
+    dataDir: env.ROSTER_DATA_DIR?.trim() || '.roster-data',
+    bootstrapAdmin: email && password ? { email, password } : undefined,
+    allowInsecureIssuers: flag(env, 'ROSTER_ALLOW_INSECURE_ISSUERS'),
+    logLevel,
+    dbPoolMax: integer(env, 'ROSTER_DB_POOL_MAX', 10, 1, 200),
+    accessTokenTtlSeconds: integer(env, 'ROSTER_ACCESS_TOKEN_TTL', 3600, 300, 21600),
+    rateLimit: {
+      perSecond: integer(env, 'ROSTER_RATE_LIMIT_PER_SECOND', 200, 1, 1_000_000),
+      burst: integer(env, 'ROSTER_RATE_LIMIT_BURST', 400, 1, 1_000_000),
+    },
+    shutdownTimeoutMs: integer(env, 'ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    credentialCacheMs: integer(env, 'ROSTER_CREDENTIAL_CACHE_MS', 5000, 0, 5000),
+  });
+}

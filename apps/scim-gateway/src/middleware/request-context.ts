@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from '../logger.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** State every request carries; routes and middleware read it from `ctx.state`. */
+export interface RequestState {
+  requestId: string;
+  log: Logger;
+  startedAt: number;
+  /** Set by SCIM authentication. */
+  clientId?: string;
+  /** Route template for metrics and logs, set by routers. */
+  route?: string;
+}
+
+// A request id from the caller (a load balancer's X-Request-Id) is kept when it is safe to log; otherwise a
+// fresh one is made. It is echoed back so an admin can quote it when reporting a problem.
+export function requestContext(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const state = ctx.state as RequestState;
+    state.requestId = requestId;
+    state.startedAt = performance.now();
+    state.log = logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } finally {
+      const durationMs = Math.round((performance.now() - state.startedAt) * 10) / 10;
+      const status = ctx.status;
+      const line = {
+        method: ctx.method,
+        path: ctx.path,
+        route: state.route,
+        status,
+        durationMs,
+        clientId: state.clientId,
+      };
+      if (status >= 500) state.log.error(line, 'request');
+      else state.log.info(line, 'request');
+    }
+  };
+}

@@ -1,0 +1,173 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource } from './migrations/index.js';
+
+export type { Knex };
+export type DatabaseKind = 'embedded' | 'postgres';
+
+export interface Database {
+  knex: Knex;
+  kind: DatabaseKind;
+  /** Where the data lives: the PostgreSQL URL without its password, or the embedded data directory. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent the embedded database (PGlite) is used. */
+  url?: string | undefined;
+  /** Embedded data directory; `null` keeps the embedded database in memory (tests). */
+  dataDir?: string | null | undefined;
+  /** PostgreSQL pool size. */
+  poolMax?: number | undefined;
+}
+
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+}
+
+// pg returns int8 (count(*), bigint identities) as strings to avoid precision loss; every bigint we read
+// (counts, sequence numbers) fits comfortably in a double, and PGlite already answers numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  if (options.url) {
+    const instance = knex({
+      client: 'pg',
+      connection: { connectionString: options.url, application_name: 'roster' },
+      pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+      acquireConnectionTimeout: 10_000,
+    });
+    return {
+      knex: instance,
+      kind: 'postgres',
+      location: redactUrl(options.url),
+      close: () => instance.destroy(),
+    };
+  }
+  return createEmbeddedDatabase(options.dataDir === undefined ? '.roster-data' : options.dataDir);
+}
+
+async function createEmbeddedDatabase(dataDir: string | null): Promise<Database> {
+  const [{ PGlite }, { default: ClientPgLite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('knex-pglite'),
+  ]);
+  let releaseLock = (): void => {};
+  let dir: string | undefined;
+  if (dataDir !== null) {
+    dir = path.resolve(dataDir);
+    fs.mkdirSync(dir, { recursive: true });
+    releaseLock = acquireDirectoryLock(dir);
+  }
+  try {
+    const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
+    const instance = knex({
+      client: ClientPgLite as unknown as typeof knex.Client,
+      dialect: 'postgres',
+      connection: () => ({ pglite }) as object,
+    } as Knex.Config);
+    return {
+      knex: instance,
+      kind: 'embedded',
+      location: dir ?? 'memory',
+      close: async () => {
+        await instance.destroy();
+        if (!pglite.closed) await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+// PGlite has no lock between processes: two processes on one data directory corrupt it. A lock file holding
+// the owner's pid refuses the second process; a lock left by a dead process (kill -9) is taken over.
+function acquireDirectoryLock(dir: string): () => void {
+  const lockPath = path.join(dir, 'roster.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (fs.readFileSync(lockPath, 'utf8') === String(process.pid)) fs.unlinkSync(lockPath);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(fs.readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new DatabaseError(
+          `the embedded data directory ${dir} is in use by another Roster process (pid ${owner}); ` +
+            'stop it, or use PostgreSQL (DATABASE_URL) to run several processes',
+        );
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DatabaseError(`could not lock the embedded data directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Knex): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}
+
+export async function listAppliedMigrations(db: Knex): Promise<string[]> {
+  const [completed] = (await db.migrate.list({ migrationSource })) as [Array<{ name: string }>, unknown];
+  return completed.map((migration) => migration.name);
+}
+
+/** True when the database answers a trivial query within `timeoutMs`. */
+export async function ping(db: Knex, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('select 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export { migrationSource };

@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+import * as createDirectoryTables from './20261128160000_create_directory_tables.js';
+import * as createClientTables from './20261128160100_create_client_tables.js';
+import * as createAdminTables from './20261128160200_create_admin_tables.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Migrations are listed here rather than discovered on disk, so the same list works from TypeScript
+// sources (tests, dev) and from the compiled dist (production) without knex's file loader.
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261128160000_create_directory_tables', createDirectoryTables],
+  ['20261128160100_create_client_tables', createClientTables],
+  ['20261128160200_create_admin_tables', createAdminTables],
+];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
