@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import { requestContext } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { mountHealthRoutes } from './routes/health.js';
-import { mountScimRoutes } from './routes/index.js';
+import { mountScimRoutes, normalizeScimPath } from './routes/index.js';
 import { mountOAuthRoutes } from './oauth/index.js';
 import { mountAdminApi } from './admin-api/index.js';
 import { serveAdminApp } from './admin-static.js';
@@ -42,6 +42,7 @@ export function createApp(options: AppOptions): RosterApp {
 
   app.use(requestContext(logger));
   app.use(securityHeaders());
+  app.use(normalizeScimPath());
 
   const router = new Router();
   mountHealthRoutes(router, { knex, isShuttingDown: () => shuttingDown });

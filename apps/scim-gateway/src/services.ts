@@ -1,25 +1,115 @@
 import type { Knex } from '@roster/db';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import {
+  createAdminService,
+  createAdminSessionService,
+  createAuditService,
+  createDirectoryReadService,
+  createSettingsService,
+  createSignInThrottle,
+  type AdminService,
+  type AdminSessionService,
+  type AuditService,
+  type DirectoryReadService,
+  type SettingsService,
+  type SignInThrottle,
+} from '@roster/domain';
+import {
+  createAuthProviderService,
+  createScimClientService,
+  type AuthProviderService,
+  type ScimClientService,
+} from '@roster/domain';
+import {
+  createAuthenticator,
+  createClientCredentialsService,
+  createOidcDiscovery,
+  createSamlMetadataFetcher,
+  type Authenticator,
+  type AuthenticatorOptions,
+  type ClientCredentialsService,
+} from '@roster/auth';
+import { bootstrapAdmins } from './admin-api/bootstrap.js';
+import { scimAudit } from './middleware/scim-audit.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
   knex: Knex;
   config: Config;
   logger: Logger;
+  /** The current time; tests inject a steppable clock (session expiry, throttling). */
+  now: () => Date;
+  audit: AuditService;
+  admins: AdminService;
+  adminSessions: AdminSessionService;
+  signInThrottle: SignInThrottle;
+  /** Cached for at most SETTINGS_CACHE_MS (2 s); SCIM DELETE calls settings.get() on every request. */
+  settings: SettingsService;
+  /** Read-only queries for the admin directory and activity screens. */
+  directory: DirectoryReadService;
+  /** Writes the provisioning log for /scim_v2 requests. */
+  scimAudit: ReturnType<typeof scimAudit>;
+  /** OIDC and SAML authentication providers (admin side). */
+  authProviders: AuthProviderService;
+  /** SCIM clients, their static tokens and OAuth client secrets (admin side). */
+  scimClients: ScimClientService;
+  /** Authenticates SCIM requests (static token, our access token, provider JWT); see middleware/scim-auth.ts. */
+  authenticator: Authenticator;
+  /** The OAuth client credentials grant behind POST /oauth/token. */
+  oauthClients: ClientCredentialsService;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
   shutdown(): Promise<void>;
 }
 
-export function createServices(deps: { knex: Knex; config: Config; logger: Logger }): Services {
+/** Tests shorten the JWKS refetch cooldown to exercise key rotation without waiting 30 s. */
+export type AuthTuning = Pick<AuthenticatorOptions, 'jwksCooldownMs' | 'jwksCacheMaxAgeMs'>;
+
+export function createServices(deps: { knex: Knex; config: Config; logger: Logger; now?: () => Date; auth?: AuthTuning }): Services {
   const { knex, config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const admins = createAdminService(knex, { now });
+  const audit = createAuditService(knex);
+  const provisioningLog = scimAudit(audit, logger);
+  const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now });
+  const authenticator = createAuthenticator({
+    knex,
+    discovery,
+    clock: now,
+    allowInsecureIssuers: config.allowInsecureIssuers,
+    tokenEndpointUrl: `${config.publicUrl}/oauth/token`,
+    credentialCacheMs: config.credentialCacheMs,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'could not record last_used_at of a static token'),
+    ...deps.auth,
+  });
   return {
     knex,
     config,
     logger,
-    startup: async () => {},
-    shutdown: async () => {},
+    now,
+    audit,
+    scimAudit: provisioningLog,
+    admins,
+    adminSessions: createAdminSessionService(knex, { now }),
+    signInThrottle: createSignInThrottle(knex, { now }),
+    settings: createSettingsService(knex, { now: () => now().getTime() }),
+    directory: createDirectoryReadService(knex),
+    authProviders: createAuthProviderService(knex, {
+      discover: (issuer) => discovery.discover(issuer),
+      fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers }),
+      audit,
+    }),
+    scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
+    authenticator,
+    oauthClients: createClientCredentialsService({ knex, authenticator, accessTokenTtlSeconds: config.accessTokenTtlSeconds, clock: now }),
+    startup: async () => {
+      await bootstrapAdmins({ config, logger, admins });
+    },
+    shutdown: async () => {
+      await provisioningLog.drain();
+      await authenticator.settled();
+    },
   };
 }

@@ -1,1 +1,12 @@
-export {};
+// @roster/domain: the directory and configuration of Roster, for the gateway and for other applications
+// that read the provisioned directory. See README.md for the public API.
+export * from './audit.js';
+export * from './directory/index.js';
+export * from './errors.js';
+export * from './auth-providers.js';
+export * from './saml-metadata.js';
+export * from './scim-clients.js';
+export * from './admins.js';
+export * from './admin-sessions.js';
+export * from './settings.js';
+export * from './directory-read.js';

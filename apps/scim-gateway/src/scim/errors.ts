@@ -10,7 +10,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  /** RFC 9865 §3 (cursor paging). */
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 // RFC 7644 Table 9: each scimType belongs to one status. `tooMany` and `sensitive` may also travel with 403.
 const STATUS_OF: Record<ScimType, readonly number[]> = {
@@ -24,6 +27,8 @@ const STATUS_OF: Record<ScimType, readonly number[]> = {
   invalidValue: [400],
   invalidVers: [400],
   sensitive: [400, 403],
+  invalidCursor: [400],
+  expiredCursor: [400],
 };
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';

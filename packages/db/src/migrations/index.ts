@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as createDirectoryTables from './20261128160000_create_directory_tables.js';
 import * as createClientTables from './20261128160100_create_client_tables.js';
 import * as createAdminTables from './20261128160200_create_admin_tables.js';
+import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_in_throttle.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128160000_create_directory_tables', createDirectoryTables],
   ['20261128160100_create_client_tables', createClientTables],
   ['20261128160200_create_admin_tables', createAdminTables],
+  ['20261128171000_create_admin_sign_in_throttle', createAdminSignInThrottle],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,0 +1,40 @@
+import { route, type AdminRoute } from '../define.js';
+import { boolean, object, optional } from '../schema.js';
+import type { RouteDeps } from './common.js';
+
+const usersDeletableByAdmins = 'When on, SCIM DELETE of a user removes it; when off, the deletion is refused';
+const lockOnRefusedDelete = 'When on, a refused SCIM DELETE locks (deactivates) the user instead';
+
+export const settingsSchema = object({
+  usersDeletableByAdmins: boolean({ description: usersDeletableByAdmins }),
+  lockOnRefusedDelete: boolean({ description: lockOnRefusedDelete }),
+});
+
+export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/api/admin/settings',
+      tag: 'Settings',
+      summary: 'Instance settings',
+      responses: { 200: { description: 'All settings', schema: settingsSchema } },
+      handle: async () => ({ body: await services.settings.get() }),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/admin/settings',
+      tag: 'Settings',
+      summary: 'Change settings',
+      description: 'Takes effect in this process at once and in every other process within 2 seconds.',
+      body: object(
+        {
+          usersDeletableByAdmins: optional(boolean({ description: usersDeletableByAdmins })),
+          lockOnRefusedDelete: optional(boolean({ description: lockOnRefusedDelete })),
+        },
+        { minProperties: 1 },
+      ),
+      responses: { 200: { description: 'All settings after the change', schema: settingsSchema } },
+      handle: async ({ body, admin, requestId }) => ({ body: await services.settings.update(body, admin.id, requestId) }),
+    }),
+  ];
+}

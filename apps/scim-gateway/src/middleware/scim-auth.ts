@@ -1,0 +1,97 @@
+import type { Context, Middleware } from 'koa';
+import { AuthError, type ScimClientPrincipal } from '@roster/auth';
+import type { Services } from '../services.js';
+import { SCIM_ERROR_SCHEMA } from '../scim/errors.js';
+import type { RequestState } from './request-context.js';
+
+export type { ScimClientPrincipal };
+
+/** What this middleware adds to `ctx.state` for the SCIM routes. */
+export interface ScimAuthState extends RequestState {
+  client: ScimClientPrincipal;
+  clientId: string;
+}
+
+const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+const REALM = 'roster';
+
+/** RFC 9110 §11.2 quoted-string: backslash-escape `"` and `\`, and keep the header on one line. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * The Bearer challenge of RFC 6750 §3 with the RFC 9728 §5.1 `resource_metadata` parameter, so a client can
+ * find out how to get a token. No error code when no credential was sent at all (RFC 6750 §3.1).
+ */
+export function bearerChallenge(publicUrl: string, error: AuthError): string {
+  const parts = [`realm=${quoted(REALM)}`];
+  if (error.error) {
+    parts.push(`error=${quoted(error.error)}`, `error_description=${quoted(error.description)}`);
+    if (error.error === 'insufficient_scope') parts.push(`scope=${quoted('scim_v2')}`);
+  }
+  parts.push(`resource_metadata=${quoted(`${publicUrl}/.well-known/oauth-protected-resource`)}`);
+  return `Bearer ${parts.join(', ')}`;
+}
+
+function refuse(ctx: Context, publicUrl: string, error: AuthError): void {
+  ctx.status = error.status;
+  ctx.set('WWW-Authenticate', bearerChallenge(publicUrl, error));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = SCIM_CONTENT_TYPE;
+  ctx.body = JSON.stringify({ schemas: [SCIM_ERROR_SCHEMA], status: String(error.status), detail: error.description });
+  // Koa resets the type for a string body only when none is set; set it again to be explicit.
+  ctx.type = SCIM_CONTENT_TYPE;
+}
+
+/**
+ * Authenticates every SCIM request (packages/auth: static token, our OAuth access token, or a JWT from the
+ * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
+ * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
+ */
+export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config'>): Middleware {
+  const { authenticator, audit, config } = services;
+
+  async function fail(ctx: Context, error: AuthError): Promise<void> {
+    const state = ctx.state as RequestState;
+    refuse(ctx, config.publicUrl, error);
+    (ctx.state as { errorDetail?: string }).errorDetail = error.description;
+    state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'SCIM authentication failed');
+    try {
+      await audit.record({
+        actorType: 'scim_client',
+        clientId: error.clientId,
+        operation: 'auth.failure',
+        status: error.status,
+        requestId: state.requestId ?? null,
+        durationMs: state.startedAt === undefined ? null : performance.now() - state.startedAt,
+        detail: { reason: error.reason, error: error.error, method: ctx.method, path: ctx.path },
+      });
+    } catch (auditError) {
+      state.log?.warn({ err: auditError }, 'could not record an authentication failure');
+    }
+  }
+
+  return async (ctx, next) => {
+    // RFC 6750 §2.3 allows the token in the query string; we refuse it: URLs end up in proxy and access logs.
+    const query = ctx.query as Record<string, unknown>;
+    if (Object.keys(query).some((key) => key.toLowerCase() === 'access_token')) {
+      await fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 §2.1)', 'token_in_query'));
+      return;
+    }
+    const headers = ctx.req.headersDistinct.authorization;
+    if (headers && headers.length > 1) {
+      await fail(ctx, AuthError.invalidRequest('send exactly one Authorization header', 'malformed_header'));
+      return;
+    }
+    const result = await authenticator.authenticate(ctx.get('authorization') || undefined);
+    if (result instanceof AuthError) {
+      await fail(ctx, result);
+      return;
+    }
+    const state = ctx.state as ScimAuthState;
+    state.client = result.client;
+    state.clientId = result.client.id;
+    await next();
+  };
+}

@@ -1,0 +1,46 @@
+import type { Middleware } from 'koa';
+import { ScimError } from '../scim/errors.js';
+import { isDatabaseUnavailable, scimErrorFromDatabase } from '../scim/db-errors.js';
+import { sendScim } from '../scim/http.js';
+import type { RequestState } from './request-context.js';
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The one error middleware of /scim_v2: every failure leaves as a SCIM error envelope (RFC 7644 §3.12).
+ * Client mistakes are 4xx with a precise detail; an unavailable database is 503 with Retry-After, so identity
+ * providers retry instead of giving up; anything else is a 500 whose body leaks nothing but the request id.
+ */
+export function scimErrors(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const state = ctx.state as RequestState;
+      const scim = error instanceof ScimError ? error : scimErrorFromDatabase(error);
+      if (scim) {
+        sendScim(ctx, scim.status, scim.toJSON(), scim.headers);
+        (ctx.state as { errorDetail?: string }).errorDetail = scim.detail;
+        return;
+      }
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+        // Errors raised by Koa itself for malformed requests (e.g. an undecodable URL).
+        sendScim(ctx, status, new ScimError(status, undefined, (error as Error).message).toJSON());
+        return;
+      }
+      if (isDatabaseUnavailable(error)) {
+        state.log.warn({ err: error }, 'database unavailable');
+        const unavailable = new ScimError(503, undefined, 'the directory database is unavailable; retry later');
+        sendScim(ctx, 503, unavailable.toJSON(), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+        (ctx.state as { errorDetail?: string }).errorDetail = unavailable.detail;
+        return;
+      }
+      state.log.error({ err: error }, 'unexpected error');
+      const internal = new ScimError(500, undefined, `internal error; quote request id ${state.requestId} when reporting it`);
+      sendScim(ctx, 500, internal.toJSON());
+      (ctx.state as { errorDetail?: string }).errorDetail = 'internal error';
+    }
+  };
+}

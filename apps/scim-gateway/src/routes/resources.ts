@@ -1,0 +1,133 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { JsonObject } from '@roster/domain';
+import { notModified, readJsonBody, sendScim } from '../scim/http.js';
+import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim/list.js';
+import { ScimError } from '../scim/errors.js';
+import type { ResourceTypeName } from '../scim/schemas/index.js';
+import type { ScimCaller } from '../scim/service/types.js';
+import { auditAs, callerOf, listParamsOf, listResponse, project, projectionOf, wants, type Projection } from './scim-context.js';
+
+interface ReadFlags {
+  withGroups: boolean;
+  withMembers: boolean;
+}
+
+type Written = { resource: JsonObject };
+
+/** What Users and Groups share; the services differ (deletion rules, members). */
+export interface ResourceService {
+  create(caller: ScimCaller, body: unknown, options: ReadFlags): Promise<Written>;
+  get(caller: ScimCaller, id: string, options: ReadFlags): Promise<Written>;
+  list(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: JsonObject[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
+  replace(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
+  patch(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
+  delete(caller: ScimCaller, id: string, options: { ifMatch?: string }): Promise<{ refusal?: ScimError }>;
+}
+
+const ENDPOINT: Record<ResourceTypeName, string> = { User: '/Users', Group: '/Groups' };
+const NOUN: Record<ResourceTypeName, string> = { User: 'user', Group: 'group' };
+
+function etagOf(resource: JsonObject): string {
+  return String((resource.meta as { version: string }).version);
+}
+
+function locationOf(resource: JsonObject): string {
+  return String((resource.meta as { location: string }).location);
+}
+
+function readFlags(type: ResourceTypeName, projection: Projection): ReadFlags {
+  return {
+    withGroups: type === 'User' && wants(type, projection, 'groups'),
+    withMembers: type === 'Group' && wants(type, projection, 'members'),
+  };
+}
+
+function ifMatchOf(ctx: Context): { ifMatch?: string } {
+  const header = ctx.get('if-match');
+  return header ? { ifMatch: header } : {};
+}
+
+/** Reads a SearchRequest body (RFC 7644 §3.4.3): the same parameters as a query string, as JSON. */
+export async function searchParamsOf(ctx: Context): Promise<ListParams> {
+  const body = await readJsonBody(ctx);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw ScimError.invalidSyntax('a SearchRequest must be a JSON object');
+  const schemas = (body as { schemas?: unknown }).schemas;
+  if (schemas !== undefined && (!Array.isArray(schemas) || !schemas.some((schema) => String(schema).toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase()))) {
+    throw ScimError.invalidSyntax(`a SearchRequest must carry the schema ${SEARCH_REQUEST_SCHEMA}`);
+  }
+  return parseListParams(body as Record<string, unknown>);
+}
+
+export async function listAndRespond(ctx: Context, type: ResourceTypeName, service: ResourceService, params: ListParams): Promise<void> {
+  const projection: Projection = {};
+  if (params.attributes) projection.attributes = params.attributes;
+  if (params.excludedAttributes) projection.excludedAttributes = params.excludedAttributes;
+  const result = await service.list(callerOf(ctx), params, readFlags(type, projection));
+  sendScim(ctx, 200, listResponse(type, result, params));
+}
+
+export function mountResourceRoutes(router: Router, type: ResourceTypeName, service: ResourceService): void {
+  const path = ENDPOINT[type];
+  const noun = NOUN[type];
+
+  router.get(path, async (ctx) => {
+    await listAndRespond(ctx, type, service, listParamsOf(ctx));
+  });
+
+  router.post(`${path}/.search`, async (ctx) => {
+    await listAndRespond(ctx, type, service, await searchParamsOf(ctx));
+  });
+
+  router.post(path, async (ctx) => {
+    auditAs(ctx, `scim.${noun}.create`, type);
+    const projection = projectionOf(ctx);
+    const body = await readJsonBody(ctx);
+    const { resource } = await service.create(callerOf(ctx), body, readFlags(type, projection));
+    auditAs(ctx, `scim.${noun}.create`, type, String(resource.id));
+    // RFC 7644 §3.3: 201 with Location and the resource as stored.
+    sendScim(ctx, 201, project(type, resource, projection), { Location: locationOf(resource), ETag: etagOf(resource) });
+  });
+
+  router.get(`${path}/:id`, async (ctx) => {
+    const projection = projectionOf(ctx);
+    const { resource } = await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection));
+    const etag = etagOf(resource);
+    if (notModified(ctx, etag)) {
+      sendScim(ctx, 304, undefined, { ETag: etag });
+      return;
+    }
+    sendScim(ctx, 200, project(type, resource, projection), { ETag: etag, 'Content-Location': locationOf(resource) });
+  });
+
+  router.put(`${path}/:id`, async (ctx) => {
+    auditAs(ctx, `scim.${noun}.replace`, type, ctx.params.id);
+    const projection = projectionOf(ctx);
+    const body = await readJsonBody(ctx);
+    const { resource } = await service.replace(callerOf(ctx), ctx.params.id!, body, { ...readFlags(type, projection), ...ifMatchOf(ctx) });
+    sendScim(ctx, 200, project(type, resource, projection), { ETag: etagOf(resource), 'Content-Location': locationOf(resource) });
+  });
+
+  router.patch(`${path}/:id`, async (ctx) => {
+    auditAs(ctx, `scim.${noun}.patch`, type, ctx.params.id);
+    const projection = projectionOf(ctx);
+    const body = await readJsonBody(ctx);
+    // Groups answer 204 unless attributes were asked for: never ship 100,000 members back (RFC 7644 §3.5.2
+    // lets the server choose between 200 with the resource and 204).
+    const quiet = type === 'Group' && !projection.attributes;
+    const flags = quiet ? { withGroups: false, withMembers: false } : readFlags(type, projection);
+    const { resource } = await service.patch(callerOf(ctx), ctx.params.id!, body, { ...flags, ...ifMatchOf(ctx) });
+    if (quiet) {
+      sendScim(ctx, 204, undefined, { ETag: etagOf(resource) });
+      return;
+    }
+    sendScim(ctx, 200, project(type, resource, projection), { ETag: etagOf(resource), 'Content-Location': locationOf(resource) });
+  });
+
+  router.delete(`${path}/:id`, async (ctx) => {
+    auditAs(ctx, `scim.${noun}.delete`, type, ctx.params.id);
+    const { refusal } = await service.delete(callerOf(ctx), ctx.params.id!, ifMatchOf(ctx));
+    if (refusal) throw refusal;
+    sendScim(ctx, 204, undefined);
+  });
+}

@@ -1,0 +1,256 @@
+// POST and PUT bodies (RFC 7644 §3.3, §3.5.1) to the stored shape: canonical SCIM JSON with attribute names
+// spelled as in scim/schemas, extension attributes in an object under the extension's URN, and nothing the
+// server owns (id, meta, schemas), nothing it must not keep (password), nothing stored elsewhere (a user's
+// groups, a group's members: these live in group_members and may be 100,000 long).
+
+import { ScimError } from '../errors.js';
+import { schemasOf, type ResourceTypeName } from '../schemas/index.js';
+import { resolveMemberName, resolveParsedPath, type ResolvedName } from './paths.js';
+import {
+  INPUT_LIMITS,
+  assertNestingDepth,
+  describeJsonType,
+  getMember,
+  isJsonObject,
+  normalizeAttributeValue,
+  normalizeSubAttributeValue,
+  type JsonObject,
+} from './values.js';
+
+/** A member of a group as given by a client (RFC 7643 §4.2). Roster's members are users only. */
+export interface MemberRef {
+  /** The member's id. */
+  value: string;
+  type?: 'User';
+  $ref?: string;
+  /** readOnly (RFC 7643 §4.2): never taken from client input; filled by the server when it serves members. */
+  display?: string;
+}
+
+export interface NormalizedUserInput {
+  data: JsonObject;
+}
+
+export interface NormalizedGroupInput {
+  data: JsonObject;
+  /** The members the body lists; undefined when it has no `members` (or `members: null`). */
+  members?: MemberRef[];
+}
+
+export function normalizeUserInput(body: unknown): NormalizedUserInput {
+  return { data: normalizeResourceBody('User', body).data };
+}
+
+export function normalizeGroupInput(body: unknown): NormalizedGroupInput {
+  const { data, members } = normalizeResourceBody('Group', body);
+  return members === undefined || members === null ? { data } : { data, members: normalizeMembers(members) };
+}
+
+/**
+ * Checks a stored-shape document again: required attributes present, every value of its declared type. The
+ * PATCH engine runs its result through this, so a PATCH can produce nothing a PUT could not.
+ */
+export function normalizeResourceData(type: ResourceTypeName, data: unknown): JsonObject {
+  return normalizeResourceBody(type, data).data;
+}
+
+/** The members of a group body or PATCH value: each needs a string `value`; duplicates are collapsed. */
+export function normalizeMembers(value: unknown, label = 'members'): MemberRef[] {
+  if (value === null || value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const byId = new Map<string, MemberRef>();
+  list.forEach((element, index) => {
+    const at = `${label}[${index}]`;
+    if (element === null) return;
+    if (!isJsonObject(element)) throw ScimError.invalidValue(`${at} must be an object with a "value", got ${describeJsonType(element)}`);
+    const id = getMember(element, 'value', at);
+    if (id === undefined || id === null) throw ScimError.invalidValue(`${at}.value is required: the id of the member`);
+    if (typeof id !== 'string') throw ScimError.invalidValue(`${at}.value must be a string, got ${describeJsonType(id)}`);
+    if (id.trim() === '') throw ScimError.invalidValue(`${at}.value must not be empty`);
+    if (id.length > INPUT_LIMITS.maxStringLength) throw ScimError.invalidValue(`${at}.value is too long`);
+    const member: MemberRef = { value: id };
+    const memberType = getMember(element, 'type', at);
+    if (memberType !== undefined && memberType !== null) {
+      if (typeof memberType !== 'string') throw ScimError.invalidValue(`${at}.type must be a string, got ${describeJsonType(memberType)}`);
+      const lower = memberType.toLowerCase();
+      if (lower === 'group') throw ScimError.invalidValue(`${at}: nested groups are not supported; a member must be a User`);
+      if (lower !== 'user') throw ScimError.invalidValue(`${at}.type must be "User", got "${abbreviate(memberType)}"`);
+      member.type = 'User';
+    }
+    const ref = getMember(element, '$ref', at);
+    if (ref !== undefined && ref !== null) {
+      if (typeof ref !== 'string') throw ScimError.invalidValue(`${at}.$ref must be a string, got ${describeJsonType(ref)}`);
+      if (ref.length > INPUT_LIMITS.maxStringLength) throw ScimError.invalidValue(`${at}.$ref is too long`);
+      member.$ref = ref;
+    }
+    // Identity providers resend members they already listed; the first mention wins.
+    if (!byId.has(id)) byId.set(id, member);
+  });
+  return [...byId.values()];
+}
+
+/** Columns of the users table that mirror attributes of `data` (for indexes, uniqueness and filters). */
+export interface UserColumns {
+  user_name: string;
+  external_id: string | null;
+  display_name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  active: boolean;
+  /** emails[].value lower-cased and deduplicated, for the case-insensitive email filters Entra and Okta send. */
+  emails_lower: string[];
+}
+
+export function userColumns(data: JsonObject): UserColumns {
+  const name = isJsonObject(data['name']) ? data['name'] : {};
+  const emails = Array.isArray(data['emails']) ? data['emails'] : [];
+  const lowered = new Set<string>();
+  for (const email of emails) {
+    if (isJsonObject(email) && typeof email['value'] === 'string') lowered.add(email['value'].toLowerCase());
+  }
+  return {
+    user_name: stringOrNull(data['userName']) ?? '',
+    external_id: stringOrNull(data['externalId']),
+    display_name: stringOrNull(data['displayName']),
+    given_name: stringOrNull(name['givenName']),
+    family_name: stringOrNull(name['familyName']),
+    // RFC 7643 §4.1.1 gives no default; an account an identity provider creates without `active` is usable.
+    active: data['active'] !== false,
+    emails_lower: [...lowered],
+  };
+}
+
+export interface GroupColumns {
+  display_name: string;
+  external_id: string | null;
+}
+
+export function groupColumns(data: JsonObject): GroupColumns {
+  return { display_name: stringOrNull(data['displayName']) ?? '', external_id: stringOrNull(data['externalId']) };
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function abbreviate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/** The walk shared by both resource types. Returns the stored data and the raw `members` value of a group. */
+function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: JsonObject; members: unknown } {
+  if (!isJsonObject(body)) throw ScimError.invalidSyntax(`the request body must be a JSON object, got ${describeJsonType(body)}`);
+  assertNestingDepth(body, 'the request body');
+  const writer = new DataWriter(type);
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    const resolved = resolveMemberName(type, key);
+    switch (resolved.kind) {
+      case 'schemas':
+        assertSchemasList(value);
+        break;
+      case 'extension': {
+        if (value === null || value === undefined) break;
+        if (!isJsonObject(value)) throw ScimError.invalidValue(`${resolved.schema.id} must be an object, got ${describeJsonType(value)}`);
+        for (const inner of Object.keys(value)) {
+          const [attribute, subAttribute, ...more] = inner.split('.');
+          if (more.length > 0 || attribute === undefined || attribute === '') continue;
+          const name = resolveParsedPath(type, { uri: resolved.schema.id, attribute, ...(subAttribute === undefined ? {} : { subAttribute }) });
+          writer.assign(name, value[inner], `${resolved.schema.id}:${inner}`);
+        }
+        break;
+      }
+      case 'attribute':
+        writer.assign(resolved, value, key);
+        break;
+      case 'unknown':
+        // RFC 7644 §3.3 lets a service provider ignore what it does not support; Entra adds its own schema
+        // URNs to groups and custom attributes to users.
+        break;
+    }
+  }
+  const data = writer.data;
+  assertRequired(type, data);
+  return { data, members: writer.members };
+}
+
+/** `schemas` is optional on input (the resource type is known from the endpoint) but must be well formed. */
+function assertSchemasList(value: unknown): void {
+  if (value === null || value === undefined) return;
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
+    throw ScimError.invalidSyntax(`schemas must be an array of schema URN strings, got ${describeJsonType(value)}`);
+  }
+}
+
+/** RFC 7643 §2.2 `required`: userName of a User, displayName of a Group. Blank counts as missing. */
+function assertRequired(type: ResourceTypeName, data: JsonObject): void {
+  for (const attribute of schemasOf(type).core.attributes) {
+    if (!attribute.required) continue;
+    const value = data[attribute.name];
+    if (value === undefined) throw ScimError.invalidValue(`${attribute.name} is required`);
+    if (typeof value === 'string' && value.trim() === '') throw ScimError.invalidValue(`${attribute.name} must not be empty`);
+  }
+  const userName = data['userName'];
+  if (type === 'User' && typeof userName === 'string' && userName.length > INPUT_LIMITS.maxUserNameLength) {
+    throw ScimError.invalidValue(`userName is ${userName.length} characters long; at most ${INPUT_LIMITS.maxUserNameLength} are accepted`);
+  }
+}
+
+/** Collects attribute values into the stored shape, refusing one attribute given twice under two spellings. */
+class DataWriter {
+  readonly data: JsonObject = {};
+  members: unknown = undefined;
+  /** Canonical label -> the key the client used, to name both in the duplicate error. */
+  private readonly given = new Map<string, string>();
+
+  constructor(private readonly type: ResourceTypeName) {}
+
+  assign(name: ResolvedName, value: unknown, key: string): void {
+    if (name.kind !== 'attribute') return;
+    const { attribute, subAttribute, extension, label } = name;
+    // readOnly attributes (id, meta, groups) are the server's (RFC 7643 §2.2: ignored on input); password is
+    // writeOnly and accepted only to be dropped: Roster never stores passwords.
+    if (attribute.mutability === 'readOnly' || attribute.mutability === 'writeOnly') return;
+    if (subAttribute && (subAttribute.mutability === 'readOnly' || subAttribute.mutability === 'writeOnly')) return;
+    this.claim(label, attribute.name, extension, key);
+    if (this.type === 'Group' && attribute.name === 'members' && !extension) {
+      if (subAttribute) throw ScimError.invalidValue(`"${key}": members are given as a list of objects, not one sub-attribute at a time`);
+      this.members = value;
+      return;
+    }
+    const container = extension ? this.extensionObject(extension) : this.data;
+    if (!subAttribute) {
+      const normalized = normalizeAttributeValue(attribute, value, label);
+      if (normalized !== undefined) container[attribute.name] = normalized;
+    } else {
+      if (attribute.multiValued) {
+        throw ScimError.invalidValue(`"${key}": ${attribute.name} is multi-valued; give its values as a list of objects`);
+      }
+      const normalized = normalizeSubAttributeValue(subAttribute, value, label);
+      if (normalized !== undefined) {
+        const current = container[attribute.name];
+        const complex = isJsonObject(current) ? current : {};
+        complex[subAttribute.name] = normalized;
+        container[attribute.name] = complex;
+      }
+    }
+    if (extension && Object.keys(this.extensionObject(extension)).length === 0) delete this.data[extension];
+  }
+
+  private extensionObject(urn: string): JsonObject {
+    const current = this.data[urn];
+    if (isJsonObject(current)) return current;
+    const created: JsonObject = {};
+    this.data[urn] = created;
+    return created;
+  }
+
+  private claim(label: string, attributeName: string, extension: string | undefined, key: string): void {
+    const whole = `${extension ? `${extension}:` : ''}${attributeName}`;
+    const clash = [...this.given.keys()].find((other) => other === label || (label === whole && other.startsWith(`${whole}.`)) || other === whole);
+    if (clash !== undefined) {
+      throw ScimError.invalidValue(`${label} is given more than once (as "${this.given.get(clash)}" and "${key}")`);
+    }
+    this.given.set(label, key);
+  }
+}

@@ -1,0 +1,68 @@
+import type { GroupRecord, JsonObject, ResourceRef, UserRecord } from '@roster/domain';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schemas/index.js';
+
+// Resources as served (RFC 7643 §3): schemas, id, externalId, the stored attributes, then the references
+// computed from memberships, and meta with a weak ETag version (RFC 7644 §3.14).
+
+export function etagOf(version: number): string {
+  return `W/"${version}"`;
+}
+
+export function userLocation(baseUrl: string, id: string): string {
+  return `${baseUrl}/Users/${id}`;
+}
+
+export function groupLocation(baseUrl: string, id: string): string {
+  return `${baseUrl}/Groups/${id}`;
+}
+
+export function serializeUser(user: UserRecord, baseUrl: string, groups?: ResourceRef[]): JsonObject {
+  const { externalId: _externalId, ...attributes } = user.data;
+  const schemas = [USER_SCHEMA];
+  if (attributes[ENTERPRISE_USER_SCHEMA] !== undefined) schemas.push(ENTERPRISE_USER_SCHEMA);
+  const resource: JsonObject = { schemas, id: user.id };
+  if (user.externalId !== null) resource.externalId = user.externalId;
+  Object.assign(resource, attributes);
+  resource.userName = user.userName;
+  resource.active = user.active;
+  if (groups) {
+    resource.groups = groups.map((group) => ({
+      value: group.value,
+      $ref: groupLocation(baseUrl, group.value),
+      display: group.display,
+      type: 'direct',
+    }));
+  }
+  resource.meta = {
+    resourceType: 'User',
+    created: user.createdAt.toISOString(),
+    lastModified: user.updatedAt.toISOString(),
+    location: userLocation(baseUrl, user.id),
+    version: etagOf(user.version),
+  };
+  return resource;
+}
+
+export function serializeGroup(group: GroupRecord, baseUrl: string, members?: ResourceRef[]): JsonObject {
+  const { externalId: _externalId, ...attributes } = group.data;
+  const resource: JsonObject = { schemas: [GROUP_SCHEMA], id: group.id };
+  if (group.externalId !== null) resource.externalId = group.externalId;
+  Object.assign(resource, attributes);
+  resource.displayName = group.displayName;
+  if (members) {
+    resource.members = members.map((member) => ({
+      value: member.value,
+      $ref: userLocation(baseUrl, member.value),
+      display: member.display,
+      type: 'User',
+    }));
+  }
+  resource.meta = {
+    resourceType: 'Group',
+    created: group.createdAt.toISOString(),
+    lastModified: group.updatedAt.toISOString(),
+    location: groupLocation(baseUrl, group.id),
+    version: etagOf(group.version),
+  };
+  return resource;
+}

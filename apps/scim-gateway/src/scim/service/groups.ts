@@ -1,0 +1,132 @@
+import type { Knex } from 'knex';
+import { groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
+import { ScimError } from '../errors.js';
+import type { ListParams } from '../list.js';
+import { applyGroupPatch, parsePatchRequest } from '../patch/index.js';
+import { groupColumns, normalizeGroupInput } from '../resource/normalize.js';
+import { serializeGroup } from '../serialize.js';
+import { planList } from './query.js';
+import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+import { assertIfMatch, type Preconditions } from './users.js';
+
+export interface GroupReadOptions {
+  /** False when the response will not show `members`: they are then never read (a group may have 100,000). */
+  withMembers: boolean;
+}
+
+/** At most this many member references in one request (PUT/POST members or PATCH values). */
+export const MAX_MEMBERS_PER_REQUEST = 100_000;
+
+/** SCIM operations on Groups. Members are rows of group_members: a change costs the members changed. */
+export function createGroupService(deps: ResourceServiceDeps) {
+  const { knex, baseUrl } = deps;
+
+  async function serializeOne(db: Knex | Knex.Transaction, group: GroupRecord, options: GroupReadOptions): Promise<JsonObject> {
+    return serializeGroup(group, baseUrl, options.withMembers ? await groupRepository.members(db, group.id) : undefined);
+  }
+
+  /** Member ids must name existing users visible to the caller; unknown ids are refused, all named (400). */
+  async function checkMembers(trx: Knex.Transaction, caller: ScimCaller, ids: string[]): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length > MAX_MEMBERS_PER_REQUEST) throw ScimError.tooMany(`at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
+    const found = await userRepository.existingIds(trx, unique, visibilityOf(caller));
+    const unknown = unique.filter((id) => !found.has(id));
+    if (unknown.length) {
+      const shown = unknown.slice(0, 20).map((id) => JSON.stringify(id)).join(', ');
+      throw ScimError.invalidValue(`members must be existing users; unknown: ${shown}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
+    }
+    return unique;
+  }
+
+  async function notFound(id: string): Promise<never> {
+    throw ScimError.notFound(`Group ${id} not found`);
+  }
+
+  return {
+    async create(caller: ScimCaller, body: unknown, options: GroupReadOptions, trx?: Knex.Transaction) {
+      const { data, members } = normalizeGroupInput(body);
+      const run = async (tx: Knex.Transaction) => {
+        const memberIds = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
+        const group = await groupRepository.insert(tx, { columns: groupColumns(data), data, createdByClientId: caller.clientId });
+        if (memberIds.length) await groupRepository.addMembers(tx, group.id, memberIds);
+        return { group, resource: await serializeOne(tx, group, options) };
+      };
+      return trx ? run(trx) : knex.transaction(run);
+    },
+
+    async get(caller: ScimCaller, id: string, options: GroupReadOptions) {
+      const group = await groupRepository.findById(knex, id, visibilityOf(caller));
+      if (!group) return notFound(id);
+      return { group, resource: await serializeOne(knex, group, options) };
+    },
+
+    async list(caller: ScimCaller, params: ListParams, options: GroupReadOptions) {
+      const plan = planList('Group', params, visibilityOf(caller));
+      const { items, total } = await groupRepository.list(knex, plan.query);
+      const page = plan.nextCursor ? items.slice(0, params.count) : items;
+      const members = options.withMembers && page.length ? await groupRepository.membersOf(knex, page.map((group) => group.id)) : undefined;
+      const resources = page.map((group) => serializeGroup(group, baseUrl, members?.get(group.id)));
+      const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
+      return { resources, total, startIndex: plan.startIndex, nextCursor };
+    },
+
+    /** PUT replaces the group: a body without members empties it (RFC 7644 §3.5.1). */
+    async replace(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
+      const { data, members } = normalizeGroupInput(body);
+      const run = async (tx: Knex.Transaction) => {
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
+        await groupRepository.replaceMembers(tx, id, wanted);
+        const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
+        return { group, resource: await serializeOne(tx, group, options) };
+      };
+      return trx ? run(trx) : knex.transaction(run);
+    },
+
+    async patch(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
+      const operations = parsePatchRequest(body);
+      const run = async (tx: Knex.Transaction) => {
+        // The row lock serialises concurrent PATCHes of one group, so no member change is lost.
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        const base: JsonObject = { ...current.data, displayName: current.displayName };
+        if (current.externalId !== null) base.externalId = current.externalId;
+        const result = applyGroupPatch(base, operations);
+        const changes = result.members;
+        let membersChanged = 0;
+        if (changes.replaceAll) {
+          const wanted = changes.add.length ? await checkMembers(tx, caller, changes.add.map((member) => member.value)) : [];
+          membersChanged += await groupRepository.replaceMembers(tx, id, wanted);
+        } else {
+          if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
+          if (changes.add.length) {
+            const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
+            membersChanged += await groupRepository.addMembers(tx, id, ids);
+          }
+        }
+        // Adding a member who already is one, or removing one who is not, changes nothing: identity
+        // providers retry, and a retry must not bump the version.
+        if (!result.changed && membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+        const group = await groupRepository.update(tx, id, result.changed ? { columns: groupColumns(result.data), data: result.data } : null);
+        return { group, resource: await serializeOne(tx, group, options) };
+      };
+      return trx ? run(trx) : knex.transaction(run);
+    },
+
+    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: Knex.Transaction): Promise<{ refusal?: ScimError }> {
+      const run = async (tx: Knex.Transaction) => {
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        await groupRepository.delete(tx, id);
+      };
+      await (trx ? run(trx) : knex.transaction(run));
+      return {};
+    },
+  };
+}
+
+export type GroupService = ReturnType<typeof createGroupService>;

@@ -1,0 +1,25 @@
+import type { Knex } from 'knex';
+
+/** The SCIM client making a request, as authentication established it. */
+export interface ScimCaller {
+  clientId: string | null;
+  authProviderId: string | null;
+  /** `own`: the client sees and changes only the resources it provisioned. */
+  dataScope: 'all' | 'own';
+}
+
+export interface DeletionSettings {
+  usersDeletableByAdmins: boolean;
+  lockOnRefusedDelete: boolean;
+}
+
+export interface ResourceServiceDeps {
+  knex: Knex;
+  /** `${PUBLIC_URL}/scim_v2`, the base of every meta.location. */
+  baseUrl: string;
+  settings: { get(): Promise<DeletionSettings> };
+}
+
+export function visibilityOf(caller: ScimCaller): { ownerClientId?: string } {
+  return caller.dataScope === 'own' && caller.clientId ? { ownerClientId: caller.clientId } : {};
+}

@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import { providerLinkRepository, userRepository, type JsonObject, type UserRecord } from '@roster/domain';
+import { ScimError } from '../errors.js';
+import type { ListParams } from '../list.js';
+import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
+import { normalizeUserInput, userColumns } from '../resource/normalize.js';
+import { etagOf, serializeUser } from '../serialize.js';
+import { planList } from './query.js';
+import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+
+export interface ReadOptions {
+  /** False when the response will not show `groups` (attributes/excludedAttributes): they are then not read. */
+  withGroups: boolean;
+}
+
+export interface Preconditions {
+  /** The If-Match header, checked against the current version inside the write transaction. */
+  ifMatch?: string;
+}
+
+export const LOCK_REASON_INACTIVE = 'scim_inactive';
+export const LOCK_REASON_DELETE_REFUSED = 'delete_refused';
+
+function matchesIfMatch(header: string | undefined, version: number): boolean {
+  if (!header) return true;
+  const tags = header.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  return tags.includes('*') || tags.includes(etagOf(version).replace(/^W\//, ''));
+}
+
+export function assertIfMatch(header: string | undefined, version: number): void {
+  if (!matchesIfMatch(header, version)) {
+    throw ScimError.preconditionFailed(`the resource has changed: its version is ${etagOf(version)}, If-Match named ${header}`);
+  }
+}
+
+/** SCIM operations on Users (RFC 7644 §3.3-§3.6), each write in one transaction. */
+export function createUserService(deps: ResourceServiceDeps) {
+  const { knex, baseUrl } = deps;
+
+  async function serializeOne(db: Knex | Knex.Transaction, user: UserRecord, options: ReadOptions): Promise<JsonObject> {
+    const groups = options.withGroups ? (await userRepository.groupsOf(db, [user.id])).get(user.id) ?? [] : undefined;
+    return serializeUser(user, baseUrl, groups);
+  }
+
+  async function linkToProvider(trx: Knex.Transaction, caller: ScimCaller, user: UserRecord, previousExternalId?: string | null): Promise<void> {
+    // externalId is the user's identity at the calling client's authentication provider: a later sign-in
+    // through that provider finds the account by it.
+    if (!caller.authProviderId || user.externalId === previousExternalId) return;
+    await providerLinkRepository.upsert(trx, user.id, caller.authProviderId, user.externalId);
+  }
+
+  async function notFound(id: string): Promise<never> {
+    throw ScimError.notFound(`User ${id} not found`);
+  }
+
+  return {
+    async create(caller: ScimCaller, body: unknown, options: ReadOptions, trx?: Knex.Transaction): Promise<{ resource: JsonObject; user: UserRecord }> {
+      const { data } = normalizeUserInput(body);
+      const run = async (tx: Knex.Transaction) => {
+        const user = await userRepository.insert(tx, { columns: userColumns(data), data, createdByClientId: caller.clientId });
+        await linkToProvider(tx, caller, user, null);
+        return user;
+      };
+      const user = trx ? await run(trx) : await knex.transaction(run);
+      // A new user belongs to no group yet: nothing to read.
+      return { user, resource: serializeUser(user, baseUrl, options.withGroups ? [] : undefined) };
+    },
+
+    async get(caller: ScimCaller, id: string, options: ReadOptions): Promise<{ resource: JsonObject; user: UserRecord }> {
+      const user = await userRepository.findById(knex, id, visibilityOf(caller));
+      if (!user) return notFound(id);
+      return { user, resource: await serializeOne(knex, user, options) };
+    },
+
+    async list(caller: ScimCaller, params: ListParams, options: ReadOptions) {
+      const plan = planList('User', params, visibilityOf(caller));
+      const { items, total } = await userRepository.list(knex, plan.query);
+      const page = plan.nextCursor ? items.slice(0, params.count) : items;
+      const groups = options.withGroups && page.length ? await userRepository.groupsOf(knex, page.map((user) => user.id)) : undefined;
+      const resources = page.map((user) => serializeUser(user, baseUrl, groups?.get(user.id)));
+      const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
+      return { resources, total, startIndex: plan.startIndex, nextCursor };
+    },
+
+    async replace(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: Knex.Transaction) {
+      const { data } = normalizeUserInput(body);
+      const run = async (tx: Knex.Transaction) => {
+        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        const columns = userColumns(data);
+        const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
+        await linkToProvider(tx, caller, user, current.externalId);
+        return { user, resource: await serializeOne(tx, user, options) };
+      };
+      return trx ? run(trx) : knex.transaction(run);
+    },
+
+    async patch(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: Knex.Transaction) {
+      // The whole message is validated before anything is read or written (RFC 7644 §3.5.2).
+      const operations = parsePatchRequest(body);
+      const run = async (tx: Knex.Transaction) => {
+        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        const base: JsonObject = { ...current.data, userName: current.userName, active: current.active };
+        if (current.externalId !== null) base.externalId = current.externalId;
+        const result = applyUserPatch(base, operations);
+        if (!result.changed) return { user: current, resource: await serializeOne(tx, current, options) };
+        const columns = userColumns(result.data);
+        const user = await userRepository.update(tx, id, { columns, data: result.data, lockReason: lockReasonAfter(current, columns.active) });
+        await linkToProvider(tx, caller, user, current.externalId);
+        return { user, resource: await serializeOne(tx, user, options) };
+      };
+      return trx ? run(trx) : knex.transaction(run);
+    },
+
+    /**
+     * DELETE honours the admin setting "User accounts deletable by admins". When it is off, the request is
+     * refused with 403, and with "lock users when deletion is refused" on the account is locked in the same
+     * request, so the identity provider's intent to end access still holds.
+     */
+    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: Knex.Transaction): Promise<{ refusal?: ScimError }> {
+      const settings = await deps.settings.get();
+      const run = async (tx: Knex.Transaction): Promise<{ locked: boolean }> => {
+        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (!current) return notFound(id);
+        assertIfMatch(options.ifMatch, current.version);
+        if (settings.usersDeletableByAdmins) {
+          await userRepository.delete(tx, id);
+          return { locked: false };
+        }
+        if (settings.lockOnRefusedDelete && current.active) await userRepository.lock(tx, id, LOCK_REASON_DELETE_REFUSED);
+        return { locked: settings.lockOnRefusedDelete };
+      };
+      const outcome = trx ? await run(trx) : await knex.transaction(run);
+      if (settings.usersDeletableByAdmins) return {};
+      // Returned, not thrown: the lock above must be committed even though the request is refused.
+      return {
+        refusal: ScimError.forbidden(
+          'deleting users is disabled by the setting "User accounts deletable by admins"' +
+            (outcome.locked ? '; the user has been locked instead' : ''),
+        ),
+      };
+    },
+  };
+}
+
+function lockReasonAfter(current: UserRecord, active: boolean): string | null | undefined {
+  if (active === current.active) return undefined;
+  return active ? null : LOCK_REASON_INACTIVE;
+}
+
+export type UserService = ReturnType<typeof createUserService>;

@@ -1,0 +1,127 @@
+import type { Knex } from 'knex';
+
+export type AuditActorType = 'scim_client' | 'admin' | 'system';
+
+export interface AuditEventInput {
+  actorType: AuditActorType;
+  clientId?: string | null;
+  adminId?: string | null;
+  /** What happened, e.g. `scim.user.create`, `admin.scim_client.create`, `auth.failure`. */
+  operation: string;
+  resourceType?: string | null;
+  resourceId?: string | null;
+  status?: number | null;
+  durationMs?: number | null;
+  requestId?: string | null;
+  /** Non-secret detail (an error message, changed fields). Never a credential. */
+  detail?: Record<string, unknown> | null;
+}
+
+export interface AuditEvent extends Required<Omit<AuditEventInput, 'detail'>> {
+  id: number;
+  at: Date;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditQuery {
+  clientId?: string;
+  adminId?: string;
+  resourceId?: string;
+  /** `error` (status >= 400), `success` (< 400) or an exact status. */
+  status?: 'error' | 'success' | number;
+  operationPrefix?: string;
+  from?: Date;
+  to?: Date;
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+interface AuditRow {
+  id: number;
+  at: Date;
+  actor_type: AuditActorType;
+  client_id: string | null;
+  admin_id: string | null;
+  operation: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  status: number | null;
+  duration_ms: number | null;
+  request_id: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+const COLUMNS = ['id', 'at', 'actor_type', 'client_id', 'admin_id', 'operation', 'resource_type', 'resource_id', 'status', 'duration_ms', 'request_id', 'detail'];
+
+function toEvent(row: AuditRow): AuditEvent {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    actorType: row.actor_type,
+    clientId: row.client_id,
+    adminId: row.admin_id,
+    operation: row.operation,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    status: row.status,
+    durationMs: row.duration_ms,
+    requestId: row.request_id,
+    detail: row.detail,
+  };
+}
+
+export function toAuditRow(event: AuditEventInput): Record<string, unknown> {
+  return {
+    actor_type: event.actorType,
+    client_id: event.clientId ?? null,
+    admin_id: event.adminId ?? null,
+    operation: event.operation,
+    resource_type: event.resourceType ?? null,
+    resource_id: event.resourceId ?? null,
+    status: event.status ?? null,
+    duration_ms: event.durationMs === undefined || event.durationMs === null ? null : Math.round(event.durationMs),
+    request_id: event.requestId ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+  };
+}
+
+/** The provisioning and administration log (audit_events). */
+export function createAuditService(knex: Knex) {
+  function filtered(query: AuditQuery): Knex.QueryBuilder {
+    const builder = knex('audit_events');
+    if (query.clientId) builder.where('client_id', query.clientId);
+    if (query.adminId) builder.where('admin_id', query.adminId);
+    if (query.resourceId) builder.where('resource_id', query.resourceId);
+    if (query.status === 'error') builder.where('status', '>=', 400);
+    else if (query.status === 'success') builder.where('status', '<', 400);
+    else if (typeof query.status === 'number') builder.where('status', query.status);
+    if (query.operationPrefix) builder.whereLike('operation', `${query.operationPrefix.replace(/[\\%_]/g, '\\$&')}%`);
+    if (query.from) builder.where('at', '>=', query.from);
+    if (query.to) builder.where('at', '<', query.to);
+    if (query.q) {
+      const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
+      builder.where((inner) => inner.whereILike('operation', like).orWhereILike('resource_id', like).orWhereILike('request_id', like));
+    }
+    return builder;
+  }
+
+  return {
+    /** Records one event; `trx` keeps it in the same transaction as the change it describes. */
+    async record(event: AuditEventInput, trx: Knex | Knex.Transaction = knex): Promise<void> {
+      await trx('audit_events').insert(toAuditRow(event));
+    },
+
+    async list(query: AuditQuery = {}): Promise<{ items: AuditEvent[]; total: number }> {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+      const offset = Math.max(query.offset ?? 0, 0);
+      const [rows, [count]] = await Promise.all([
+        filtered(query).select(COLUMNS).orderBy('id', 'desc').limit(limit).offset(offset),
+        filtered(query).count<Array<{ total: number }>>('* as total'),
+      ]);
+      return { items: (rows as AuditRow[]).map(toEvent), total: Number(count?.total ?? 0) };
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

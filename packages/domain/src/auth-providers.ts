@@ -1,0 +1,274 @@
+import type { Knex } from 'knex';
+import type { AuditService } from './audit.js';
+import { DomainError, assertThat, mapUniqueViolations } from './errors.js';
+import { readSamlMetadata, type SamlMetadata } from './saml-metadata.js';
+
+// Authentication providers: the identity providers SCIM clients belong to. An OIDC provider is checked by
+// running OpenID Connect discovery when it is saved (the discovery itself lives in @roster/auth, injected here
+// so the domain does not depend on the HTTP client); a SAML provider by reading its metadata.
+
+export type AuthProviderKind = 'oidc' | 'saml';
+
+/** What OpenID Connect discovery found (OpenID Connect Discovery 1.0 §3); stored in auth_providers.metadata. */
+export interface OidcProviderMetadata {
+  issuer: string;
+  jwks_uri: string;
+  token_endpoint?: string | undefined;
+  authorization_endpoint?: string | undefined;
+  userinfo_endpoint?: string | undefined;
+  end_session_endpoint?: string | undefined;
+  id_token_signing_alg_values_supported?: string[] | undefined;
+  discovered_at: string;
+}
+
+export interface SamlProviderMetadata extends SamlMetadata {
+  metadataUrl: string | null;
+  read_at: string;
+}
+
+export type DiscoveryOutcome =
+  | { ok: true; metadata: OidcProviderMetadata }
+  | { ok: false; error: { code: string; message: string } };
+
+/** Runs OpenID Connect discovery for an issuer; never throws (the outcome carries the exact error). */
+export type DiscoverIssuer = (issuer: string) => Promise<DiscoveryOutcome>;
+/** Fetches SAML metadata from a URL (bounded size and time); throws `DomainError` on failure. */
+export type FetchSamlMetadata = (url: string) => Promise<string>;
+
+export interface AuthProvider {
+  id: string;
+  name: string;
+  kind: AuthProviderKind;
+  issuer: string | null;
+  clientId: string | null;
+  /** The OIDC client secret itself is never returned by any API. */
+  hasClientSecret: boolean;
+  metadata: OidcProviderMetadata | SamlProviderMetadata | Record<string, never>;
+  /** Number of SCIM clients using this provider (deleting is refused while > 0). */
+  scimClientCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type CreateAuthProviderInput =
+  | { name: string; kind: 'oidc'; issuer: string; clientId: string; clientSecret?: string | null }
+  | { name: string; kind: 'saml'; metadataXml?: string; metadataUrl?: string };
+
+export interface UpdateAuthProviderInput {
+  name?: string;
+  issuer?: string;
+  clientId?: string;
+  /** A string replaces the secret, `null` removes it, absent keeps it. */
+  clientSecret?: string | null;
+  metadataXml?: string;
+  metadataUrl?: string;
+}
+
+export interface AuthProviderServiceDeps {
+  discover: DiscoverIssuer;
+  fetchSamlMetadata?: FetchSamlMetadata;
+  audit?: AuditService;
+}
+
+interface AuthProviderRow {
+  id: string;
+  name: string;
+  kind: AuthProviderKind;
+  issuer: string | null;
+  client_id: string | null;
+  has_client_secret: boolean;
+  metadata: AuthProvider['metadata'];
+  scim_client_count: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+// Never select client_secret: only whether there is one.
+const SELECT = [
+  'p.id',
+  'p.name',
+  'p.kind',
+  'p.issuer',
+  'p.client_id',
+  'p.metadata',
+  'p.created_at',
+  'p.updated_at',
+];
+
+function toProvider(row: AuthProviderRow): AuthProvider {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    issuer: row.issuer,
+    clientId: row.client_id,
+    hasClientSecret: row.has_client_secret,
+    metadata: row.metadata ?? {},
+    scimClientCount: Number(row.scim_client_count),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+function requireText(value: unknown, field: string, max = 200): string {
+  if (typeof value !== 'string' || value.trim() === '') throw DomainError.invalidInput(`${field} is required`, field);
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw DomainError.invalidInput(`${field} must be at most ${max} characters`, field);
+  return trimmed;
+}
+
+function requireUrl(value: unknown, field: string): string {
+  const text = requireText(value, field, 2000);
+  const url = URL.parse(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw DomainError.invalidInput(`${field} must be an http(s) URL`, field);
+  return text;
+}
+
+const nameConflict = (name: string) => () => new DomainError('conflict', `an authentication provider named "${name}" already exists`, { field: 'name' });
+
+export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceDeps) {
+  const { audit } = deps;
+
+  function select(db: Knex | Knex.Transaction = knex): Knex.QueryBuilder {
+    return db('auth_providers as p').select([
+      ...SELECT,
+      knex.raw('(p.client_secret IS NOT NULL) AS has_client_secret'),
+      knex.raw('(SELECT count(*)::int FROM scim_clients c WHERE c.auth_provider_id = p.id) AS scim_client_count'),
+    ]);
+  }
+
+  async function find(id: string, db: Knex | Knex.Transaction = knex): Promise<AuthProvider> {
+    if (!isUuid(id)) throw DomainError.notFound('authentication provider', id);
+    const row = (await select(db).where('p.id', id).first()) as AuthProviderRow | undefined;
+    if (!row) throw DomainError.notFound('authentication provider', id);
+    return toProvider(row);
+  }
+
+  async function discoverOrThrow(issuer: string): Promise<OidcProviderMetadata> {
+    const outcome = await deps.discover(issuer);
+    if (!outcome.ok) {
+      throw new DomainError('invalid_input', `OpenID Connect discovery for ${issuer} failed: ${outcome.error.message}`, {
+        field: 'issuer',
+        discoveryError: outcome.error.code,
+      });
+    }
+    return outcome.metadata;
+  }
+
+  async function readSaml(input: { metadataXml?: string | undefined; metadataUrl?: string | undefined }): Promise<SamlProviderMetadata> {
+    let xml = input.metadataXml;
+    let metadataUrl: string | null = null;
+    if (xml === undefined || xml.trim() === '') {
+      assertThat(input.metadataUrl, 'invalid_input', 'a SAML provider needs metadataXml or metadataUrl', { field: 'metadataXml' });
+      metadataUrl = requireUrl(input.metadataUrl, 'metadataUrl');
+      assertThat(deps.fetchSamlMetadata, 'invalid_input', 'fetching SAML metadata from a URL is not available; paste metadataXml', { field: 'metadataUrl' });
+      xml = await deps.fetchSamlMetadata(metadataUrl);
+    }
+    return { ...readSamlMetadata(xml), metadataUrl, read_at: new Date().toISOString() };
+  }
+
+  async function recordAdmin(operation: string, resourceId: string, adminId: string | undefined, detail?: Record<string, unknown>): Promise<void> {
+    if (!audit || !adminId) return;
+    await audit.record({ actorType: 'admin', adminId, operation, resourceType: 'AuthProvider', resourceId, status: 200, detail: detail ?? null });
+  }
+
+  return {
+    /** The "Test discovery" button: the endpoints found, or the exact error. Nothing is stored. */
+    async testDiscovery(issuer: string): Promise<DiscoveryOutcome> {
+      return deps.discover(requireUrl(issuer, 'issuer'));
+    },
+
+    async create(input: CreateAuthProviderInput, adminId?: string): Promise<AuthProvider> {
+      const name = requireText(input?.name, 'name');
+      let row: Record<string, unknown>;
+      if (input.kind === 'oidc') {
+        const issuer = requireUrl(input.issuer, 'issuer');
+        const clientId = requireText(input.clientId, 'clientId', 500);
+        const metadata = await discoverOrThrow(issuer);
+        const secret = input.clientSecret === undefined || input.clientSecret === null || input.clientSecret === '' ? null : requireText(input.clientSecret, 'clientSecret', 2000);
+        // The issuer is stored as discovery confirmed it: JWT `iss` is compared to it exactly.
+        row = { name, kind: 'oidc', issuer: metadata.issuer, client_id: clientId, client_secret: secret, metadata: JSON.stringify(metadata) };
+      } else if (input.kind === 'saml') {
+        const metadata = await readSaml(input);
+        row = { name, kind: 'saml', issuer: metadata.entityId, client_id: null, client_secret: null, metadata: JSON.stringify(metadata) };
+      } else {
+        throw DomainError.invalidInput('kind must be "oidc" or "saml"', 'kind');
+      }
+      const [inserted] = await mapUniqueViolations(() => knex('auth_providers').insert(row).returning(['id']), {
+        auth_providers__lower_name: nameConflict(name),
+      });
+      const provider = await find((inserted as { id: string }).id);
+      await recordAdmin('admin.auth_provider.create', provider.id, adminId, { name, kind: provider.kind });
+      return provider;
+    },
+
+    async update(id: string, input: UpdateAuthProviderInput, adminId?: string): Promise<AuthProvider> {
+      const current = await find(id);
+      const changes: Record<string, unknown> = {};
+      if (input.name !== undefined) changes.name = requireText(input.name, 'name');
+      if (current.kind === 'oidc') {
+        assertThat(input.metadataXml === undefined && input.metadataUrl === undefined, 'invalid_input', 'SAML metadata does not apply to an OIDC provider', { field: 'metadataXml' });
+        if (input.clientId !== undefined) changes.client_id = requireText(input.clientId, 'clientId', 500);
+        if (input.clientSecret !== undefined) {
+          changes.client_secret = input.clientSecret === null || input.clientSecret === '' ? null : requireText(input.clientSecret, 'clientSecret', 2000);
+        }
+        // Discovery runs again on every update so a provider that moved or broke is noticed when saved.
+        const metadata = await discoverOrThrow(input.issuer === undefined ? current.issuer ?? '' : requireUrl(input.issuer, 'issuer'));
+        changes.issuer = metadata.issuer;
+        changes.metadata = JSON.stringify(metadata);
+      } else {
+        assertThat(input.issuer === undefined && input.clientId === undefined && input.clientSecret === undefined, 'invalid_input', 'issuer, clientId and clientSecret do not apply to a SAML provider', { field: 'issuer' });
+        if (input.metadataXml !== undefined || input.metadataUrl !== undefined) {
+          const metadata = await readSaml(input);
+          changes.issuer = metadata.entityId;
+          changes.metadata = JSON.stringify(metadata);
+        }
+      }
+      if (Object.keys(changes).length === 0) return current;
+      changes.updated_at = knex.fn.now();
+      await mapUniqueViolations(() => knex('auth_providers').where('id', id).update(changes), {
+        auth_providers__lower_name: nameConflict(String(changes.name ?? current.name)),
+      });
+      const provider = await find(id);
+      await recordAdmin('admin.auth_provider.update', id, adminId, { fields: Object.keys(input) });
+      return provider;
+    },
+
+    get: (id: string): Promise<AuthProvider> => find(id),
+
+    async list(query: { q?: string; limit?: number; offset?: number } = {}): Promise<{ items: AuthProvider[]; total: number }> {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const offset = Math.max(query.offset ?? 0, 0);
+      const filter = (builder: Knex.QueryBuilder): Knex.QueryBuilder =>
+        query.q ? builder.whereILike('p.name', `%${query.q.replace(/[\\%_]/g, '\\$&')}%`) : builder;
+      const [rows, [count]] = await Promise.all([
+        filter(select()).orderByRaw('lower(p.name)').limit(limit).offset(offset),
+        filter(knex('auth_providers as p')).count<Array<{ total: number }>>('* as total'),
+      ]);
+      return { items: (rows as AuthProviderRow[]).map(toProvider), total: Number(count?.total ?? 0) };
+    },
+
+    async delete(id: string, adminId?: string): Promise<void> {
+      const provider = await find(id);
+      if (provider.scimClientCount > 0) {
+        const clients = (await knex('scim_clients').where('auth_provider_id', id).select('id', 'name').orderBy('name')) as Array<{ id: string; name: string }>;
+        throw new DomainError('in_use', `the authentication provider "${provider.name}" is used by ${clients.length} SCIM client(s): ${clients.map((c) => c.name).join(', ')}`, { clients });
+      }
+      try {
+        await knex('auth_providers').where('id', id).delete();
+      } catch (error) {
+        // A SCIM client created between the check and the delete: the foreign key (ON DELETE RESTRICT) refuses it.
+        if ((error as { code?: string }).code === '23503') throw new DomainError('in_use', `the authentication provider "${provider.name}" is used by a SCIM client`, undefined, { cause: error });
+        throw error;
+      }
+      await recordAdmin('admin.auth_provider.delete', id, adminId, { name: provider.name });
+    },
+  };
+}
+
+export type AuthProviderService = ReturnType<typeof createAuthProviderService>;

@@ -1,0 +1,413 @@
+import type { Knex } from 'knex';
+import { isUuid } from './directory/rows.js';
+import { createAuditService, type AuditEvent, type AuditQuery } from './audit.js';
+
+// Read-only queries for the admin app's directory and activity screens. Plain knex with explicit columns;
+// list pages are ordered by indexed expressions (lower(user_name), lower(display_name), audit id) and a
+// group's member count is computed only for the groups on the page.
+
+export interface DirectoryUserSummary {
+  id: string;
+  userName: string;
+  displayName: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  externalId: string | null;
+  active: boolean;
+  lockReason: string | null;
+  emails: Array<{ value: string; type?: string; primary?: boolean }>;
+  createdByClientId: string | null;
+  createdByClientName: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DirectoryUserDetail extends DirectoryUserSummary {
+  /** The user's SCIM attributes as provisioned (users.data). */
+  attributes: Record<string, unknown>;
+  groups: Array<{ id: string; displayName: string }>;
+  /** How many groups the user is in; `groups` lists at most USER_DETAIL_GROUPS of them. */
+  groupCount: number;
+  providerLinks: Array<{ providerId: string; providerName: string; providerKind: string; externalId: string }>;
+  recentActivity: AuditEvent[];
+}
+
+export interface DirectoryGroupSummary {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  memberCount: number;
+  createdByClientId: string | null;
+  createdByClientName: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DirectoryGroupDetail extends DirectoryGroupSummary {
+  attributes: Record<string, unknown>;
+}
+
+export interface GroupMemberSummary {
+  id: string;
+  userName: string;
+  displayName: string | null;
+  active: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageQuery {
+  q?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface UserListQuery extends PageQuery {
+  active?: boolean | undefined;
+  clientId?: string | undefined;
+}
+
+export interface ActivityStatsQuery {
+  bucket: 'hour' | 'day';
+  from: Date;
+  to: Date;
+  clientId?: string | undefined;
+}
+
+export interface ActivityStatPoint {
+  bucketStart: Date;
+  clientId: string | null;
+  clientName: string | null;
+  requests: number;
+  errors: number;
+}
+
+export const USER_DETAIL_GROUPS = 500;
+export const USER_DETAIL_ACTIVITY = 20;
+
+interface UserRow {
+  id: string;
+  user_name: string;
+  display_name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  external_id: string | null;
+  active: boolean;
+  lock_reason: string | null;
+  emails: unknown;
+  created_by_client_id: string | null;
+  client_name: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface GroupRow {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  member_count: number | string;
+  created_by_client_id: string | null;
+  client_name: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS = [
+  'r.id', 'r.user_name', 'r.display_name', 'r.given_name', 'r.family_name', 'r.external_id', 'r.active', 'r.lock_reason',
+  'r.created_by_client_id', 'c.name as client_name', 'r.created_at', 'r.updated_at',
+];
+
+function like(q: string): string {
+  return `%${q.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+function toEmails(value: unknown): DirectoryUserSummary['emails'] {
+  if (!Array.isArray(value)) return [];
+  const emails: DirectoryUserSummary['emails'] = [];
+  for (const entry of value) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { value: address, type, primary } = entry as Record<string, unknown>;
+    if (typeof address !== 'string') continue;
+    emails.push({ value: address, ...(typeof type === 'string' ? { type } : {}), ...(primary === true ? { primary: true } : {}) });
+  }
+  return emails;
+}
+
+function toUser(row: UserRow): DirectoryUserSummary {
+  return {
+    id: row.id,
+    userName: row.user_name,
+    displayName: row.display_name,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    externalId: row.external_id,
+    active: row.active,
+    lockReason: row.lock_reason,
+    emails: toEmails(typeof row.emails === 'string' ? JSON.parse(row.emails) : row.emails),
+    createdByClientId: row.created_by_client_id,
+    createdByClientName: row.client_name,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toGroup(row: GroupRow): DirectoryGroupSummary {
+  return {
+    id: row.id,
+    displayName: row.display_name,
+    externalId: row.external_id,
+    memberCount: Number(row.member_count),
+    createdByClientId: row.created_by_client_id,
+    createdByClientName: row.client_name,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function jsonObject(value: unknown): Record<string, unknown> {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+}
+
+/** Applies the activity filters of AuditQuery (the same meaning as createAuditService().list). */
+function filterActivity(builder: Knex.QueryBuilder, query: AuditQuery): Knex.QueryBuilder {
+  if (query.clientId) builder.where('client_id', query.clientId);
+  if (query.adminId) builder.where('admin_id', query.adminId);
+  if (query.resourceId) builder.where('resource_id', query.resourceId);
+  if (query.status === 'error') builder.where('status', '>=', 400);
+  else if (query.status === 'success') builder.where('status', '<', 400);
+  else if (typeof query.status === 'number') builder.where('status', query.status);
+  if (query.from) builder.where('at', '>=', query.from);
+  if (query.to) builder.where('at', '<', query.to);
+  if (query.q) {
+    const pattern = like(query.q);
+    builder.where((inner) => inner.whereILike('operation', pattern).orWhereILike('resource_id', pattern).orWhereILike('request_id', pattern));
+  }
+  return builder;
+}
+
+interface AuditRow {
+  id: number | string;
+  at: Date;
+  actor_type: AuditEvent['actorType'];
+  client_id: string | null;
+  admin_id: string | null;
+  operation: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  status: number | null;
+  duration_ms: number | null;
+  request_id: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+function toEvent(row: AuditRow): AuditEvent {
+  return {
+    id: Number(row.id),
+    at: new Date(row.at),
+    actorType: row.actor_type,
+    clientId: row.client_id,
+    adminId: row.admin_id,
+    operation: row.operation,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    status: row.status,
+    durationMs: row.duration_ms,
+    requestId: row.request_id,
+    detail: row.detail,
+  };
+}
+
+const AUDIT_COLUMNS = ['id', 'at', 'actor_type', 'client_id', 'admin_id', 'operation', 'resource_type', 'resource_id', 'status', 'duration_ms', 'request_id', 'detail'];
+
+export function createDirectoryReadService(knex: Knex) {
+  const audit = createAuditService(knex);
+
+  function userBase(query: UserListQuery): Knex.QueryBuilder {
+    const builder = knex('users as r');
+    if (query.active !== undefined) builder.where('r.active', query.active);
+    if (query.clientId !== undefined) {
+      // An id that is not a uuid names no client: answer an empty page rather than a cast error.
+      if (!isUuid(query.clientId)) builder.whereRaw('false');
+      else builder.where('r.created_by_client_id', query.clientId);
+    }
+    if (query.q) {
+      const pattern = like(query.q);
+      const lower = like(query.q.toLowerCase());
+      builder.where((inner) =>
+        inner
+          .whereILike('r.user_name', pattern)
+          .orWhereILike('r.display_name', pattern)
+          .orWhereILike('r.given_name', pattern)
+          .orWhereILike('r.family_name', pattern)
+          .orWhereRaw(`concat_ws(' ', r.given_name, r.family_name) ILIKE ?`, [pattern])
+          .orWhereRaw('EXISTS (SELECT 1 FROM unnest(r.emails_lower) AS e(v) WHERE e.v LIKE ?)', [lower]),
+      );
+    }
+    return builder;
+  }
+
+  async function findUser(id: string): Promise<DirectoryUserSummary | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = (await knex('users as r')
+      .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+      .select([...USER_COLUMNS, knex.raw(`r.data -> 'emails' as emails`)])
+      .where('r.id', id)
+      .first()) as UserRow | undefined;
+    return row ? toUser(row) : undefined;
+  }
+
+  function groupSelect(): Knex.QueryBuilder {
+    return knex('groups as r')
+      .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+      .select([
+        'r.id', 'r.display_name', 'r.external_id', 'r.created_by_client_id', 'c.name as client_name', 'r.created_at', 'r.updated_at',
+        knex.raw('(SELECT count(*)::int FROM group_members m WHERE m.group_id = r.id) as member_count'),
+      ]);
+  }
+
+  return {
+    async listUsers(query: UserListQuery): Promise<Page<DirectoryUserSummary>> {
+      const [rows, [count]] = await Promise.all([
+        userBase(query)
+          .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+          .select([...USER_COLUMNS, knex.raw(`r.data -> 'emails' as emails`)])
+          .orderByRaw('lower(r.user_name), r.id')
+          .limit(query.limit)
+          .offset(query.offset),
+        userBase(query).count<Array<{ total: number | string }>>('* as total'),
+      ]);
+      return { items: (rows as UserRow[]).map(toUser), total: Number(count?.total ?? 0) };
+    },
+
+    async getUser(id: string): Promise<DirectoryUserDetail | undefined> {
+      const user = await findUser(id);
+      if (!user) return undefined;
+      const [dataRow, groups, [groupCount], links, activity] = await Promise.all([
+        knex('users').select('data').where('id', id).first() as Promise<{ data: unknown }>,
+        knex('group_members as m')
+          .join('groups as g', 'g.id', 'm.group_id')
+          .select('g.id', 'g.display_name')
+          .where('m.user_id', id)
+          .orderByRaw('lower(g.display_name), g.id')
+          .limit(USER_DETAIL_GROUPS) as Promise<Array<{ id: string; display_name: string }>>,
+        knex('group_members').where('user_id', id).count<Array<{ total: number | string }>>('* as total'),
+        knex('user_provider_links as l')
+          .join('auth_providers as p', 'p.id', 'l.provider_id')
+          .select('l.provider_id', 'p.name', 'p.kind', 'l.external_id')
+          .where('l.user_id', id)
+          .orderByRaw('lower(p.name)') as Promise<Array<{ provider_id: string; name: string; kind: string; external_id: string }>>,
+        audit.list({ resourceId: id, limit: USER_DETAIL_ACTIVITY }),
+      ]);
+      return {
+        ...user,
+        attributes: jsonObject(dataRow?.data),
+        groups: groups.map((group) => ({ id: group.id, displayName: group.display_name })),
+        groupCount: Number(groupCount?.total ?? 0),
+        providerLinks: links.map((link) => ({ providerId: link.provider_id, providerName: link.name, providerKind: link.kind, externalId: link.external_id })),
+        recentActivity: activity.items,
+      };
+    },
+
+    async listGroups(query: PageQuery): Promise<Page<DirectoryGroupSummary>> {
+      const filter = (builder: Knex.QueryBuilder): Knex.QueryBuilder => (query.q ? builder.whereILike('r.display_name', like(query.q)) : builder);
+      const [rows, [count]] = await Promise.all([
+        filter(groupSelect()).orderByRaw('lower(r.display_name), r.id').limit(query.limit).offset(query.offset),
+        filter(knex('groups as r')).count<Array<{ total: number | string }>>('* as total'),
+      ]);
+      return { items: (rows as GroupRow[]).map(toGroup), total: Number(count?.total ?? 0) };
+    },
+
+    async getGroup(id: string): Promise<DirectoryGroupDetail | undefined> {
+      if (!isUuid(id)) return undefined;
+      const row = (await groupSelect().select('r.data').where('r.id', id).first()) as (GroupRow & { data: unknown }) | undefined;
+      return row ? { ...toGroup(row), attributes: jsonObject(row.data) } : undefined;
+    },
+
+    /** Members of a group, paged and searchable; undefined when the group does not exist. */
+    async listGroupMembers(groupId: string, query: PageQuery): Promise<Page<GroupMemberSummary> | undefined> {
+      if (!isUuid(groupId)) return undefined;
+      const group = await knex('groups').select('id').where('id', groupId).first();
+      if (!group) return undefined;
+      const base = (): Knex.QueryBuilder => {
+        const builder = knex('group_members as m').join('users as u', 'u.id', 'm.user_id').where('m.group_id', groupId);
+        if (query.q) {
+          const pattern = like(query.q);
+          builder.where((inner) => inner.whereILike('u.user_name', pattern).orWhereILike('u.display_name', pattern));
+        }
+        return builder;
+      };
+      const [rows, [count]] = await Promise.all([
+        base().select('u.id', 'u.user_name', 'u.display_name', 'u.active').orderByRaw('lower(u.user_name), u.id').limit(query.limit).offset(query.offset),
+        base().count<Array<{ total: number | string }>>('* as total'),
+      ]);
+      const items = (rows as Array<{ id: string; user_name: string; display_name: string | null; active: boolean }>).map((row) => ({
+        id: row.id,
+        userName: row.user_name,
+        displayName: row.display_name,
+        active: row.active,
+      }));
+      return { items, total: Number(count?.total ?? 0) };
+    },
+
+    /** Names of SCIM clients by id, for labelling activity rows (one query per page). */
+    async clientNames(ids: Array<string | null>): Promise<Map<string, string>> {
+      const wanted = [...new Set(ids.filter((id): id is string => isUuid(id)))];
+      if (wanted.length === 0) return new Map();
+      const rows = (await knex('scim_clients').select('id', 'name').whereIn('id', wanted)) as Array<{ id: string; name: string }>;
+      return new Map(rows.map((row) => [row.id, row.name]));
+    },
+
+    /**
+     * Activity newest first in batches by keyset (id below the last one seen), so exporting the 100,000th
+     * row costs no more than the first; stops after `max` rows.
+     */
+    async *exportActivity(query: AuditQuery, max: number, batchSize = 1000): AsyncGenerator<AuditEvent[]> {
+      let beforeId: number | undefined;
+      let remaining = max;
+      while (remaining > 0) {
+        const builder = filterActivity(knex('audit_events'), query).select(AUDIT_COLUMNS).orderBy('id', 'desc').limit(Math.min(batchSize, remaining));
+        if (beforeId !== undefined) builder.where('id', '<', beforeId);
+        const rows = (await builder) as AuditRow[];
+        if (rows.length === 0) return;
+        const events = rows.map(toEvent);
+        yield events;
+        remaining -= events.length;
+        beforeId = events[events.length - 1]!.id;
+        if (rows.length < batchSize) return;
+      }
+    },
+
+    /** SCIM requests and errors per client per hour or day (buckets in UTC). */
+    async activityStats(query: ActivityStatsQuery): Promise<ActivityStatPoint[]> {
+      const builder = knex('audit_events as e')
+        .leftJoin('scim_clients as c', 'c.id', 'e.client_id')
+        .select([
+          knex.raw(`date_trunc(?, e.at, 'UTC') as bucket_start`, [query.bucket]),
+          'e.client_id',
+          knex.raw('min(c.name) as client_name'),
+          knex.raw('count(*)::int as requests'),
+          knex.raw('(count(*) FILTER (WHERE e.status >= 400))::int as errors'),
+        ])
+        .where('e.actor_type', 'scim_client')
+        .where('e.at', '>=', query.from)
+        .where('e.at', '<', query.to)
+        .groupByRaw('1, 2')
+        .orderByRaw('1, 2');
+      if (query.clientId) builder.where('e.client_id', query.clientId);
+      const rows = (await builder) as Array<{ bucket_start: Date; client_id: string | null; client_name: string | null; requests: number; errors: number }>;
+      return rows.map((row) => ({
+        bucketStart: new Date(row.bucket_start),
+        clientId: row.client_id,
+        clientName: row.client_name,
+        requests: Number(row.requests),
+        errors: Number(row.errors),
+      }));
+    },
+  };
+}
+
+export type DirectoryReadService = ReturnType<typeof createDirectoryReadService>;

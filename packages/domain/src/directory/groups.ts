@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import { GROUP_COLUMNS, isUuid, toGroupRecord, type GroupRow } from './rows.js';
+import { listResources } from './users.js';
+import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, Visibility } from './types.js';
+
+type Db = Knex | Knex.Transaction;
+
+// Member lists are written in slices so one statement never exceeds PostgreSQL's bind parameter limit.
+const SLICE = 10_000;
+
+/** Groups and memberships. A group row never holds its members: changing one member touches one row. */
+export const groupRepository = {
+  async findById(db: Db, id: string, visibility: Visibility = {}, options: { forUpdate?: boolean } = {}): Promise<GroupRecord | undefined> {
+    if (!isUuid(id)) return undefined;
+    const query = db('groups as r').select(GROUP_COLUMNS).where('r.id', id);
+    if (visibility.ownerClientId) query.where('r.created_by_client_id', visibility.ownerClientId);
+    if (options.forUpdate) query.forUpdate();
+    const row = (await query.first()) as GroupRow | undefined;
+    return row ? toGroupRecord(row) : undefined;
+  },
+
+  async list(db: Db, query: ListQuery): Promise<{ items: GroupRecord[]; total: number }> {
+    return listResources(db, 'groups', GROUP_COLUMNS, query, toGroupRecord as (row: unknown) => GroupRecord);
+  },
+
+  async insert(db: Db, input: { columns: GroupColumns; data: JsonObject; createdByClientId: string | null }): Promise<GroupRecord> {
+    const [row] = (await db('groups')
+      .insert({ ...input.columns, data: JSON.stringify(input.data), created_by_client_id: input.createdByClientId })
+      .returning(GROUP_COLUMNS.map((column) => column.slice(2)))) as GroupRow[];
+    return toGroupRecord(row!);
+  },
+
+  /** Writes new attributes (or only bumps the version when members changed) and returns the new row. */
+  async update(db: Db, id: string, input: { columns: GroupColumns; data: JsonObject } | null): Promise<GroupRecord> {
+    const [row] = (await db('groups')
+      .where('id', id)
+      .update({
+        ...(input ? { ...input.columns, data: JSON.stringify(input.data) } : {}),
+        version: db.raw('version + 1'),
+        updated_at: db.fn.now(),
+      })
+      .returning(GROUP_COLUMNS.map((column) => column.slice(2)))) as GroupRow[];
+    return toGroupRecord(row!);
+  },
+
+  async delete(db: Db, id: string): Promise<boolean> {
+    return (await db('groups').where('id', id).delete()) > 0;
+  },
+
+  async members(db: Db, groupId: string): Promise<ResourceRef[]> {
+    const rows = (await db('group_members as gm')
+      .join('users as u', 'u.id', 'gm.user_id')
+      .select('u.id', 'u.display_name', 'u.user_name')
+      .where('gm.group_id', groupId)
+      .orderBy('u.seq')) as Array<{ id: string; display_name: string | null; user_name: string }>;
+    return rows.map((row) => ({ value: row.id, display: row.display_name ?? row.user_name }));
+  },
+
+  /** Members of several groups at once (list responses), one query. */
+  async membersOf(db: Db, groupIds: string[]): Promise<Map<string, ResourceRef[]>> {
+    const result = new Map<string, ResourceRef[]>(groupIds.map((id) => [id, []]));
+    if (groupIds.length === 0) return result;
+    const rows = (await db('group_members as gm')
+      .join('users as u', 'u.id', 'gm.user_id')
+      .select('gm.group_id', 'u.id', 'u.display_name', 'u.user_name')
+      .whereIn('gm.group_id', groupIds)
+      .orderBy('u.seq')) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
+    for (const row of rows) result.get(row.group_id)?.push({ value: row.id, display: row.display_name ?? row.user_name });
+    return result;
+  },
+
+  /** Adds members; those already in the group are left alone. Returns how many rows were added. */
+  async addMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
+    let added = 0;
+    for (let start = 0; start < userIds.length; start += SLICE) {
+      const slice = userIds.slice(start, start + SLICE);
+      const result = (await db.raw(
+        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, unnest(?::uuid[]) ON CONFLICT DO NOTHING',
+        [groupId, slice],
+      )) as { rowCount?: number; affectedRows?: number };
+      added += result.rowCount ?? result.affectedRows ?? 0;
+    }
+    return added;
+  },
+
+  /** Removes these members; ids that are not members are ignored. Returns how many rows were removed. */
+  async removeMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
+    let removed = 0;
+    const ids = userIds.filter(isUuid);
+    for (let start = 0; start < ids.length; start += SLICE) {
+      removed += await db('group_members')
+        .where('group_id', groupId)
+        .whereRaw('user_id = ANY(?::uuid[])', [ids.slice(start, start + SLICE)])
+        .delete();
+    }
+    return removed;
+  },
+
+  async removeAllMembers(db: Db, groupId: string): Promise<number> {
+    return db('group_members').where('group_id', groupId).delete();
+  },
+
+  /** Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed. */
+  async replaceMembers(db: Db, groupId: string, wanted: string[]): Promise<number> {
+    if (wanted.length === 0) return groupRepository.removeAllMembers(db, groupId);
+    const removed = (await db.raw('DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))', [groupId, wanted])) as {
+      rowCount?: number;
+      affectedRows?: number;
+    };
+    const added = await groupRepository.addMembers(db, groupId, wanted);
+    return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
+  },
+
+  async memberCount(db: Db, groupId: string): Promise<number> {
+    const [row] = await db('group_members').where('group_id', groupId).count<Array<{ total: number | string }>>('* as total');
+    return Number(row?.total ?? 0);
+  },
+};

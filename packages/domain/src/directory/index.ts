@@ -1,0 +1,5 @@
+export * from './types.js';
+export { isUuid } from './rows.js';
+export { userRepository } from './users.js';
+export { groupRepository } from './groups.js';
+export { providerLinkRepository } from './links.js';

@@ -1,0 +1,128 @@
+import type { Knex } from 'knex';
+import { USER_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
+import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
+
+type Db = Knex | Knex.Transaction;
+
+function visible(builder: Knex.QueryBuilder, visibility: Visibility): Knex.QueryBuilder {
+  if (visibility.ownerClientId) builder.where('r.created_by_client_id', visibility.ownerClientId);
+  return builder;
+}
+
+/** Users table access. Every query names its columns; `r` is the row alias filters compile against. */
+export const userRepository = {
+  async findById(db: Db, id: string, visibility: Visibility = {}, options: { forUpdate?: boolean } = {}): Promise<UserRecord | undefined> {
+    if (!isUuid(id)) return undefined;
+    const query = visible(db('users as r').select(USER_COLUMNS).where('r.id', id), visibility);
+    if (options.forUpdate) query.forUpdate();
+    const row = (await query.first()) as UserRow | undefined;
+    return row ? toUserRecord(row) : undefined;
+  },
+
+  async findByUserName(db: Db, userName: string): Promise<UserRecord | undefined> {
+    const row = (await db('users as r').select(USER_COLUMNS).whereRaw('lower(r.user_name) = lower(?)', [userName]).first()) as UserRow | undefined;
+    return row ? toUserRecord(row) : undefined;
+  },
+
+  async list(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number }> {
+    return listResources(db, 'users', USER_COLUMNS, query, toUserRecord as (row: unknown) => UserRecord);
+  },
+
+  async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null }): Promise<UserRecord> {
+    const [row] = (await db('users')
+      .insert({ ...input.columns, data: JSON.stringify(input.data), created_by_client_id: input.createdByClientId })
+      .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
+    return toUserRecord(row!);
+  },
+
+  async update(db: Db, id: string, input: { columns: UserColumns; data: JsonObject; lockReason?: string | null }): Promise<UserRecord> {
+    const [row] = (await db('users')
+      .where('id', id)
+      .update({
+        ...input.columns,
+        ...(input.lockReason !== undefined ? { lock_reason: input.lockReason } : {}),
+        data: JSON.stringify(input.data),
+        version: db.raw('version + 1'),
+        updated_at: db.fn.now(),
+      })
+      .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
+    return toUserRecord(row!);
+  },
+
+  /** Locks an account (SCIM `active: false`, or a refused deletion) with the reason an admin will see. */
+  async lock(db: Db, id: string, reason: string): Promise<void> {
+    await db('users')
+      .where('id', id)
+      .update({
+        active: false,
+        lock_reason: reason,
+        data: db.raw(`jsonb_set(data, '{active}', 'false'::jsonb)`),
+        version: db.raw('version + 1'),
+        updated_at: db.fn.now(),
+      });
+  },
+
+  async delete(db: Db, id: string): Promise<boolean> {
+    return (await db('users').where('id', id).delete()) > 0;
+  },
+
+  /** The groups of each user, in one query for a whole page (no N+1). */
+  async groupsOf(db: Db, userIds: string[]): Promise<Map<string, ResourceRef[]>> {
+    const result = new Map<string, ResourceRef[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return result;
+    const rows = (await db('group_members as gm')
+      .join('groups as g', 'g.id', 'gm.group_id')
+      .select('gm.user_id', 'g.id', 'g.display_name')
+      .whereIn('gm.user_id', userIds)
+      .orderBy('g.seq')) as Array<{ user_id: string; id: string; display_name: string }>;
+    for (const row of rows) result.get(row.user_id)?.push({ value: row.id, display: row.display_name });
+    return result;
+  },
+
+  /** Which of these ids name existing (and visible) users. */
+  async existingIds(db: Db, ids: string[], visibility: Visibility = {}): Promise<Set<string>> {
+    const candidates = ids.filter(isUuid);
+    if (candidates.length === 0) return new Set();
+    const found = new Set<string>();
+    // Chunked so a 100,000-member PUT stays within bind parameter limits.
+    for (let start = 0; start < candidates.length; start += 10_000) {
+      const chunk = candidates.slice(start, start + 10_000);
+      const query = db('users as r').select('r.id').whereRaw('r.id = ANY(?::uuid[])', [chunk]);
+      const rows = (await visible(query, visibility)) as Array<{ id: string }>;
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  },
+};
+
+export async function listResources<T>(
+  db: Db,
+  table: 'users' | 'groups',
+  columns: string[],
+  query: ListQuery,
+  map: (row: unknown) => T,
+): Promise<{ items: T[]; total: number }> {
+  const base = (): Knex.QueryBuilder => {
+    const builder = db(`${table} as r`);
+    if (query.ownerClientId) builder.where('r.created_by_client_id', query.ownerClientId);
+    if (query.where) builder.whereRaw(query.where.sql, query.where.bindings);
+    return builder;
+  };
+  const page = base().select(columns);
+  if (query.afterSeq !== undefined) page.where('r.seq', '>', query.afterSeq);
+  const direction = query.descending ? 'desc' : 'asc';
+  if (query.orderBy) page.orderByRaw(`${query.orderBy.sql} ${direction} nulls last, r.seq ${direction}`, query.orderBy.bindings);
+  else page.orderBy('r.seq', direction);
+  page.limit(query.limit);
+  if (query.offset > 0) page.offset(query.offset);
+  const wantsRows = query.limit > 0;
+  const [rows, total] = await Promise.all([
+    wantsRows ? (page as Promise<unknown[]>) : Promise.resolve([] as unknown[]),
+    query.withTotal === false
+      ? Promise.resolve(-1)
+      : base()
+          .count<Array<{ total: number | string }>>('* as total')
+          .then((result) => Number(result[0]?.total ?? 0)),
+  ]);
+  return { items: rows.map(map), total };
+}
