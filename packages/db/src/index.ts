@@ -12,6 +12,8 @@ export interface Database {
   kind: DatabaseKind;
   /** Where the data lives: the PostgreSQL URL without its password, or the embedded data directory. */
   location: string;
+  /** Embedded only: a gzip tarball of the data directory (used for test database templates). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,8 @@ export interface DatabaseOptions {
   dataDir?: string | null | undefined;
   /** PostgreSQL pool size. */
   poolMax?: number | undefined;
+  /** Embedded only: start from this data directory dump (PGlite dumpDataDir) instead of running initdb. */
+  template?: Blob | undefined;
 }
 
 export class DatabaseError extends Error {
@@ -57,10 +61,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       close: () => instance.destroy(),
     };
   }
-  return createEmbeddedDatabase(options.dataDir === undefined ? '.roster-data' : options.dataDir);
+  return createEmbeddedDatabase(options.dataDir === undefined ? '.roster-data' : options.dataDir, options.template);
 }
 
-async function createEmbeddedDatabase(dataDir: string | null): Promise<Database> {
+async function createEmbeddedDatabase(dataDir: string | null, template?: Blob): Promise<Database> {
   const [{ PGlite }, { default: ClientPgLite }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('knex-pglite'),
@@ -73,7 +77,10 @@ async function createEmbeddedDatabase(dataDir: string | null): Promise<Database>
     releaseLock = acquireDirectoryLock(dir);
   }
   try {
-    const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
+    const pglite = await PGlite.create({
+      ...(dir === undefined ? {} : { dataDir: dir }),
+      ...(template ? { loadDataDir: template } : {}),
+    });
     const instance = knex({
       client: ClientPgLite as unknown as typeof knex.Client,
       dialect: 'postgres',
@@ -83,6 +90,7 @@ async function createEmbeddedDatabase(dataDir: string | null): Promise<Database>
       knex: instance,
       kind: 'embedded',
       location: dir ?? 'memory',
+      dumpDataDir: async () => (await pglite.dumpDataDir('gzip')) as Blob,
       close: async () => {
         await instance.destroy();
         if (!pglite.closed) await pglite.close();

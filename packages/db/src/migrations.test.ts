@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAppliedMigrations, migrateLatest, migrateRollbackAll, createDatabase } from './index.js';
+import { listAppliedMigrations, migrateLatest, migrateRollbackAll, createDatabase, migrationSource } from './index.js';
 import { createTestDatabase, type TestDatabase } from './testing.js';
 
 const tables = [
@@ -31,7 +31,8 @@ describe('migrations', () => {
     for (const table of tables) expect(afterDown).not.toContain(table);
     await migrateLatest(db.knex);
     expect(await existingTables(db)).toEqual(expect.arrayContaining(tables));
-    expect(await listAppliedMigrations(db.knex)).toHaveLength(3);
+    const all = await migrationSource.getMigrations([]);
+    expect(await listAppliedMigrations(db.knex)).toEqual(all.map((migration) => migrationSource.getMigrationName(migration)));
   });
 
   it('make userName unique case-insensitively', async () => {

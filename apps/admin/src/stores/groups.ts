@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { reactive, ref } from 'vue';
 import { errorMessage } from '../api/client.ts';
 import { groupsApi, type DirectoryGroup, type GroupMember } from '../api/groups.ts';
 import { usePagedList } from './paged-list.ts';
@@ -13,9 +13,12 @@ export const useGroupsStore = defineStore('groups', () => {
   const currentLoading = ref(false);
   const currentError = ref<string | null>(null);
   let currentId = '';
-  const members = usePagedList<GroupMember, { q: string }>(
-    () => ({ q: '' }),
-    (f, limit, offset) => groupsApi.members(currentId, { q: f.q || undefined, limit, offset }),
+  // The members of the group on screen, paged and searchable on their own.
+  const members = reactive(
+    usePagedList<GroupMember, { q: string }>(
+      () => ({ q: '' }),
+      (f, limit, offset) => groupsApi.members(currentId, { q: f.q || undefined, limit, offset }),
+    ),
   );
 
   async function loadOne(id: string) {

@@ -5,7 +5,6 @@ import { scimClientsApi, type CreatedScimClient, type ScimClient, type ScimClien
 
 /** The client without its one-time secret fields: what may be kept in memory after the dialog closes. */
 export function withoutSecrets(created: CreatedScimClient): ScimClient {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { token: _token, clientSecret: _secret, clientId: _clientId, ...client } = created;
   return { ...client, oauthClientId: client.oauthClientId ?? _clientId ?? null };
 }

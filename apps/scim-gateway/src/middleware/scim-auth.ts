@@ -38,9 +38,7 @@ function refuse(ctx: Context, publicUrl: string, error: AuthError): void {
   ctx.status = error.status;
   ctx.set('WWW-Authenticate', bearerChallenge(publicUrl, error));
   ctx.set('Cache-Control', 'no-store');
-  ctx.type = SCIM_CONTENT_TYPE;
   ctx.body = JSON.stringify({ schemas: [SCIM_ERROR_SCHEMA], status: String(error.status), detail: error.description });
-  // Koa resets the type for a string body only when none is set; set it again to be explicit.
   ctx.type = SCIM_CONTENT_TYPE;
 }
 

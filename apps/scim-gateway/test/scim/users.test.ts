@@ -250,7 +250,7 @@ describe('DELETE /Users/:id', () => {
   });
 
   it('deletes the user, memberships and links when the setting is on (204, then 404)', async () => {
-    await gw.roster.services.settings.update({ usersDeletableByAdmins: true });
+    await gw.roster.services.settings.update({ usersDeletableByAdmins: true }, gw.adminId);
     const user = await createUser('delete-on@example.com', { externalId: 'ext-del' });
     const group = await gw.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Deleters', members: [{ value: user.id }] });
     expect(group.status).toBe(201);
@@ -258,7 +258,7 @@ describe('DELETE /Users/:id', () => {
     expect((await gw.scim('GET', `/Users/${user.id}`)).status).toBe(404);
     expect(await gw.db.knex('group_members').where('user_id', user.id)).toEqual([]);
     expect(await gw.db.knex('user_provider_links').where('user_id', user.id)).toEqual([]);
-    await gw.roster.services.settings.update({ usersDeletableByAdmins: false });
+    await gw.roster.services.settings.update({ usersDeletableByAdmins: false }, gw.adminId);
   });
 });
 

@@ -17,6 +17,8 @@ export interface TestGateway {
   token: string;
   clientId: string;
   providerId: string;
+  /** An admin account (without password) for admin-side service calls. */
+  adminId: string;
   /** Creates another SCIM client with a static token. */
   addClient(options?: { name?: string; dataScope?: 'all' | 'own' }): Promise<{ clientId: string; token: string }>;
   scim(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<ScimResponse>;
@@ -54,6 +56,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
 
   const [provider] = (await db.knex('auth_providers').insert({ name: 'Test SAML provider', kind: 'saml', metadata: '{}' }).returning('id')) as Array<{ id: string }>;
   const providerId = provider!.id;
+  const [admin] = (await db.knex('admins').insert({ email: 'test-admin@example.com' }).returning('id')) as Array<{ id: string }>;
 
   async function addClient(options: { name?: string; dataScope?: 'all' | 'own' } = {}) {
     const created = await roster.services.scimClients.createScimClient({
@@ -94,6 +97,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     token: first.token,
     clientId: first.clientId,
     providerId,
+    adminId: admin!.id,
     addClient,
     scim,
     close: async () => {

@@ -4,7 +4,7 @@ import { object, string } from '../schema.js';
 import type { RouteDeps } from './common.js';
 
 // The gateway's version, read once from its package.json (same relative place from src/ and dist/).
-const version = (() => {
+export const gatewayVersion = (() => {
   try {
     const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
@@ -32,7 +32,7 @@ export function infoRoutes({ config }: RouteDeps): AdminRoute[] {
         },
       },
       handle: () => ({
-        body: { publicUrl: config.publicUrl, scimBaseUrl: `${config.publicUrl}/scim_v2`, tokenEndpoint: `${config.publicUrl}/oauth/token`, version },
+        body: { publicUrl: config.publicUrl, scimBaseUrl: `${config.publicUrl}/scim_v2`, tokenEndpoint: `${config.publicUrl}/oauth/token`, version: gatewayVersion },
       }),
     }),
   ];

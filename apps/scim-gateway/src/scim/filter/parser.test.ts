@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../errors.js';
 import type { Filter } from './ast.js';
+import { compileFilter } from './compile-sql.js';
 import { FILTER_LIMITS, parseFilter, parsePatchPath, parseValueFilter } from './parser.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -203,5 +205,33 @@ describe('parsePatchPath', () => {
   it('parses a bare value filter with invalidPath errors', () => {
     expect(parseValueFilter('type eq "work"')).toEqual(eq('type', 'work'));
     expect(errorOf(() => parseValueFilter('type eq')).scimType).toBe('invalidPath');
+  });
+});
+
+describe('hostile input (issue 6)', () => {
+  const seed = Number(process.env.FILTER_SEED ?? 20261128);
+  // Fragments of real filters, so generated text often gets deep into the grammar before going wrong.
+  const fragment = fc.constantFrom(
+    'userName', 'emails', 'name.givenName', 'groups.value', 'members', 'meta.created', 'active', 'password', `${ENTERPRISE}:manager.value`,
+    'urn:', ':', '.', ' ', ' eq ', ' ne ', ' co ', ' gt ', ' pr', ' and ', ' or ', 'not', '(', ')', '[', ']', '"', '"x"', '\\', '\\u00', '\\"',
+    '"2026-01-01T00:00:00Z"', 'true', 'False', 'null', '12', '-1.5e3', '1e999', "'", ';', '--', '%', '\u0000', '\ud800',
+  );
+  const text = fc.oneof(fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join('')), fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 }));
+
+  it(`parses, validates and compiles 5,000 random texts to a result or a 400, never anything else (seed ${seed})`, () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom('User' as const, 'Group' as const), (input, type) => {
+        for (const run of [() => compileFilter(type, parseFilter(input), { baseUrl: 'https://x' }), () => parsePatchPath(input)]) {
+          try {
+            const result = run();
+            expect(result).toBeTypeOf('object');
+          } catch (error) {
+            expect(error).toBeInstanceOf(ScimError);
+            expect((error as ScimError).status).toBe(400);
+          }
+        }
+      }),
+      { seed, numRuns: 5000 },
+    );
   });
 });
