@@ -217,7 +217,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       return AuthError.missing(`the ${scheme.slice(0, 20)} authentication scheme is not supported: send Authorization: Bearer <token>`, 'unsupported_scheme');
     }
     const match = BEARER.exec(authorization);
-    if (!match) return AuthError.invalidRequest('the Authorization header is malformed: expected "Bearer <token>" (RFC 6750 §2.1)', 'malformed_header');
+    if (!match) return AuthError.invalidRequest('the Authorization header is malformed: expected Bearer <token> (RFC 6750 section 2.1)', 'malformed_header');
     const token = match[1]!;
     const hash = hashSecret(token);
     const hit = cached(hash);

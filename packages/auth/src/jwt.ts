@@ -144,7 +144,7 @@ export function createJwtVerifier(options: JwtVerifierOptions) {
     // Refused before any key is looked at: `none` and HMAC algorithms would let a forger pick the key
     // (RFC 8725 §2.1, the "HS256 signed with the public key" confusion).
     if (!alg || !ALLOWED_JWT_ALGORITHMS.includes(alg)) {
-      return AuthError.invalidToken(`JWTs signed with alg "${String(alg)}" are not accepted (RS/PS/ES 256-512 or EdDSA)`, 'algorithm');
+      return AuthError.invalidToken(`JWTs signed with alg ${String(alg).slice(0, 20)} are not accepted (RS/PS/ES 256-512 or EdDSA)`, 'algorithm');
     }
     const iss = unverified.iss;
     if (typeof iss !== 'string' || iss === '') return AuthError.invalidToken('the JWT has no issuer (iss)', 'issuer');

@@ -160,3 +160,6 @@ export async function startTestIdentityProvider(options: { audience?: string } =
     },
   };
 }
+
+// Re-exported for tests of other packages that forge tokens (the gateway does not depend on jose itself).
+export { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';

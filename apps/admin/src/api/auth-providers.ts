@@ -13,8 +13,10 @@ export interface AuthProvider {
   entityId?: string | null;
   ssoUrl?: string | null;
   certificateExpiresAt?: string | null;
+  /** OIDC: discovered endpoints; SAML: entity id, sign-in URL, signing certificate (public). */
+  metadata?: unknown;
   /** Number of SCIM clients using this provider (delete is refused while it is above zero). */
-  clientCount?: number;
+  scimClientCount?: number;
   createdAt?: string;
   updatedAt?: string;
 }

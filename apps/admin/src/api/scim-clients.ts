@@ -15,9 +15,14 @@ export interface ScimClient {
   oauthClientId?: string | null;
   usersProvisioned?: number;
   lastActivityAt?: string | null;
-  /** Earliest expiry among active (unrevoked, unexpired) tokens or secrets; null when none. */
-  nextCredentialExpiresAt?: string | null;
-  activeCredentials?: number;
+  credentials?: {
+    /** Active static tokens or client secrets. */
+    active: number;
+    /** Earliest expiry among the active ones; null when none. */
+    soonestExpiry: string | null;
+    /** An active credential expires within 30 days. */
+    expiringSoon: boolean;
+  };
   createdAt: string;
   updatedAt?: string;
 }
@@ -39,6 +44,8 @@ export interface CreatedScimClient extends ScimClient {
 
 export interface Credential {
   id: string;
+  kind?: 'static_token' | 'client_secret';
+  status?: 'active' | 'expired' | 'revoked';
   hint?: string | null;
   createdAt: string;
   expiresAt: string;
@@ -64,9 +71,9 @@ export const scimClientsApi = {
   update: (id: string, input: Partial<Omit<ScimClientInput, 'authMethod'>>) => http.patch<ScimClient>(base(id), input),
   remove: (id: string) => http.delete(base(id)),
   listTokens: (id: string) => http.get<Page<Credential>>(`${base(id)}/tokens`),
-  createToken: (id: string, expiresInDays: number) => http.post<CreatedToken>(`${base(id)}/tokens`, { expiresInDays }),
+  createToken: (id: string, lifetimeDays: number) => http.post<CreatedToken>(`${base(id)}/tokens`, { lifetimeDays }),
   revokeToken: (id: string, tokenId: string) => http.delete(`${base(id)}/tokens/${encodeURIComponent(tokenId)}`),
   listSecrets: (id: string) => http.get<Page<Credential>>(`${base(id)}/secrets`),
-  createSecret: (id: string, expiresInDays: number) => http.post<CreatedSecret>(`${base(id)}/secrets`, { expiresInDays }),
+  createSecret: (id: string, lifetimeDays: number) => http.post<CreatedSecret>(`${base(id)}/secrets`, { lifetimeDays }),
   revokeSecret: (id: string, secretId: string) => http.delete(`${base(id)}/secrets/${encodeURIComponent(secretId)}`),
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { setupApi } from '../test/fake-fetch.ts';
 import { useCredentialsStore } from './credentials.ts';
 
-const token = { id: 't1', hint: 'a1b2', createdAt: '2026-11-01T00:00:00Z', expiresAt: '2027-11-01T00:00:00Z', revokedAt: null, lastUsedAt: null };
+const token = { id: 't1', kind: 'static_token', status: 'active', hint: 'a1b2', createdAt: '2026-11-01T00:00:00Z', expiresAt: '2027-11-01T00:00:00Z', revokedAt: null, lastUsedAt: null };
 
 describe('useCredentialsStore', () => {
   it('lists tokens of a static-token client and secrets of an OAuth client', async () => {
@@ -26,7 +26,7 @@ describe('useCredentialsStore', () => {
     const store = useCredentialsStore();
     await store.load('c1', 'token');
     const created = await store.create(90);
-    expect(server.callsTo('POST /api/admin/scim-clients/c1/tokens')[0]!.body).toEqual({ expiresInDays: 90 });
+    expect(server.callsTo('POST /api/admin/scim-clients/c1/tokens')[0]!.body).toEqual({ lifetimeDays: 90 });
     expect('token' in created && created.token).toBe('rst_plain');
     expect(store.items).toEqual([token]);
   });

@@ -6,8 +6,8 @@ import { scimClientsApi, type CreatedSecret, type CreatedToken, type Credential 
 export type CredentialKind = 'token' | 'secret';
 
 function strip(created: CreatedToken | CreatedSecret): Credential {
-  const { id, hint, createdAt, expiresAt, revokedAt, lastUsedAt } = created;
-  return { id, hint, createdAt, expiresAt, revokedAt, lastUsedAt };
+  const { id, kind, status, hint, createdAt, expiresAt, revokedAt, lastUsedAt } = created;
+  return { id, kind, status, hint, createdAt, expiresAt, revokedAt, lastUsedAt };
 }
 
 // Tokens or secrets of the SCIM client on screen. Creating one returns the secret for the one-time dialog;
@@ -35,12 +35,12 @@ export const useCredentialsStore = defineStore('credentials', () => {
     }
   }
 
-  async function create(expiresInDays: number): Promise<CreatedToken | CreatedSecret> {
+  async function create(lifetimeDays: number): Promise<CreatedToken | CreatedSecret> {
     if (!clientId.value) throw new Error('no client loaded');
     const created =
       kind.value === 'token'
-        ? await scimClientsApi.createToken(clientId.value, expiresInDays)
-        : await scimClientsApi.createSecret(clientId.value, expiresInDays);
+        ? await scimClientsApi.createToken(clientId.value, lifetimeDays)
+        : await scimClientsApi.createSecret(clientId.value, lifetimeDays);
     items.value = [strip(created), ...items.value];
     return created;
   }
@@ -50,7 +50,7 @@ export const useCredentialsStore = defineStore('credentials', () => {
     if (kind.value === 'token') await scimClientsApi.revokeToken(clientId.value, credentialId);
     else await scimClientsApi.revokeSecret(clientId.value, credentialId);
     const now = new Date().toISOString();
-    items.value = items.value.map((c) => (c.id === credentialId ? { ...c, revokedAt: c.revokedAt ?? now } : c));
+    items.value = items.value.map((c) => (c.id === credentialId ? { ...c, status: 'revoked' as const, revokedAt: c.revokedAt ?? now } : c));
   }
 
   function $reset() {

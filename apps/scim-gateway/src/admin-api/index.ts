@@ -10,11 +10,13 @@ import { ApiError, adminErrorMiddleware } from './errors.js';
 import { clearedSessionCookie, readJsonBody, readSessionCookie } from './http.js';
 import { activityRoutes } from './routes/activity.js';
 import { adminRoutes } from './routes/admins.js';
+import { authProviderRoutes } from './routes/auth-providers.js';
 import type { RouteDeps } from './routes/common.js';
 import { directoryRoutes } from './routes/directory.js';
 import { gatewayVersion, infoRoutes } from './routes/info.js';
 import { openApiRoutes, pathParams } from './routes/openapi.js';
 import { sessionRoutes } from './routes/session.js';
+import { scimClientRoutes } from './routes/scim-clients.js';
 import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
 
@@ -29,6 +31,8 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...adminRoutes(deps),
     ...settingsRoutes(deps),
     ...infoRoutes(deps),
+    ...authProviderRoutes(deps),
+    ...scimClientRoutes(deps),
     ...directoryRoutes(deps),
     ...activityRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
@@ -58,7 +62,7 @@ export function buildAdminRouter(routes: AdminRoute[], deps: RouteDeps): Router 
       if (route.auth === 'session') {
         if (!session) {
           if (token) ctx.append('Set-Cookie', clearedSessionCookie({ secure }));
-          throw new ApiError('unauthenticated', 401, token ? 'Your session has expired; sign in again' : 'Sign in first');
+          throw new ApiError('unauthenticated', 401, token ? 'Your session has ended; sign in again' : 'Sign in first');
         }
         if (route.csrf && !verifyCsrfToken(session.token, ctx.get('x-csrf-token') || undefined)) {
           throw new ApiError('csrf_failed', 403, 'Missing or wrong X-CSRF-Token header; use the csrfToken of GET /api/admin/session');

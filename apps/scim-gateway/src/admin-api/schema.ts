@@ -311,3 +311,29 @@ export function validate<T>(schema: Schema<T>, value: unknown, root = ''): { ok:
   if (parsed === INVALID || issues.length > 0) return { ok: false, issues: issues.length ? issues : [{ path: root, message: 'is invalid' }] };
   return { ok: true, value: parsed };
 }
+
+/** One of several object schemas, chosen by the string value of `key` (e.g. kind: "oidc" | "saml"). */
+export function discriminated<K extends string, M extends Record<string, ObjectSchema<Shape>>>(key: K, variants: M): Schema<Infer<M[keyof M]>> {
+  const names = Object.keys(variants);
+  return base(
+    (value, path, issues) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(issues, path, `must be an object, got ${typeName(value)}`);
+      const tag = (value as Record<string, unknown>)[key];
+      const variant = typeof tag === 'string' && Object.hasOwn(variants, tag) ? variants[tag] : undefined;
+      if (!variant) return fail(issues, at(path, key), tag === undefined ? 'is required' : `must be one of ${names.map((n) => `"${n}"`).join(', ')}`);
+      return variant.parse(value, path, issues) as Infer<M[keyof M]> | Invalid;
+    },
+    () => ({ oneOf: names.map((name) => variants[name]!.jsonSchema()), discriminator: { propertyName: key } }),
+    (value) => {
+      const tag = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      return typeof tag === 'string' && Object.hasOwn(variants, tag) ? variants[tag]!.strip(value) : value;
+    },
+  );
+}
+
+export function literal<const T extends string>(value: T, options: Described = {}): Schema<T> {
+  return base(
+    (input, path, issues) => (input === value ? value : fail(issues, path, `must be "${value}"`)),
+    () => ({ type: 'string', const: value, ...(options.description ? { description: options.description } : {}) }),
+  );
+}

@@ -15,9 +15,12 @@ export interface ScimAuthState extends RequestState {
 const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const REALM = 'roster';
 
-/** RFC 9110 §11.2 quoted-string: backslash-escape `"` and `\`, and keep the header on one line. */
+/**
+ * RFC 6750 §3: error_description may only hold %x20-21 / %x23-5B / %x5D-7E (printable ASCII without `"` and
+ * `\`). Descriptions are written that way; anything else (from a token's own claims) is replaced here.
+ */
 function quoted(value: string): string {
-  return `"${value.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, '\\$&')}"`;
+  return `"${value.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')}"`;
 }
 
 /**
@@ -74,7 +77,7 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
     // RFC 6750 §2.3 allows the token in the query string; we refuse it: URLs end up in proxy and access logs.
     const query = ctx.query as Record<string, unknown>;
     if (Object.keys(query).some((key) => key.toLowerCase() === 'access_token')) {
-      await fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 §2.1)', 'token_in_query'));
+      await fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 section 2.1)', 'token_in_query'));
       return;
     }
     const headers = ctx.req.headersDistinct.authorization;

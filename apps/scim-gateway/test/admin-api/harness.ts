@@ -34,7 +34,7 @@ export interface Gateway {
   clock: TestClock;
   logLines: Array<Record<string, unknown>>;
   /** Another gateway process on the same database (e.g. with another PUBLIC_URL). */
-  sibling(env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }>;
+  sibling(env: Record<string, string>): Promise<{ url: string; services: Services; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -82,7 +82,7 @@ export async function startGateway(options: { env?: Record<string, string>; db?:
       const other = make(env);
       const started = await listen(other.roster.app.callback());
       siblings.push(started.close);
-      return started;
+      return { ...started, services: other.services };
     },
     close: async () => {
       for (const close of siblings) await close();
@@ -164,3 +164,11 @@ export async function startWithAdmin(env: Record<string, string> = {}): Promise<
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** An OIDC provider row written directly (no discovery), for tests that need SCIM clients. */
+export async function insertProvider(gateway: Gateway, name = 'Test IdP'): Promise<string> {
+  const [row] = (await gateway.db.knex('auth_providers')
+    .insert({ name, kind: 'oidc', issuer: `https://idp.example.com/${encodeURIComponent(name)}`, client_id: 'roster', client_secret: 'provider-secret-value', metadata: JSON.stringify({ issuer: 'https://idp.example.com', jwks_uri: 'https://idp.example.com/jwks' }) })
+    .returning('id')) as Array<{ id: string }>;
+  return row!.id;
+}

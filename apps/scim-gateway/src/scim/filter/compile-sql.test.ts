@@ -422,7 +422,10 @@ function toPath(text: string): AttributePath {
   return { ...(urn ? { uri: urn } : {}), attribute, ...(subAttribute ? { subAttribute } : {}) };
 }
 
-const value = fc.oneof(fc.constantFrom(...VALUES), fc.string({ unit: fc.constantFrom('a', 'B', 'j', 'e', '_', '%', '@', '.', "'", '\\', ' ', '1'), maxLength: 6 }));
+const value = fc.oneof(
+  fc.constantFrom(...VALUES),
+  fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+  fc.string({ unit: fc.constantFrom('a', 'B', 'j', 'e', '_', '%', '@', '.', "'", '\\', ' ', '1'), maxLength: 6 }));
 const leaf = (paths: string[]): fc.Arbitrary<Filter> =>
   fc.oneof(
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('compare' as const), path: fc.constantFrom(...paths).map(toPath), op: fc.constantFrom(...OPS), value }) },

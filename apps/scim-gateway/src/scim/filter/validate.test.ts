@@ -84,7 +84,8 @@ describe('parseDateTime', () => {
     expect(parseDateTime('2026-01-31T12:00:00')).toBe(Date.UTC(2026, 0, 31, 12));
     expect(parseDateTime('2026-01-31T12:00:00.9999-01:30')).toBe(Date.UTC(2026, 0, 31, 13, 30, 0, 999));
     expect(parseDateTime('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
-    for (const bad of ['2025-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01', 'now', '2026-01-01T00:00:00+25:00']) {
+    expect(parseDateTime('9999-12-31T23:59:59.999Z')).toBe(new Date('9999-12-31T23:59:59.999Z').getTime());
+    for (const bad of ['2025-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01', 'now', '2026-01-01T00:00:00+25:00', '9999-12-31T23:00:00-05:00', '0001-01-01T00:00:00+01:00']) {
       expect(parseDateTime(bad)).toBeUndefined();
     }
   });

@@ -46,6 +46,8 @@ export type ResolvedFilter =
 const ORDERING: ReadonlySet<CompareOperator> = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING: ReadonlySet<CompareOperator> = new Set(['co', 'sw', 'ew']);
 // xsd:dateTime (RFC 7643 §2.3.5); a value without an offset is read as UTC.
+const MIN_DATE_TIME = new Date('0001-01-01T00:00:00.000Z').getTime();
+const MAX_DATE_TIME = new Date('9999-12-31T23:59:59.999Z').getTime();
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
 
 /** Validates `filter` for resources of `type` and returns its resolved form. Throws ScimError 400 invalidFilter. */
@@ -296,5 +298,9 @@ export function parseDateTime(text: string): number | undefined {
   const utc = new Date(0);
   utc.setUTCFullYear(y, mo - 1, d);
   utc.setUTCHours(h, mi, s, millis);
-  return utc.getTime() - offsetMinutes * 60_000;
+  const result = utc.getTime() - offsetMinutes * 60_000;
+  // An offset can push 0001-01-01 or 9999-12-31 out of the four-digit years PostgreSQL and toISOString share.
+  return result < MIN_DATE_TIME || result > MAX_DATE_TIME ? undefined : result;
 }
+
+

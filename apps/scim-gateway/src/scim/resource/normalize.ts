@@ -156,12 +156,12 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
           const [attribute, subAttribute, ...more] = inner.split('.');
           if (more.length > 0 || attribute === undefined || attribute === '') continue;
           const name = resolveParsedPath(type, { uri: resolved.schema.id, attribute, ...(subAttribute === undefined ? {} : { subAttribute }) });
-          writer.assign(name, value[inner], `${resolved.schema.id}:${inner}`);
+          writer.assign(name, value[inner], `"${inner}" in the ${resolved.schema.id} object`);
         }
         break;
       }
       case 'attribute':
-        writer.assign(resolved, value, key);
+        writer.assign(resolved, value, `"${key}"`);
         break;
       case 'unknown':
         // RFC 7644 §3.3 lets a service provider ignore what it does not support; Entra adds its own schema
@@ -200,21 +200,22 @@ function assertRequired(type: ResourceTypeName, data: JsonObject): void {
 class DataWriter {
   readonly data: JsonObject = {};
   members: unknown = undefined;
-  /** Canonical label -> the key the client used, to name both in the duplicate error. */
+  /** Canonical label -> where the client wrote it, to name both places in the duplicate error. */
   private readonly given = new Map<string, string>();
 
   constructor(private readonly type: ResourceTypeName) {}
 
-  assign(name: ResolvedName, value: unknown, key: string): void {
+  /** `source` describes where the client wrote the value, quoted: `"userName"`. */
+  assign(name: ResolvedName, value: unknown, source: string): void {
     if (name.kind !== 'attribute') return;
     const { attribute, subAttribute, extension, label } = name;
     // readOnly attributes (id, meta, groups) are the server's (RFC 7643 §2.2: ignored on input); password is
     // writeOnly and accepted only to be dropped: Roster never stores passwords.
     if (attribute.mutability === 'readOnly' || attribute.mutability === 'writeOnly') return;
     if (subAttribute && (subAttribute.mutability === 'readOnly' || subAttribute.mutability === 'writeOnly')) return;
-    this.claim(label, attribute.name, extension, key);
+    this.claim(label, attribute.name, extension, source);
     if (this.type === 'Group' && attribute.name === 'members' && !extension) {
-      if (subAttribute) throw ScimError.invalidValue(`"${key}": members are given as a list of objects, not one sub-attribute at a time`);
+      if (subAttribute) throw ScimError.invalidValue(`${source}: members are given as a list of objects, not one sub-attribute at a time`);
       this.members = value;
       return;
     }
@@ -224,7 +225,7 @@ class DataWriter {
       if (normalized !== undefined) container[attribute.name] = normalized;
     } else {
       if (attribute.multiValued) {
-        throw ScimError.invalidValue(`"${key}": ${attribute.name} is multi-valued; give its values as a list of objects`);
+        throw ScimError.invalidValue(`${source}: ${attribute.name} is multi-valued; give its values as a list of objects`);
       }
       const normalized = normalizeSubAttributeValue(subAttribute, value, label);
       if (normalized !== undefined) {
@@ -245,12 +246,12 @@ class DataWriter {
     return created;
   }
 
-  private claim(label: string, attributeName: string, extension: string | undefined, key: string): void {
+  private claim(label: string, attributeName: string, extension: string | undefined, source: string): void {
     const whole = `${extension ? `${extension}:` : ''}${attributeName}`;
     const clash = [...this.given.keys()].find((other) => other === label || (label === whole && other.startsWith(`${whole}.`)) || other === whole);
     if (clash !== undefined) {
-      throw ScimError.invalidValue(`${label} is given more than once (as "${this.given.get(clash)}" and "${key}")`);
+      throw ScimError.invalidValue(`${label} is given more than once (as ${this.given.get(clash)} and ${source})`);
     }
-    this.given.set(label, key);
+    this.given.set(label, source);
   }
 }

@@ -74,7 +74,7 @@ export function projectResource(type: ResourceTypeName, resource: JsonObject, se
       result[key] = value;
       continue;
     }
-    const extension = extensions.find((schema) => schema.id === key) ?? findExtension(type, key);
+    const extension = findExtension(type, key);
     if (extension) {
       if (!isJsonObject(value)) continue;
       const projected: JsonObject = {};

@@ -61,7 +61,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
     },
 
     async list(caller: ScimCaller, params: ListParams, options: GroupReadOptions) {
-      const plan = planList('Group', params, visibilityOf(caller));
+      const plan = planList('Group', params, visibilityOf(caller), baseUrl);
       const { items, total } = await groupRepository.list(knex, plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
       const members = options.withMembers && page.length ? await groupRepository.membersOf(knex, page.map((group) => group.id)) : undefined;

@@ -17,10 +17,11 @@ export interface PlannedList {
 }
 
 /** Turns list parameters into one repository query: filter and sort compiled to SQL, paging by offset or keyset. */
-export function planList(type: ResourceTypeName, params: ListParams, visibility: { ownerClientId?: string }): PlannedList {
+export function planList(type: ResourceTypeName, params: ListParams, visibility: { ownerClientId?: string }, baseUrl: string): PlannedList {
   const query: ListQuery = { ...visibility, offset: params.startIndex - 1, limit: params.count, descending: params.descending };
   if (params.filter !== undefined) {
-    const compiled = compileFilter(type, parseFilter(params.filter));
+    // baseUrl lets filters on meta.location and $ref compare against the URLs Roster serves.
+    const compiled = compileFilter(type, parseFilter(params.filter), { baseUrl });
     query.where = compiled as SqlCondition;
   }
   if (params.sortBy !== undefined) {

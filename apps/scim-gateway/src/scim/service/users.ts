@@ -73,7 +73,7 @@ export function createUserService(deps: ResourceServiceDeps) {
     },
 
     async list(caller: ScimCaller, params: ListParams, options: ReadOptions) {
-      const plan = planList('User', params, visibilityOf(caller));
+      const plan = planList('User', params, visibilityOf(caller), baseUrl);
       const { items, total } = await userRepository.list(knex, plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
       const groups = options.withGroups && page.length ? await userRepository.groupsOf(knex, page.map((user) => user.id)) : undefined;

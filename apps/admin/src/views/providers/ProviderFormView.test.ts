@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import ProviderFormView from './ProviderFormView.vue';
+import { settle, setupApi } from '../../test/fake-fetch.ts';
+import { mountWithApp } from '../../test/mount.ts';
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('ProviderFormView (OIDC)', () => {
+  it('"Test discovery" shows the discovered endpoints', async () => {
+    const { pinia, server } = setupApi({
+      'POST /api/admin/auth-providers/test-discovery': {
+        body: { issuer: 'https://idp.example', token_endpoint: 'https://idp.example/token', jwks_uri: 'https://idp.example/jwks' },
+      },
+    });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: '/auth-providers/new/oidc', props: { kind: 'oidc' } });
+    await wrapper.find('#provider-issuer').setValue('https://idp.example');
+    await wrapper.findAll('button').find((b) => b.text() === 'Test discovery')!.trigger('click');
+    await settle();
+    expect(server.callsTo('POST /api/admin/auth-providers/test-discovery')[0]!.body).toEqual({ issuer: 'https://idp.example' });
+    const result = wrapper.find('[data-testid="discovery-result"]').text();
+    expect(result).toContain('Token endpoint');
+    expect(result).toContain('https://idp.example/jwks');
+    wrapper.unmount();
+  });
+
+  it('"Test discovery" shows the exact error', async () => {
+    const { pinia } = setupApi({
+      'POST /api/admin/auth-providers/test-discovery': { status: 502, body: { code: 'unavailable', message: 'Discovery at https://idp.example failed: connect ECONNREFUSED' } },
+    });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: '/auth-providers/new/oidc', props: { kind: 'oidc' } });
+    await wrapper.find('#provider-issuer').setValue('https://idp.example');
+    await wrapper.findAll('button').find((b) => b.text() === 'Test discovery')!.trigger('click');
+    await settle();
+    expect(wrapper.find('[data-testid="discovery-error"]').text()).toBe('Discovery failedDiscovery at https://idp.example failed: connect ECONNREFUSED');
+    wrapper.unmount();
+  });
+
+  it('requires name, issuer and client id, then creates and opens the provider', async () => {
+    const { pinia, server } = setupApi({
+      'POST /api/admin/auth-providers': (call) => ({ status: 201, body: { id: '44444444-4444-4444-8444-444444444444', ...(call.body as object) } }),
+      'GET /api/admin/auth-providers/44444444-4444-4444-8444-444444444444': { body: { id: '44444444-4444-4444-8444-444444444444', name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster' } },
+    });
+    const { wrapper, router } = await mountWithApp(ProviderFormView, pinia, { path: '/auth-providers/new/oidc', props: { kind: 'oidc' } });
+    await wrapper.find('form').trigger('submit');
+    expect(wrapper.findAll('.field-error').map((e) => e.text())).toEqual(['Give the provider a name.', 'Enter the issuer URL.', 'Enter the client ID.']);
+    await wrapper.find('#provider-name').setValue('KC');
+    await wrapper.find('#provider-issuer').setValue('https://idp.example');
+    await wrapper.find('#provider-client-id').setValue('roster');
+    await wrapper.find('form').trigger('submit');
+    await settle();
+    expect(server.callsTo('POST /api/admin/auth-providers')[0]!.body).toEqual({ name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster' });
+    expect(router.currentRoute.value.name).toBe('provider');
+    wrapper.unmount();
+  });
+});
+
+describe('ProviderFormView (SAML)', () => {
+  it('shows entity id, sign-in URL and certificate expiry read from the metadata', async () => {
+    const id = '55555555-5555-4555-8555-555555555555';
+    const { pinia } = setupApi({
+      [`GET /api/admin/auth-providers/${id}`]: {
+        body: { id, name: 'Entra', kind: 'saml', metadataUrl: 'https://login.example/metadata.xml', entityId: 'https://sts.example/abc/', ssoUrl: 'https://login.example/saml2', certificateExpiresAt: '2020-01-01T00:00:00Z' },
+      },
+    });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: `/auth-providers/${id}`, props: { id } });
+    await settle();
+    const read = wrapper.find('[data-testid="saml-metadata"]').text();
+    expect(read).toContain('https://sts.example/abc/');
+    expect(read).toContain('https://login.example/saml2');
+    expect(read).toContain('expired');
+    expect((wrapper.find('#provider-metadata-url').element as HTMLInputElement).value).toBe('https://login.example/metadata.xml');
+    wrapper.unmount();
+  });
+});

@@ -1,0 +1,29 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import SettingsView from './SettingsView.vue';
+import { settle, setupApi } from '../../test/fake-fetch.ts';
+import { mountWithApp } from '../../test/mount.ts';
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('SettingsView', () => {
+  it('shows both explained toggles and saves a change', async () => {
+    const { pinia, server } = setupApi({
+      'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true } },
+      'PATCH /api/admin/settings': (call) => ({ body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
+    await settle();
+    const deletable = wrapper.find<HTMLInputElement>('#setting-usersDeletableByAdmins');
+    expect(wrapper.find('label[for="setting-usersDeletableByAdmins"]').text()).toBe('User accounts deletable by admins');
+    expect(wrapper.find('label[for="setting-lockOnRefusedDelete"]').text()).toBe('Lock users when deletion is refused');
+    expect(deletable.element.checked).toBe(false);
+    expect(wrapper.find<HTMLInputElement>('#setting-lockOnRefusedDelete').element.checked).toBe(true);
+    await deletable.setValue(true);
+    await settle();
+    expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ usersDeletableByAdmins: true });
+    expect(wrapper.text()).toContain('Saved');
+    wrapper.unmount();
+  });
+});
