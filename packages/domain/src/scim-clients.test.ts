@@ -152,9 +152,12 @@ describe('SCIM clients', () => {
 
   it('reports users provisioned and last activity', async () => {
     await db.knex('users').insert([{ user_name: 'a', created_by_client_id: staticId }, { user_name: 'b', created_by_client_id: staticId }]);
+    expect((await clients.getScimClient(staticId)).lastActivityAt).toBeNull();
+    const at = new Date('2026-11-28T11:59:00Z');
+    await db.knex('audit_events').insert({ at, actor_type: 'scim_client', client_id: staticId, operation: 'scim.user.create', status: 201 });
     const client = await clients.getScimClient(staticId);
     expect(client.usersProvisioned).toBe(2);
-    expect(client.lastActivityAt).toBeInstanceOf(Date);
+    expect(client.lastActivityAt).toEqual(at);
   });
 
   it('refuses to delete a provider in use', async () => {

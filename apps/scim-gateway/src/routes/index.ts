@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import { scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
+import { scimRateLimit } from '../middleware/rate-limit.js';
 import { ScimError } from '../scim/errors.js';
 import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
@@ -44,6 +45,7 @@ export function mountScimRoutes(router: Router, deps: { config: Config; services
   const api = new Router({ sensitive: false });
   api.use(scimAuthentication(services));
   api.use(services.scimAudit.middleware);
+  api.use(scimRateLimit(config.rateLimit));
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);
   mountBulkRoute(api, { knex: services.knex, users, groups });

@@ -3,3 +3,4 @@ export { isUuid } from './rows.js';
 export { userRepository } from './users.js';
 export { groupRepository } from './groups.js';
 export { providerLinkRepository } from './links.js';
+export { createDirectoryReader, type DirectoryReader, type SignInMatch } from './reader.js';

@@ -66,7 +66,7 @@ export function wantsAttribute(type: ResourceTypeName, selection: AttributeSelec
 export function projectResource(type: ResourceTypeName, resource: JsonObject, selection: AttributeSelection): JsonObject {
   const included = selection.attributes?.length ? selectorsOf(type, selection.attributes) : undefined;
   const excluded = selectorsOf(type, selection.excludedAttributes);
-  const { core, extensions } = schemasOf(type);
+  const { core } = schemasOf(type);
   const result: JsonObject = {};
   for (const key of Object.keys(resource)) {
     const value = resource[key];
