@@ -11,6 +11,7 @@ import { mountOAuthRoutes } from './oauth/index.js';
 import { mountAdminApi } from './admin-api/index.js';
 import { serveAdminApp } from './admin-static.js';
 import { createServices, type Services } from './services.js';
+import { createMetrics, mountMetricsRoute } from './metrics.js';
 
 export interface AppOptions {
   config: Config;
@@ -20,6 +21,8 @@ export interface AppOptions {
   adminDistDir?: string;
   /** Lets tests inject prepared services (fakes, clocks); by default they are built from `knex`. */
   services?: Services;
+  /** Also export process metrics (CPU, memory, event loop) on /metrics: the real process sets it, tests do not. */
+  processMetrics?: boolean;
 }
 
 export interface RosterApp {
@@ -40,12 +43,15 @@ export function createApp(options: AppOptions): RosterApp {
   app.silent = true;
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unhandled koa error'));
 
+  const metrics = createMetrics({ knex, now: services.now, processMetrics: options.processMetrics ?? false });
   app.use(requestContext(logger));
+  app.use(metrics.middleware);
   app.use(securityHeaders());
   app.use(normalizeScimPath());
 
   const router = new Router();
   mountHealthRoutes(router, { knex, isShuttingDown: () => shuttingDown });
+  mountMetricsRoute(router, metrics);
   mountOAuthRoutes(router, { config, services });
   mountAdminApi(router, { config, services });
   mountScimRoutes(router, { config, services });

@@ -35,7 +35,7 @@ try {
   process.exit(1);
 }
 
-const roster = createApp({ config, knex: database.knex, logger, adminDistDir });
+const roster = createApp({ config, knex: database.knex, logger, adminDistDir, processMetrics: true });
 await roster.services.startup();
 
 const server = http.createServer(roster.app.callback());

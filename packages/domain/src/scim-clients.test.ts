@@ -19,7 +19,7 @@ const discover: DiscoverIssuer = async (issuer) => {
 const samlXml = readFileSync(new URL('./fixtures/saml-idp-metadata.xml', import.meta.url), 'utf8');
 
 let db: TestDatabase;
-let now = new Date('2026-11-28T12:00:00Z');
+const now = new Date('2026-11-28T12:00:00Z');
 const revoked: string[] = [];
 const listener: CredentialRevocationListener = {
   clientRevoked: (id) => revoked.push(`client:${id}`),

@@ -190,14 +190,13 @@ export function object<S extends Shape>(shape: S, options: Described & { minProp
       for (const key of keys) {
         const field = shape[key]!;
         const present = Object.hasOwn(input, key) && input[key] !== undefined;
-        if (!present) {
-          if (!field.isOptional) {
-            ok = false;
-            issues.push({ path: at(path, key), message: 'is required' });
-          }
+        if (!present && !field.isOptional) {
+          ok = false;
+          issues.push({ path: at(path, key), message: 'is required' });
           continue;
         }
-        const parsed = field.parse(input[key], at(path, key), issues);
+        // Absent optional fields are parsed too: a query parameter's default comes from its schema.
+        const parsed = field.parse(present ? input[key] : undefined, at(path, key), issues);
         if (parsed === INVALID) ok = false;
         else if (parsed !== undefined) out[key] = parsed;
       }

@@ -57,6 +57,7 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
     const state = ctx.state as RequestState;
     refuse(ctx, config.publicUrl, error);
     (ctx.state as { errorDetail?: string }).errorDetail = error.description;
+    (ctx.state as { authFailureReason?: string }).authFailureReason = error.reason; // metrics.ts counts it
     state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'SCIM authentication failed');
     try {
       await audit.record({

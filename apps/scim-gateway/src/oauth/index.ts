@@ -101,6 +101,7 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
   async function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): Promise<void> {
     const state = ctx.state as RequestState;
     if (error.status === 401) throttle.failed(keys);
+    if (error.status === 401) (ctx.state as { authFailureReason?: string }).authFailureReason = `oauth_${error.reason}`; // metrics.ts counts it
     sendError(ctx, error);
     state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'token request refused');
     try {

@@ -49,7 +49,8 @@ function parseBulkRequest(body: unknown): { operations: BulkOperation[]; failOnE
   }
   const bulkIds = new Set<string>();
   const operations = request.Operations.map((raw, index): BulkOperation => {
-    const where = `operation ${index + 1}`;
+    // Numbered from 0 like the PATCH engine: "operation 2" is Operations[2].
+    const where = `operation ${index}`;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw ScimError.invalidSyntax(`${where}: must be an object`);
     const op = raw as Record<string, unknown>;
     const method = typeof op.method === 'string' ? op.method.toUpperCase() : '';

@@ -2,7 +2,10 @@
 // characteristic (RFC 7643 §2.2), applied to a resource as served (id, schemas, meta included).
 
 import { commonAttributes, findAttribute, schemasOf, type AttributeDefinition, type ResourceTypeName } from '../schemas/index.js';
-import { findExtension, resolveMemberName } from './paths.js';
+import { matchesValueFilter } from '../filter/evaluate.js';
+import { parsePatchPath } from '../filter/parser.js';
+import { validateValueFilter } from '../filter/validate.js';
+import { findExtension, resolveMemberName, resolveParsedPath } from './paths.js';
 import { isJsonObject, type JsonObject } from './values.js';
 
 export interface AttributeSelection {
@@ -27,15 +30,51 @@ interface Selector {
   /** Canonical attribute name; undefined selects the whole extension. */
   attribute: string | undefined;
   subAttribute: string | undefined;
+  /** Only from `attributes=emails[type eq "work"]` (see valueFilterSelector): which values of the attribute to keep. */
+  keepsValue?: (element: unknown) => boolean;
 }
 
 // RFC 7643 §3.1 makes `id` returned "always"; Roster also always returns `meta` (and `schemas`), so a client
 // that asks for `attributes=userName` still gets the version it needs for If-Match.
 const ALWAYS_RETURNED = new Set(['id', 'meta']);
 
-function selectorsOf(type: ResourceTypeName, names: readonly string[] | undefined): Selector[] {
+/**
+ * QUIRK (Microsoft's SCIM reference tests, ../shared/conformance/entra-reference.postman_collection.json,
+ * "ComplexAttribute tests"): `attributes=emails[type eq "work"]` and `attributes=emails[value eq "x"]`, a value
+ * filter where RFC 7644 §3.10 allows only attribute names. Admins run that collection to check an endpoint
+ * before connecting Entra, so such an entry is read as "this multi-valued attribute, only the values the filter
+ * selects" instead of selecting nothing. Only in `attributes`; a filter that does not fit selects nothing, like
+ * any unknown name. Returns undefined when `name` is not of that shape.
+ */
+function valueFilterSelector(type: ResourceTypeName, name: string): Selector | undefined {
+  if (!name.includes('[')) return undefined;
+  try {
+    const parsed = parsePatchPath(name);
+    if (!parsed.valueFilter || parsed.subAttribute !== undefined) return undefined;
+    const resolved = resolveParsedPath(type, parsed.path);
+    if (resolved.kind !== 'attribute' || resolved.subAttribute || !resolved.attribute.multiValued) return undefined;
+    const filter = parsed.valueFilter;
+    validateValueFilter(type, parsed.path, filter);
+    return {
+      extension: resolved.extension,
+      attribute: resolved.attribute.name,
+      subAttribute: undefined,
+      keepsValue: (element) => matchesValueFilter(type, parsed.path, filter, element),
+    };
+  } catch {
+    // Not a well-formed value filter on this resource type: it selects nothing (RFC 7644 §3.9 names no error).
+    return undefined;
+  }
+}
+
+function selectorsOf(type: ResourceTypeName, names: readonly string[] | undefined, options: { valueFilters?: boolean } = {}): Selector[] {
   const selectors: Selector[] = [];
   for (const name of names ?? []) {
+    const filtered = options.valueFilters ? valueFilterSelector(type, name) : undefined;
+    if (filtered) {
+      selectors.push(filtered);
+      continue;
+    }
     const resolved = resolveMemberName(type, name);
     if (resolved.kind === 'extension') selectors.push({ extension: resolved.schema.id, attribute: undefined, subAttribute: undefined });
     if (resolved.kind === 'attribute') {
@@ -53,7 +92,7 @@ function selectorsOf(type: ResourceTypeName, names: readonly string[] | undefine
  */
 export function wantsAttribute(type: ResourceTypeName, selection: AttributeSelection, attribute: 'members' | 'groups'): boolean {
   const names = (selector: Selector): boolean => selector.extension === undefined && selector.attribute === attribute;
-  const included = selectorsOf(type, selection.attributes);
+  const included = selectorsOf(type, selection.attributes, { valueFilters: true });
   if (selection.attributes?.length) return included.some(names);
   return !selectorsOf(type, selection.excludedAttributes).some((selector) => names(selector) && selector.subAttribute === undefined);
 }
@@ -64,7 +103,7 @@ export function wantsAttribute(type: ResourceTypeName, selection: AttributeSelec
  * parameters are given, `excludedAttributes` removes from what `attributes` selected.
  */
 export function projectResource(type: ResourceTypeName, resource: JsonObject, selection: AttributeSelection): JsonObject {
-  const included = selection.attributes?.length ? selectorsOf(type, selection.attributes) : undefined;
+  const included = selection.attributes?.length ? selectorsOf(type, selection.attributes, { valueFilters: true }) : undefined;
   const excluded = selectorsOf(type, selection.excludedAttributes);
   const { core } = schemasOf(type);
   const result: JsonObject = {};
@@ -121,6 +160,12 @@ function projectAttribute(
     const selectors = included.filter(mine);
     if (selectors.length === 0) return undefined;
     const whole = selectors.some((selector) => selector.subAttribute === undefined);
+    const unfiltered = selectors.some((selector) => selector.subAttribute === undefined && !selector.keepsValue);
+    if (!unfiltered && Array.isArray(value)) {
+      const filters = selectors.flatMap((selector) => (selector.keepsValue ? [selector.keepsValue] : []));
+      value = value.filter((element) => filters.some((keepsValue) => keepsValue(element)));
+      if ((value as unknown[]).length === 0) return undefined;
+    }
     if (!whole) {
       const names = new Set(selectors.map((selector) => selector.subAttribute));
       narrowed = true;
