@@ -10,7 +10,7 @@ import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
 import { mountDiscoveryRoutes } from './discovery.js';
-import { listAndRespond, mountResourceRoutes, searchParamsOf } from './resources.js';
+import { mountResourceRoutes, searchAllAndRespond, searchParamsOf } from './resources.js';
 
 export const SCIM_PREFIX = '/scim_v2';
 
@@ -49,10 +49,9 @@ export function mountScimRoutes(router: Router, deps: { config: Config; services
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);
   mountBulkRoute(api, { knex: services.knex, users, groups });
-  // POST /.search at the root searches every resource type (RFC 7644 §3.4.3); Roster answers it for Users
-  // and Groups when the filter names no type-specific attribute, by searching Users.
+  // POST /.search at the root searches every resource type (RFC 7644 §3.4.3).
   api.post('/.search', async (ctx) => {
-    await listAndRespond(ctx, 'User', users, await searchParamsOf(ctx));
+    await searchAllAndRespond(ctx, { users, groups }, await searchParamsOf(ctx));
   });
   // Clients are not users: there is no authenticated subject to return (RFC 7644 §3.11).
   api.all('/Me', () => {

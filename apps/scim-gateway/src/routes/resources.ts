@@ -131,3 +131,49 @@ export function mountResourceRoutes(router: Router, type: ResourceTypeName, serv
     sendScim(ctx, 204, undefined);
   });
 }
+
+/**
+ * A search across Users and Groups (RFC 7644 §3.4.3): Users come first, then Groups, each in its default
+ * order, and startIndex/count page over that concatenation. A filter that names attributes of only one type
+ * searches only that type; one valid for neither is refused with the Users error.
+ */
+export async function searchAllAndRespond(ctx: Context, services: { users: ResourceService; groups: ResourceService }, params: ListParams): Promise<void> {
+  if (params.cursor !== undefined) throw ScimError.invalidValue('cursor paging is offered per resource type: search /Users/.search or /Groups/.search');
+  if (params.sortBy !== undefined) throw ScimError.invalidValue('sortBy is not supported across resource types: search /Users/.search or /Groups/.search');
+  const caller = callerOf(ctx);
+  const projection: Projection = {};
+  if (params.attributes) projection.attributes = params.attributes;
+  if (params.excludedAttributes) projection.excludedAttributes = params.excludedAttributes;
+  const counting = { ...params, startIndex: 1, count: 0 };
+  const totals = async (type: ResourceTypeName, service: ResourceService): Promise<number | ScimError> => {
+    try {
+      return (await service.list(caller, counting, readFlags(type, projection))).total;
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 400) return error;
+      throw error;
+    }
+  };
+  const userTotal = await totals('User', services.users);
+  const groupTotal = await totals('Group', services.groups);
+  if (userTotal instanceof ScimError && groupTotal instanceof ScimError) throw userTotal;
+  const usersFound = typeof userTotal === 'number' ? userTotal : 0;
+  const groupsFound = typeof groupTotal === 'number' ? groupTotal : 0;
+  const resources: JsonObject[] = [];
+  let skip = params.startIndex - 1;
+  let room = params.count;
+  for (const [type, service, found] of [['User', services.users, usersFound], ['Group', services.groups, groupsFound]] as const) {
+    if (room > 0 && skip < found) {
+      const page = await service.list(caller, { ...params, startIndex: skip + 1, count: room }, readFlags(type, projection));
+      resources.push(...page.resources.map((resource) => project(type, resource, projection)));
+      room -= page.resources.length;
+    }
+    skip = Math.max(0, skip - found);
+  }
+  sendScim(ctx, 200, {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+    totalResults: usersFound + groupsFound,
+    itemsPerPage: resources.length,
+    startIndex: params.startIndex,
+    Resources: resources,
+  });
+}

@@ -273,6 +273,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.locator('svg.chart rect').first().waitFor();
     await page.getByLabel('Status').selectOption({ label: 'Failed' });
     await page.getByRole('button', { name: 'Apply' }).click();
+    await shot('14-activity');
     await page.getByTestId('activity-table').getByText('403').first().waitFor();
     await shot('14-activity');
     const href = await page.getByTestId('csv-export').getAttribute('href');

@@ -223,3 +223,18 @@ describe('discovery and protocol edges', () => {
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="roster"/);
   });
 });
+
+describe('POST /.search at the root', () => {
+  it('searches Users and Groups together, paging over both', async () => {
+    const all = (await gw.scim('POST', '/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], count: 1000 })).body as Json;
+    const users = ((await gw.scim('GET', '/Users?count=0')).body as Json).totalResults;
+    const groups = ((await gw.scim('GET', '/Groups?count=0')).body as Json).totalResults;
+    expect(all.totalResults).toBe(users + groups);
+    expect(all.Resources.filter((resource: Json) => resource.meta.resourceType === 'Group')).toHaveLength(groups);
+    const straddling = (await gw.scim('POST', '/.search', { startIndex: users, count: 2 })).body as Json;
+    expect(straddling.Resources.map((resource: Json) => resource.meta.resourceType)).toEqual(['User', 'Group']);
+    const onlyGroups = (await gw.scim('POST', '/.search', { filter: 'members pr' })).body as Json;
+    expect(onlyGroups.Resources.every((resource: Json) => resource.meta.resourceType === 'Group')).toBe(true);
+    expect(onlyGroups.totalResults).toBeGreaterThan(0);
+  });
+});
