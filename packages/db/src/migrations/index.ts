@@ -3,6 +3,7 @@ import * as createDirectoryTables from './20261128160000_create_directory_tables
 import * as createClientTables from './20261128160100_create_client_tables.js';
 import * as createAdminTables from './20261128160200_create_admin_tables.js';
 import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_in_throttle.js';
+import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128160100_create_client_tables', createClientTables],
   ['20261128160200_create_admin_tables', createAdminTables],
   ['20261128171000_create_admin_sign_in_throttle', createAdminSignInThrottle],
+  ['20261128180000_create_sort_indexes', createSortIndexes],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
