@@ -84,6 +84,13 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     onBackgroundError: (error) => logger.warn({ err: error }, 'could not record last_used_at of a static token'),
     ...deps.auth,
   });
+  const oauthClients = createClientCredentialsService({ knex, authenticator, accessTokenTtlSeconds: config.accessTokenTtlSeconds, clock: now });
+  // Expired access tokens are useless a day after expiry; an hourly sweep keeps the table small. Every
+  // process sweeps: the delete is idempotent, so no coordination is needed.
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
+  };
   return {
     knex,
     config,
@@ -103,11 +110,14 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     }),
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
     authenticator,
-    oauthClients: createClientCredentialsService({ knex, authenticator, accessTokenTtlSeconds: config.accessTokenTtlSeconds, clock: now }),
+    oauthClients,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
+      sweeper = setInterval(sweep, 3_600_000);
+      sweeper.unref();
     },
     shutdown: async () => {
+      clearInterval(sweeper);
       await provisioningLog.drain();
       await authenticator.settled();
     },
