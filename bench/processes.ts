@@ -43,6 +43,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const live = new Set<ChildProcess>();
+
+/** Last resort when cleanup itself hangs (second Ctrl-C): SIGKILL every child still running. */
+export function killAllChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 export interface Child {
   process: ChildProcess;
   pid: number;
@@ -60,8 +67,15 @@ export function startChild(command: string, args: string[], env: Record<string, 
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  live.add(child);
   let exited = child.exitCode !== null;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      live.delete(child);
+      resolve();
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (exited) return;
     child.kill('SIGTERM');
@@ -75,8 +89,9 @@ export function startChild(command: string, args: string[], env: Record<string, 
 }
 
 /** Polls `url` until it answers 200; returns the milliseconds from `since` (performance.now()). */
-export async function waitReady(url: string, child: Child, since: number, timeoutMs = 120_000): Promise<number> {
+export async function waitReady(url: string, child: Child, since: number, timeoutMs = 120_000, signal?: AbortSignal): Promise<number> {
   for (;;) {
+    if (signal?.aborted) throw new Error('interrupted');
     if (child.process.exitCode !== null) throw new Error(`process exited with code ${child.process.exitCode} before it was ready:\n${child.tail()}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });

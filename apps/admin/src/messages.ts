@@ -293,6 +293,7 @@ export const messages = {
     lockReason: 'Lock reason',
     id: 'ID',
     createdBy: 'Created by',
+    scimAttributes: 'SCIM attributes as provisioned',
   },
   groups: {
     title: 'Groups',

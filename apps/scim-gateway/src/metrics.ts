@@ -32,11 +32,24 @@ interface MetricsState extends RequestState {
   authFailureReason?: string;
 }
 
-/** The router's path template of the matched route, or a fixed word, so ids never become label values. */
-function routeOf(ctx: { _matchedRoute?: unknown; status: number }): string {
-  const matched = ctx._matchedRoute;
-  if (typeof matched === 'string' && matched !== '') return matched;
-  return matched instanceof RegExp ? matched.source : 'unmatched';
+interface MatchedLayer {
+  path: unknown;
+  methods: string[];
+}
+
+/**
+ * The router's path template of the route the request matched (`/scim_v2/Users/:id`), or a fixed word, so ids
+ * never become label values. Read from every layer the routers matched, not from the last one that ran: a request
+ * refused by middleware (401, 429) never reaches its route but is still counted under it.
+ */
+function routeOf(ctx: { matched?: unknown; method: string }): string {
+  const layers = (Array.isArray(ctx.matched) ? ctx.matched : []) as MatchedLayer[];
+  const routes = layers.filter((layer) => Array.isArray(layer.methods) && layer.methods.length > 0 && typeof layer.path === 'string');
+  const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+  // The first specific route that takes the method handles the request; catch-alls (`/*rest`) only when nothing else matched.
+  const specific = routes.filter((layer) => !(layer.path as string).includes('*'));
+  const route = specific.find((layer) => layer.methods.includes(method)) ?? specific[0] ?? routes[0];
+  return route ? (route.path as string) : 'unmatched';
 }
 
 interface PoolLike {
@@ -127,7 +140,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       await next();
     } finally {
       const state = ctx.state as MetricsState;
-      const route = routeOf(ctx as unknown as { _matchedRoute?: unknown; status: number });
+      const route = routeOf(ctx as unknown as { matched?: unknown; method: string });
       const method = ctx.method;
       requests.inc({ route, method, status: String(ctx.status), client: state.clientId ?? 'none' });
       duration.observe({ route, method }, (performance.now() - started) / 1000);

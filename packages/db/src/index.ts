@@ -64,6 +64,24 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   return createEmbeddedDatabase(options.dataDir === undefined ? '.roster-data' : options.dataDir, options.template);
 }
 
+/**
+ * knex-pglite 0.14 names a response's command after knex's method, "DEL" for `.delete()`, which knex's
+ * PostgreSQL dialect does not recognise as DELETE: it then returns the raw result object instead of the number
+ * of rows deleted, and code that counts (a member removal that removed nobody must not bump the group's
+ * version) behaved differently on the embedded database than on PostgreSQL. Found by the Okta replay test
+ * (apps/scim-gateway/test/compat/fixtures/okta.json, "removing a member who is not one any more").
+ */
+function withDeleteRowCount(Base: typeof knex.Client): typeof knex.Client {
+  type Query = { method?: string };
+  const base = Base.prototype as unknown as { processResponse(obj: Query, runner: unknown): unknown };
+  const processResponse = base.processResponse;
+  return class extends Base {
+    processResponse(obj: Query, runner: unknown): unknown {
+      return processResponse.call(this, obj.method === 'del' ? { ...obj, method: 'delete' } : obj, runner);
+    }
+  } as typeof knex.Client;
+}
+
 async function createEmbeddedDatabase(dataDir: string | null, template?: Blob): Promise<Database> {
   const [{ PGlite }, { default: ClientPgLite }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -82,7 +100,7 @@ async function createEmbeddedDatabase(dataDir: string | null, template?: Blob): 
       ...(template ? { loadDataDir: template } : {}),
     });
     const instance = knex({
-      client: ClientPgLite as unknown as typeof knex.Client,
+      client: withDeleteRowCount(ClientPgLite as unknown as typeof knex.Client),
       dialect: 'postgres',
       connection: () => ({ pglite }) as object,
     } as Knex.Config);

@@ -178,6 +178,15 @@ export function createSignInThrottle(knex: Knex, options: SignInThrottleOptions 
       });
     },
 
+    /** Forgets keys whose window and block have both passed (housekeeping, run on successful sign-ins). */
+    async purgeStale(): Promise<number> {
+      const at = now();
+      return knex('admin_sign_in_throttle')
+        .where('first_failed_at', '<', new Date(at.getTime() - windowMs))
+        .where((inner) => inner.whereNull('blocked_until').orWhere('blocked_until', '<', at))
+        .delete();
+    },
+
     /**
      * A correct password clears the account's count. The address count stays: otherwise one valid account
      * would let an attacker reset it while guessing the passwords of others.

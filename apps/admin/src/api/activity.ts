@@ -35,6 +35,9 @@ export interface ActivityStatPoint {
 
 export interface ActivityStats {
   bucket: 'hour' | 'day';
+  /** The range the stats cover (the chart spans all of it, empty buckets included). */
+  from?: string;
+  to?: string;
   items: ActivityStatPoint[];
 }
 

@@ -45,6 +45,8 @@ export function mountScimRoutes(router: Router, deps: { config: Config; services
   const api = new Router({ sensitive: false });
   api.use(scimAuthentication(services));
   api.use(services.scimAudit.middleware);
+  // Errors become SCIM responses here too, inside the audit middleware, so failed requests reach the activity log.
+  api.use(scimErrors());
   api.use(scimRateLimit(config.rateLimit));
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);

@@ -93,7 +93,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
   });
 
   async function shot(name: string) {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
   }
 
   async function scim(method: string, resourcePath: string, token: string, body?: unknown) {
@@ -227,6 +227,23 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     expect((await scim('GET', '/Users', oauthAccessToken)).status).toBe(200);
   });
 
+  it('lists both clients and refuses to delete the provider they use, showing why', async () => {
+    await nav('SCIM clients');
+    const table = page.getByTestId('client-table');
+    await table.getByRole('link', { name: 'Okta OAuth' }).waitFor();
+    await expect(table.getByRole('row').count()).resolves.toBe(3);
+    await shot('09-clients');
+
+    await nav('Authentication providers');
+    await page.getByRole('button', { name: 'Delete Test IdP' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect(dialog.getByRole('alert').textContent()).resolves.toMatch(/^Delete refused: .+/);
+    await shot('10-provider-delete-refused');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('link', { name: 'Test IdP' }).waitFor();
+  });
+
   it('toggles "User accounts deletable by admins" and SCIM DELETE follows it (403, then 204)', async () => {
     await nav('Settings');
     const toggle = page.getByRole('switch', { name: 'User accounts deletable by admins' });
@@ -235,7 +252,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
 
     await toggle.check();
     await page.getByRole('status').getByText('Saved').waitFor();
-    await shot('09-settings');
+    await shot('11-settings');
     // Settings are cached for at most two seconds per process.
     let status = 0;
     for (let attempt = 0; attempt < 30 && status !== 204; attempt++) {
@@ -252,19 +269,19 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByText('No users match.').waitFor();
     await page.getByLabel('Search users').fill('ali');
     await page.getByTestId('user-table').getByRole('link', { name: 'alice' }).waitFor();
-    await shot('10-users');
+    await shot('12-users');
     await page.getByTestId('user-table').getByRole('link', { name: 'alice' }).click();
     await page.getByRole('heading', { level: 1, name: 'Alice Archer' }).waitFor();
     await page.getByRole('link', { name: 'Engineering' }).waitFor();
-    await shot('11-user-detail');
+    await shot('13-user-detail');
 
     await nav('Groups');
     const row = page.getByTestId('group-table').getByRole('row', { name: /Engineering/ });
     await expect(row.getByRole('cell').nth(1).textContent()).resolves.toBe('1');
-    await shot('12-groups');
+    await shot('14-groups');
     await row.getByRole('link', { name: 'Engineering' }).click();
     await page.getByTestId('member-table').getByRole('link', { name: 'alice' }).waitFor();
-    await shot('13-group-detail');
+    await shot('15-group-detail');
   });
 
   it('shows the activity log with its chart and a working CSV export', async () => {
@@ -273,9 +290,9 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.locator('svg.chart rect').first().waitFor();
     await page.getByLabel('Status').selectOption({ label: 'Failed' });
     await page.getByRole('button', { name: 'Apply' }).click();
-    await shot('14-activity');
-    await page.getByTestId('activity-table').getByText('403').first().waitFor();
-    await shot('14-activity');
+    // The revoked token's refusal is in the log as a failed request of its client.
+    await page.getByTestId('activity-table').getByRole('row', { name: /Keycloak static.*401/ }).first().waitFor();
+    await shot('16-activity');
     const href = await page.getByTestId('csv-export').getAttribute('href');
     expect(href).toMatch(/^\/api\/admin\/activity\.csv\?/);
     const csv = await page.request.get(`${origin}${href}`);
@@ -288,7 +305,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByTestId('admin-table').getByText(ADMIN.email).waitFor();
     expect(await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).isDisabled()).toBe(true);
     await page.getByText('The last admin cannot be removed.').first().waitFor();
-    await shot('15-admins');
+    await shot('17-admins');
   });
 
   it('ran without script errors or Content-Security-Policy violations', () => {

@@ -36,12 +36,7 @@ async function newClient(dataScope: 'all' | 'own' = 'all'): Promise<{ clientId: 
 }
 
 beforeAll(async () => {
-  gw = await startTestGateway({
-    ROSTER_ADMIN_EMAIL: ADMIN_EMAIL,
-    ROSTER_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    ROSTER_RATE_LIMIT_PER_SECOND: String(RATE.perSecond),
-    ROSTER_RATE_LIMIT_BURST: String(RATE.burst),
-  });
+  gw = await startTestGateway({ ROSTER_ADMIN_EMAIL: ADMIN_EMAIL, ROSTER_ADMIN_PASSWORD: ADMIN_PASSWORD });
   secrets.add(gw.token);
   admin = await signIn();
 });
@@ -76,14 +71,31 @@ describe('token bucket', () => {
 });
 
 describe('rate limiting per SCIM client', () => {
+  // A gateway of its own with a tiny bucket, so the other tests are not throttled.
+  let limitedGw: TestGateway;
+  beforeAll(async () => {
+    limitedGw = await startTestGateway({ ROSTER_RATE_LIMIT_PER_SECOND: String(RATE.perSecond), ROSTER_RATE_LIMIT_BURST: String(RATE.burst) });
+  });
+  afterAll(async () => {
+    if (limitedGw) {
+      const found = findSecretsIn(limitedGw.logs.join(''), [limitedGw.token, ...secrets]);
+      await limitedGw.close();
+      expect(found).toEqual([]);
+    }
+  });
+  const newLimitedClient = async () => {
+    const created = await limitedGw.addClient();
+    secrets.add(created.token);
+    return created;
+  };
   it('answers 429 with Retry-After and a SCIM error once the burst is spent, records it in the activity log, and leaves other clients alone', async () => {
-    const limited = await newClient();
-    const other = await newClient();
+    const limited = await newLimitedClient();
+    const other = await newLimitedClient();
     const statuses: number[] = [];
-    for (let i = 0; i < RATE.burst; i++) statuses.push((await gw.scim('GET', '/Users?count=1', undefined, { token: limited.token })).status);
+    for (let i = 0; i < RATE.burst; i++) statuses.push((await limitedGw.scim('GET', '/Users?count=1', undefined, { token: limited.token })).status);
     expect(statuses).toEqual([200, 200, 200]);
 
-    const refused = await gw.scim('GET', '/Users?count=1', undefined, { token: limited.token, headers: { 'x-request-id': 'rate-limited-1' } });
+    const refused = await limitedGw.scim('GET', '/Users?count=1', undefined, { token: limited.token, headers: { 'x-request-id': 'rate-limited-1' } });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
@@ -93,28 +105,50 @@ describe('rate limiting per SCIM client', () => {
       detail: 'too many requests from this SCIM client: at most 1 per second (bursts of 3); retry after 1 s',
     });
 
-    expect((await gw.scim('GET', '/Users?count=1', undefined, { token: other.token })).status).toBe(200);
+    expect((await limitedGw.scim('GET', '/Users?count=1', undefined, { token: other.token })).status).toBe(200);
 
     const event = await waitFor(
       'the audit event of the refused request',
-      async () => (await gw.db.knex('audit_events').where('request_id', 'rate-limited-1').first()) as Record<string, unknown> | undefined,
+      async () => (await limitedGw.db.knex('audit_events').where('request_id', 'rate-limited-1').first()) as Record<string, unknown> | undefined,
       5000,
     );
     expect(event).toMatchObject({ client_id: limited.clientId, status: 429 });
 
     // After Retry-After seconds the client is served again.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await gw.scim('GET', '/Users?count=1', undefined, { token: limited.token })).status).toBe(200);
+    expect((await limitedGw.scim('GET', '/Users?count=1', undefined, { token: limited.token })).status).toBe(200);
   });
 
   it('shows the refusals on /metrics by client and status', async () => {
-    const limited = await newClient();
-    for (let i = 0; i <= RATE.burst; i++) await gw.scim('GET', '/Groups?count=1', undefined, { token: limited.token });
-    const metrics = await call(`${gw.url}/metrics`);
+    const limited = await newLimitedClient();
+    for (let i = 0; i <= RATE.burst; i++) await limitedGw.scim('GET', '/Groups?count=1', undefined, { token: limited.token });
+    const metrics = await call(`${limitedGw.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(metrics.text).toContain(`roster_http_requests_total{route="/scim_v2/Groups",method="GET",status="429",client="${limited.clientId}"} 1`);
     expect(metrics.text).toContain(`roster_http_requests_total{route="/scim_v2/Groups",method="GET",status="200",client="${limited.clientId}"} 3`);
+  });
+});
+
+describe('activity log', () => {
+  it('records failed SCIM requests (404, 400) with the client, status and error detail', async () => {
+    const missing = await gw.scim('GET', '/Users/00000000-0000-0000-0000-000000000000', undefined, { headers: { 'x-request-id': 'failed-404' } });
+    expect(missing.status).toBe(404);
+    const invalid = await gw.scim('POST', '/Users', { schemas: [USER_SCHEMA] }, { headers: { 'x-request-id': 'failed-400' } });
+    expect(invalid.status).toBe(400);
+    const events = await waitFor(
+      'two audit events',
+      async () => {
+        const rows = (await gw.db.knex('audit_events').whereIn('request_id', ['failed-404', 'failed-400']).orderBy('request_id')) as Array<Record<string, unknown>>;
+        return rows.length === 2 ? rows : undefined;
+      },
+      5000,
+    );
+    expect(events.map((event) => [event.request_id, event.status, event.client_id])).toEqual([
+      ['failed-400', 400, gw.clientId],
+      ['failed-404', 404, gw.clientId],
+    ]);
+    expect(JSON.stringify(events[1]!.detail)).toContain((missing.body as { detail: string }).detail);
   });
 });
 

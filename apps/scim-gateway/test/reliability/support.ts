@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Knex } from '@roster/db';
 
 // Helpers for the reliability suite: whole gateway processes (child processes of the test, killed in afterAll
 // and on failure), a private PostgreSQL server (never the machine's shared one), HTTP calls with deadlines.
@@ -228,4 +229,31 @@ export function findSecretsIn(text: string, secrets: Iterable<string>): string[]
   if (/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(text)) found.push('a JWT-shaped value');
   if (/roster_(?:st|at|cs)_[A-Za-z0-9_-]{20,}/.test(text)) found.push('a roster_ secret-shaped value');
   return found;
+}
+
+export const TEST_ADMIN = { email: 'reliability-admin@example.com', password: 'reliability admin password 6' };
+export const ADMIN_ENV = { ROSTER_ADMIN_EMAIL: TEST_ADMIN.email, ROSTER_ADMIN_PASSWORD: TEST_ADMIN.password };
+
+/**
+ * Signs in as TEST_ADMIN (start the gateway with ADMIN_ENV) and creates a static-token SCIM client through the
+ * admin API, with an authentication provider row inserted directly when the database has none.
+ */
+export async function createClientThroughAdminApi(
+  url: string,
+  knex: Knex,
+  name: string,
+): Promise<{ id: string; token: string }> {
+  let provider = (await knex('auth_providers').select('id').first()) as { id: string } | undefined;
+  if (!provider) [provider] = (await knex('auth_providers').insert({ name: 'Reliability SAML provider', kind: 'saml', metadata: '{}' }).returning('id')) as Array<{ id: string }>;
+  const session = await call(`${url}/api/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: TEST_ADMIN });
+  if (session.status !== 200) throw new Error(`admin sign-in failed: ${session.status} ${session.text}`);
+  const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const csrf = (session.body as { csrfToken: string }).csrfToken;
+  const created = await call(`${url}/api/admin/scim-clients`, {
+    method: 'POST',
+    headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+    body: { name, authProviderId: provider!.id, authMethod: 'static_token' },
+  });
+  if (created.status !== 201) throw new Error(`client creation failed: ${created.status} ${created.text}`);
+  return created.body as { id: string; token: string };
 }

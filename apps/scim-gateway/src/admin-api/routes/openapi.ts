@@ -1,7 +1,7 @@
 import { publicRoute, type AdminRoute } from '../define.js';
 import { errorSchema, type RouteDeps } from './common.js';
 import { SESSION_COOKIE } from '../http.js';
-import type { JsonSchema } from '../schema.js';
+import { unknownValue, type JsonSchema } from '../schema.js';
 
 /** `/api/admin/users/:id` -> `/api/admin/users/{id}` */
 export function openApiPath(path: string): string {
@@ -90,7 +90,7 @@ export function openApiRoutes(_deps: RouteDeps, all: () => AdminRoute[], version
       path: '/api/admin/openapi.json',
       tag: 'Info',
       summary: 'This OpenAPI 3.1 document',
-      responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+      responses: { 200: { description: 'OpenAPI 3.1', schema: unknownValue({ description: 'An OpenAPI 3.1 document' }) } },
       handle: () => {
         cached ??= buildOpenApiDocument(all(), { publicUrl, version });
         return { body: cached };

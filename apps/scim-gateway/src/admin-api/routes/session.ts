@@ -44,6 +44,8 @@ export function sessionRoutes({ config, services }: RouteDeps): AdminRoute[] {
           throw new ApiError('invalid_credentials', 401, 'Email or password is incorrect');
         }
         await services.signInThrottle.recordSuccess(body.email);
+        // Housekeeping without a timer: ended sessions and forgotten failures go when someone signs in.
+        await Promise.all([services.adminSessions.purgeExpired(), services.signInThrottle.purgeStale()]);
         if (session) await services.adminSessions.revoke(session.token);
         const created = await services.adminSessions.create(admin.id);
         await services.admins.recordSignIn(admin.id);

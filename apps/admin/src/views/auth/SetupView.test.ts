@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import SetupView from './SetupView.vue';
+import { setupApi } from '../../test/fake-fetch.ts';
+import { mountWithApp } from '../../test/mount.ts';
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('SetupView (first admin through the one-time link)', () => {
+  it('says what is wrong when the link has no token', async () => {
+    const { pinia } = setupApi();
+    const { wrapper } = await mountWithApp(SetupView, pinia, { path: '/setup' });
+    expect(wrapper.find('[role="alert"]').text()).toContain('no setup token');
+    expect(wrapper.find('input').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('checks email and passwords, creates the admin, signs in and opens the app', async () => {
+    const { pinia, server } = setupApi({
+      'POST /api/admin/setup': { status: 201, body: { id: 'a1', email: 'first@example.com', createdAt: '2026-11-28T00:00:00Z', lastSignInAt: null } },
+      'POST /api/admin/session': { body: { id: 'a1', email: 'first@example.com', csrfToken: 'c' } },
+      'GET /api/admin/scim-clients': { body: { items: [], total: 0 } },
+      'GET /api/admin/auth-providers': { body: { items: [], total: 0 } },
+    });
+    const { wrapper, router } = await mountWithApp(SetupView, pinia, { path: '/setup?token=tok-123' });
+    await wrapper.find('#setup-email').setValue('not-an-email');
+    await wrapper.find('#setup-password').setValue('short');
+    await wrapper.find('#setup-confirm').setValue('different');
+    await wrapper.find('form').trigger('submit');
+    expect(wrapper.findAll('.field-error').map((e) => e.text())).toEqual(['Enter an email address.', 'The password needs at least 12 characters.', 'The two passwords differ.']);
+    expect(server.calls).toHaveLength(0);
+
+    await wrapper.find('#setup-email').setValue('first@example.com');
+    await wrapper.find('#setup-password').setValue('a long enough password');
+    await wrapper.find('#setup-confirm').setValue('a long enough password');
+    await wrapper.find('form').trigger('submit');
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('clients'));
+    expect(server.callsTo('POST /api/admin/setup')[0]!.body).toEqual({ token: 'tok-123', email: 'first@example.com', password: 'a long enough password' });
+    expect(server.callsTo('POST /api/admin/session')[0]!.body).toEqual({ email: 'first@example.com', password: 'a long enough password' });
+    wrapper.unmount();
+  });
+
+  it('shows the server’s refusal of a used or expired link', async () => {
+    const { pinia } = setupApi({
+      'POST /api/admin/setup': { status: 403, body: { code: 'invalid_setup_token', message: 'The setup link is invalid, already used or expired. Restart Roster to print a new one.' } },
+    });
+    const { wrapper } = await mountWithApp(SetupView, pinia, { path: '/setup?token=old' });
+    await wrapper.find('#setup-email').setValue('first@example.com');
+    await wrapper.find('#setup-password').setValue('a long enough password');
+    await wrapper.find('#setup-confirm').setValue('a long enough password');
+    await wrapper.find('form').trigger('submit');
+    await vi.waitFor(() => expect(wrapper.find('[role="alert"]').text()).toContain('Restart Roster to print a new one.'));
+    wrapper.unmount();
+  });
+});

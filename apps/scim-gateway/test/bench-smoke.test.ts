@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { runBenchmark } from '../../../bench/harness.js';
+import { markdownReport } from '../../../bench/report.js';
+
+// Keeps `pnpm bench` working: the whole harness on a few hundred users for a second per scenario, on
+// PostgreSQL when TEST_DATABASE_URL is set (references included), else on the embedded database. It asserts
+// that every scenario ran and every answer was right, never how fast: CI machines are not benchmark machines.
+describe('benchmark harness (smoke)', () => {
+  it('seeds, runs every scenario and both references without a wrong answer', async () => {
+    const lines: string[] = [];
+    const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
+    const result = await runBenchmark({
+      users: 300,
+      groups: 5,
+      poolUsers: 1100,
+      smallScaleUsers: 200,
+      bulkSize: 50,
+      durationSeconds: 1,
+      connections: 2,
+      embedded: postgresUrl === undefined,
+      postgresUrl,
+      gateway: 'source',
+      checkEvery: 1,
+      log: (line) => lines.push(line),
+    });
+
+    const ids = result.scenarios.map((scenario) => scenario.id);
+    expect(ids).toEqual([
+      'filter-static-200',
+      'filter-static',
+      'filter-oauth',
+      'filter-jwt',
+      'discovery',
+      'get-by-id',
+      'page-first',
+      'page-end',
+      'cursor-first',
+      'cursor-end',
+      'group-big',
+      'group-small',
+      'post-user',
+      'bulk-1000',
+      'patch-add-1000-c2',
+      'patch-add-1000-c1',
+      'patch-remove-one-c2',
+      'patch-remove-one-c1',
+    ]);
+    for (const scenario of result.scenarios) {
+      expect({ id: scenario.id, errors: scenario.measurement.errors, failures: scenario.measurement.failures }).toEqual({ id: scenario.id, errors: 0, failures: [] });
+      expect(scenario.measurement.requests, scenario.id).toBeGreaterThan(0);
+    }
+    if (postgresUrl) {
+      expect(result.references.rawSql?.errors).toBe(0);
+      expect(result.references.minimalKoa?.errors).toBe(0);
+      expect(result.references.minimalKoa?.requests).toBeGreaterThan(0);
+    }
+    expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
+    expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
+    expect(result.startToReadyMs.restart).toBeGreaterThan(0);
+    expect(result.rss.peakMb).toBeGreaterThan(0);
+    expect(result.budgets.find((check) => check.budget === 'no errors in any scenario')?.pass).toBe(true);
+    expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
+  }, 240_000);
+});

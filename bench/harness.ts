@@ -1,0 +1,512 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
+import { cannon, rawSql, type Measurement } from './measure.js';
+import { Cleanup, REPO_ROOT, RssSampler, freePort, startChild, waitReady, type Child } from './processes.js';
+import { filteredGet, gatewayScenarios, type Fixture, type Scenario } from './scenarios.js';
+import { expectStatus, scimHttp, seedBigGroup, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
+
+// The benchmark run: start Roster (PostgreSQL or embedded), create SCIM clients for the three authentication
+// methods through the admin API, seed through /Bulk and PATCH, measure the two references, run every
+// scenario with autocannon, restart once to time a start on a full database, and stop everything it started.
+
+export interface BenchOptions {
+  users: number;
+  groups: number;
+  /** Extra users outside the big group, added 1,000 at a time by the PATCH add scenarios. */
+  poolUsers: number;
+  /** The filtered GET is also measured when this many users exist (budget: flat from 2,000 to 100,000). */
+  smallScaleUsers: number;
+  /** User creates per /Bulk request in the bulk scenario (default 1,000, the advertised maximum). */
+  bulkSize?: number;
+  durationSeconds: number;
+  connections: number;
+  /** Run the gateway on the embedded database (PGlite) instead of PostgreSQL. */
+  embedded: boolean;
+  /** A PostgreSQL server URL (any database): the run creates its own database there and drops it. */
+  postgresUrl: string | undefined;
+  /** `dist`: node on the built gateway (as in production); `source`: the TypeScript sources through tsx. */
+  gateway: 'dist' | 'source';
+  /** Check one response in this many for correctness (1 = every response). */
+  checkEvery: number;
+  /** Only the scenarios whose id starts with one of these (references always run unless `noReferences`). */
+  only?: string[] | undefined;
+  noReferences?: boolean;
+  /** Extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=... */
+  gatewayNodeArgs?: string[];
+  /** Gateway LOG_LEVEL (default warn: per-request info lines to a pipe are not what is measured). */
+  logLevel?: string;
+  log: (line: string) => void;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  connections: number;
+  measurement: Measurement;
+  /** req/s divided by the minimal Koa + pg server's and by raw SQL's (filtered GET references). */
+  vsMinimal?: number | undefined;
+  vsRawSql?: number | undefined;
+  rssPeakMb?: number | undefined;
+}
+
+export interface BudgetCheck {
+  budget: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  database: 'postgres' | 'embedded';
+  machine: Record<string, string | number>;
+  options: Omit<BenchOptions, 'log' | 'signal'>;
+  startToReadyMs: { fresh: number; restart?: number };
+  seeding: SeedRate[];
+  bigGroupFullGetMs?: number;
+  references: { rawSql?: Measurement; minimalKoa?: Measurement };
+  scenarios: ScenarioResult[];
+  rss: { peakMb: number; byPhaseMb: Record<string, number> };
+  budgets: BudgetCheck[];
+}
+
+const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1' };
+
+/** The query the gateway runs for `filter=userName eq "x"` (compile-sql.ts), as the raw SQL reference. */
+export const LOOKUP_SQL =
+  'SELECT r.id, r.seq, r.user_name, r.external_id, r.active, r.lock_reason, r.data, r.created_by_client_id, r.version, r.created_at, r.updated_at ' +
+  'FROM users AS r WHERE lower(r.user_name) = lower($1::text) ORDER BY r.seq ASC LIMIT 100';
+
+function databaseUrlFor(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function machine(postgresUrl: string | undefined): Promise<Record<string, string | number>> {
+  const cpus = os.cpus();
+  const info: Record<string, string | number> = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    // Other work on the machine skews every figure; the ratios to the references hold better.
+    loadAverageAtStart: os.loadavg().map((value) => value.toFixed(2)).join(' '),
+  };
+  if (postgresUrl) {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    try {
+      await client.connect();
+      info.postgres = ((await client.query('SHOW server_version')).rows[0] as { server_version: string }).server_version;
+    } catch {
+      info.postgres = 'unreachable';
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return info;
+}
+
+interface Gateway {
+  child: Child;
+  url: string;
+  readyMs: number;
+}
+
+interface Credentials {
+  staticToken: string;
+  oauthToken: string;
+  jwtClientReady: true;
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
+  const { log } = options;
+  const cleanup = new Cleanup();
+  const startedAt = new Date();
+  const rss = new RssSampler();
+  cleanup.add('rss sampler', () => rss.stop());
+  const abortIfAsked = (): void => {
+    if (options.signal?.aborted) throw new Error('interrupted');
+  };
+
+  try {
+    const info = await machine(options.postgresUrl);
+    let benchDatabaseUrl: string | undefined;
+    if (options.postgresUrl) {
+      const name = `roster_bench_${Date.now()}_${process.pid}`;
+      const admin = new pg.Client({ connectionString: options.postgresUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      benchDatabaseUrl = databaseUrlFor(options.postgresUrl, name);
+      cleanup.add(`drop database ${name}`, async () => {
+        const client = new pg.Client({ connectionString: options.postgresUrl });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await client.end();
+        }
+      });
+      log(`database ${name} created`);
+    } else if (!options.embedded) {
+      throw new Error('no PostgreSQL URL: pass --embedded or set DATABASE_URL');
+    }
+
+    let dataDir: string | undefined;
+    if (options.embedded) {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-bench-'));
+      const dir = dataDir;
+      cleanup.add('remove embedded data dir', () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+
+    const idp: TestIdentityProvider = await startTestIdentityProvider({ audience: 'roster-bench' });
+    cleanup.add('identity provider', () => idp.close());
+
+    const startGateway = async (label: string): Promise<Gateway> => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const env: Record<string, string> = {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: url,
+        LOG_LEVEL: options.logLevel ?? 'warn',
+        ROSTER_ADMIN_EMAIL: ADMIN.email,
+        ROSTER_ADMIN_PASSWORD: ADMIN.password,
+        ROSTER_ALLOW_INSECURE_ISSUERS: '1',
+        // The harness is one client sending as fast as it can: a per-client rate limit would measure itself.
+        ROSTER_RATE_LIMIT_PER_SECOND: '1000000',
+        ROSTER_RATE_LIMIT_BURST: '1000000',
+        ROSTER_DB_POOL_MAX: '10',
+      };
+      if (options.embedded) env.ROSTER_DATA_DIR = dataDir!;
+      else env.DATABASE_URL = benchDatabaseUrl!;
+      const args =
+        options.gateway === 'dist'
+          ? [...(options.gatewayNodeArgs ?? []), 'apps/scim-gateway/dist/main.js']
+          : [...(options.gatewayNodeArgs ?? []), '--import', 'tsx', '--conditions=source', 'apps/scim-gateway/src/main.ts'];
+      const since = performance.now();
+      const child = startChild(process.execPath, args, env, cleanup, `gateway (${label})`);
+      const readyMs = await waitReady(`${url}/readyz`, child, since, 120_000, options.signal);
+      rss.start(child.pid);
+      log(`gateway (${label}) ready in ${Math.round(readyMs)} ms, pid ${child.pid}`);
+      return { child, url, readyMs };
+    };
+
+    rss.setPhase('start');
+    let gateway = await startGateway('fresh database');
+    const startToReadyMs: BenchResult['startToReadyMs'] = { fresh: Math.round(gateway.readyMs) };
+    const scimPath = '/scim_v2';
+    const scimUrl = `${gateway.url}${scimPath}`;
+
+    const credentials = await createClients(gateway.url, idp);
+    const http = scimHttp(scimUrl, credentials.staticToken, options.signal);
+
+    // Seeding.
+    const seeding: SeedRate[] = [];
+    const scenarioResults: ScenarioResult[] = [];
+    const fixture: Fixture = {
+      scimPath,
+      userNames: [],
+      userIds: [],
+      totalUsers: 0,
+      bigGroupId: '',
+      smallGroupId: '',
+      cursorNearEnd: '',
+      addPool: [],
+      removable: [],
+      created: { next: 0, series: `c${Date.now().toString(36)}-` },
+    };
+    const wanted = (id: string): boolean => !options.only || options.only.some((prefix) => id.startsWith(prefix));
+    const run = async (scenario: Scenario, auth: Record<string, string>): Promise<ScenarioResult> => {
+      abortIfAsked();
+      rss.setPhase(scenario.id);
+      const amount = scenario.amount?.();
+      const measurement = await cannon({
+        url: gateway.url,
+        connections: scenario.connections,
+        durationSeconds: options.durationSeconds,
+        ...(amount !== undefined ? { amount } : {}),
+        headers: auth,
+        request: scenario.request,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const result: ScenarioResult = { id: scenario.id, title: scenario.title, connections: scenario.connections, measurement, rssPeakMb: round1(rss.peaks.get(scenario.id) ?? 0) };
+      log(`${scenario.id}: ${Math.round(measurement.reqPerSec)} req/s, p50 ${measurement.p50} ms, p99 ${measurement.p99} ms, errors ${measurement.errors}${measurement.failures.length ? ` (${measurement.failures[0]})` : ''}`);
+      scenarioResults.push(result);
+      return result;
+    };
+    const staticAuth = { authorization: `Bearer ${credentials.staticToken}` };
+
+    rss.setPhase('seeding');
+    const small = Math.min(options.smallScaleUsers, options.users);
+    const first = await seedUsers(http, 'u', 0, small);
+    fixture.userIds.push(...first.ids);
+    for (let i = 0; i < small; i += 1) fixture.userNames.push(userNameOf('u', i));
+    if (options.users > small && wanted('filter-static')) {
+      await run(filteredGet(fixture, `filter-static-${small}`, `GET /Users?filter=userName eq (static token) at ${small.toLocaleString('en-US')} users`, 'static', options.connections, options.checkEvery), staticAuth);
+      rss.setPhase('seeding');
+    }
+    const rest = await seedUsers(http, 'u', small, options.users);
+    fixture.userIds.push(...rest.ids);
+    for (let i = small; i < options.users; i += 1) fixture.userNames.push(userNameOf('u', i));
+    const totalSeconds = first.rate.seconds + rest.rate.seconds;
+    seeding.push({ ...rest.rate, count: options.users, seconds: totalSeconds, perSecond: options.users / totalSeconds });
+    log(`seeded ${options.users} users in ${totalSeconds.toFixed(1)} s (${Math.round(options.users / totalSeconds)}/s)`);
+    abortIfAsked();
+
+    const pool = await seedUsers(http, 'pool', 0, options.poolUsers);
+    fixture.addPool.push(...pool.ids);
+    seeding.push({ ...pool.rate, what: `${pool.rate.what}: PATCH add pool` });
+    const groups = await seedGroups(http, options.groups, fixture.userIds);
+    seeding.push(groups.rate);
+    fixture.smallGroupId = groups.ids[0]!;
+    log(`seeded ${options.groups} groups in ${groups.rate.seconds.toFixed(1)} s`);
+    abortIfAsked();
+    const big = await seedBigGroup(http, fixture.userIds);
+    seeding.push(big.rate);
+    fixture.bigGroupId = big.id;
+    log(`big group of ${options.users} members in ${big.rate.seconds.toFixed(1)} s`);
+    fixture.removable = [...fixture.userIds].reverse();
+
+    // Correctness of what was seeded: the user count, the big group's members (one full read, timed), and a
+    // cursor walk over every user, which also yields a cursor near the end.
+    fixture.totalUsers = options.users + options.poolUsers;
+    const counted = await expectStatus(http, 'GET', '/Users?count=0', undefined, 200);
+    if ((counted.body as { totalResults: number }).totalResults !== fixture.totalUsers) {
+      throw new Error(`expected ${fixture.totalUsers} users, the list says ${(counted.body as { totalResults: number }).totalResults}`);
+    }
+    const fullGroup = await expectStatus(http, 'GET', `/Groups/${big.id}`, undefined, 200);
+    const memberCount = ((fullGroup.body as { members?: unknown[] }).members ?? []).length;
+    if (memberCount !== options.users) throw new Error(`the big group has ${memberCount} members, expected ${options.users}`);
+    const bigGroupFullGetMs = Math.round(fullGroup.ms);
+    log(`GET of the whole big group (${memberCount} members): ${bigGroupFullGetMs} ms`);
+    fixture.cursorNearEnd = await walkCursor(http, fixture.totalUsers);
+    abortIfAsked();
+
+    // References.
+    const references: BenchResult['references'] = {};
+    if (benchDatabaseUrl && !options.embedded && !options.noReferences) {
+      rss.setPhase('references');
+      const names = fixture.userNames;
+      references.rawSql = await rawSql({
+        databaseUrl: benchDatabaseUrl,
+        connections: options.connections,
+        durationSeconds: options.durationSeconds,
+        sql: LOOKUP_SQL,
+        params: () => [names[Math.floor(Math.random() * names.length)]],
+        check: (rows) => (rows.length === 1 ? undefined : `raw SQL returned ${rows.length} rows`),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      log(`reference raw SQL: ${Math.round(references.rawSql.reqPerSec)} lookups/s, p50 ${references.rawSql.p50} ms`);
+      references.minimalKoa = await minimalKoa(benchDatabaseUrl, fixture, options, cleanup);
+      log(`reference minimal Koa + pg: ${Math.round(references.minimalKoa.reqPerSec)} req/s, p50 ${references.minimalKoa.p50} ms`);
+    }
+
+    // Scenarios.
+    for (const scenario of gatewayScenarios(fixture, { connections: options.connections, checkEvery: options.checkEvery, bulkSize: options.bulkSize ?? 1000 })) {
+      if (!wanted(scenario.id)) continue;
+      let auth: Record<string, string> = {};
+      if (scenario.auth === 'static') auth = staticAuth;
+      if (scenario.auth === 'oauth') auth = { authorization: `Bearer ${credentials.oauthToken}` };
+      // IdP tokens live 10 minutes: a fresh one per scenario.
+      if (scenario.auth === 'jwt') auth = { authorization: `Bearer ${await idp.issueAccessToken()}` };
+      await run(scenario, auth);
+    }
+    for (const result of scenarioResults) {
+      if (references.minimalKoa) result.vsMinimal = round2(result.measurement.reqPerSec / references.minimalKoa.reqPerSec);
+      if (references.rawSql) result.vsRawSql = round2(result.measurement.reqPerSec / references.rawSql.reqPerSec);
+    }
+
+    // Start to ready on a database that already holds everything.
+    rss.setPhase('restart');
+    rss.stop();
+    await gateway.child.stop();
+    gateway = await startGateway('restart on the seeded database');
+    startToReadyMs.restart = Math.round(gateway.readyMs);
+    rss.sample();
+    rss.stop();
+
+    info.loadAverageAtEnd = os.loadavg().map((value) => value.toFixed(2)).join(' ');
+    const result: BenchResult = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      database: options.embedded ? 'embedded' : 'postgres',
+      machine: info,
+      options: withoutCallbacks(options),
+      startToReadyMs,
+      seeding,
+      bigGroupFullGetMs,
+      references,
+      scenarios: scenarioResults,
+      rss: { peakMb: round1(rss.peak), byPhaseMb: Object.fromEntries([...rss.peaks].map(([phase, mb]) => [phase, round1(mb)])) },
+      budgets: [],
+    };
+    result.budgets = checkBudgets(result);
+    return result;
+  } finally {
+    await cleanup.run(log);
+  }
+}
+
+function withoutCallbacks(options: BenchOptions): BenchResult['options'] {
+  const { log: _log, signal: _signal, ...rest } = options;
+  return rest;
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Admin API: sign in, register the test IdP, create one SCIM client per authentication method. */
+async function createClients(baseUrl: string, idp: TestIdentityProvider): Promise<Credentials> {
+  const session = await fetch(`${baseUrl}/api/admin/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  if (session.status !== 200) throw new Error(`admin sign-in answered ${session.status}: ${await session.text()}`);
+  const { csrfToken } = (await session.json()) as { csrfToken: string };
+  const cookie = session.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+  const admin = async (pathname: string, body: unknown): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${baseUrl}${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== 201) throw new Error(`POST ${pathname} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const provider = await admin('/api/admin/auth-providers', { name: 'Bench IdP', kind: 'oidc', issuer: idp.issuer, clientId: idp.audience });
+  const authProviderId = String(provider.id);
+  const staticClient = await admin('/api/admin/scim-clients', { name: 'bench static token', authProviderId, authMethod: 'static_token' });
+  const oauthClient = await admin('/api/admin/scim-clients', { name: 'bench oauth', authProviderId, authMethod: 'oauth_client_credentials' });
+  await admin('/api/admin/scim-clients', { name: 'bench jwt', authProviderId, authMethod: 'jwt', jwtSubject: idp.clients.robot.clientId });
+
+  const basic = Buffer.from(`${encodeURIComponent(String(oauthClient.clientId))}:${encodeURIComponent(String(oauthClient.clientSecret))}`).toString('base64');
+  const token = await fetch(`${baseUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'scim_v2' }),
+  });
+  const tokenBody = (await token.json()) as { access_token?: string };
+  if (token.status !== 200 || !tokenBody.access_token) throw new Error(`/oauth/token answered ${token.status}: ${JSON.stringify(tokenBody)}`);
+  return { staticToken: String(staticClient.token), oauthToken: tokenBody.access_token, jwtClientReady: true };
+}
+
+/** Walks every user by cursor, 1,000 a page; checks the count and returns the cursor of the last full page. */
+async function walkCursor(http: ScimHttp, total: number): Promise<string> {
+  let cursor = '';
+  let seen = 0;
+  let nearEnd = '';
+  const ids = new Set<string>();
+  for (;;) {
+    const { body } = await expectStatus(http, 'GET', `/Users?cursor=${encodeURIComponent(cursor)}&count=1000&attributes=id`, undefined, 200);
+    const page = body as { Resources: Array<{ id: string }>; nextCursor?: string };
+    for (const resource of page.Resources) ids.add(resource.id);
+    seen += page.Resources.length;
+    if (!page.nextCursor) break;
+    // Keep the cursor whose page still holds at least 100 users.
+    if (total - seen >= 100) nearEnd = page.nextCursor;
+    cursor = page.nextCursor;
+  }
+  if (seen !== total || ids.size !== total) throw new Error(`the cursor walk saw ${seen} users (${ids.size} distinct), expected ${total}`);
+  return nearEnd;
+}
+
+async function minimalKoa(databaseUrl: string, fixture: Fixture, options: BenchOptions, cleanup: Cleanup): Promise<Measurement> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = startChild(process.execPath, [path.join(REPO_ROOT, 'bench/minimal-server.mjs')], { PORT: String(port), DATABASE_URL: databaseUrl, POOL_MAX: String(options.connections) }, cleanup, 'minimal Koa server');
+  try {
+    await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
+    const scenario = filteredGet(fixture, 'minimal-koa', 'minimal Koa + pg', 'none', options.connections, options.checkEvery);
+    return await cannon({ url, connections: options.connections, durationSeconds: options.durationSeconds, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
+  } finally {
+    await child.stop();
+  }
+}
+
+function find(result: BenchResult, id: string): Measurement | undefined {
+  return result.scenarios.find((scenario) => scenario.id === id)?.measurement;
+}
+
+/** The budgets of issue 7, each with what was measured; `null` when the run did not measure it. */
+export function checkBudgets(result: BenchResult): BudgetCheck[] {
+  const checks: BudgetCheck[] = [];
+  const add = (budget: string, measured: string | undefined, pass: boolean | undefined): void => {
+    checks.push({ budget, measured: measured ?? 'not measured', pass: measured === undefined || pass === undefined ? null : pass });
+  };
+  const fmt = (value: number, digits = 2): string => value.toFixed(digits);
+  const { minimalKoa, rawSql: raw } = result.references;
+  for (const id of ['filter-static', 'get-by-id']) {
+    const m = find(result, id);
+    if (m && minimalKoa) add(`${id}: >= 0.9 x minimal Koa + pg`, `${fmt(m.reqPerSec / minimalKoa.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(minimalKoa.reqPerSec)} req/s)`, m.reqPerSec >= 0.9 * minimalKoa.reqPerSec);
+    else add(`${id}: >= 0.9 x minimal Koa + pg`, undefined, undefined);
+    if (m && raw) add(`${id}: >= 0.4 x raw SQL`, `${fmt(m.reqPerSec / raw.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(raw.reqPerSec)}/s)`, m.reqPerSec >= 0.4 * raw.reqPerSec);
+    else add(`${id}: >= 0.4 x raw SQL`, undefined, undefined);
+    add(`${id}: p99 < 10 ms`, m ? `${m.p99} ms` : undefined, m ? m.p99 < 10 : undefined);
+  }
+  const smallScale = result.scenarios.find((scenario) => scenario.id.startsWith('filter-static-'));
+  const large = find(result, 'filter-static');
+  add(
+    'filtered GET flat from 2,000 to all users (>= 0.9)',
+    smallScale && large ? `${fmt(large.reqPerSec / smallScale.measurement.reqPerSec)} (${Math.round(smallScale.measurement.reqPerSec)} -> ${Math.round(large.reqPerSec)} req/s)` : undefined,
+    smallScale && large ? large.reqPerSec >= 0.9 * smallScale.measurement.reqPerSec : undefined,
+  );
+  const ratioCheck = (budget: string, slowId: string, fastId: string, limit: number): void => {
+    const slow = find(result, slowId);
+    const fast = find(result, fastId);
+    add(budget, slow && fast ? `${fmt(slow.p50 / fast.p50)} (p50 ${slow.p50} vs ${fast.p50} ms)` : undefined, slow && fast ? slow.p50 <= limit * fast.p50 : undefined);
+  };
+  ratioCheck('page near the end by startIndex: p50 <= 2 x first page', 'page-end', 'page-first', 2);
+  ratioCheck('page near the end by cursor: p50 ~ first page (<= 1.25 x)', 'cursor-end', 'cursor-first', 1.25);
+  ratioCheck('100,000-member group without members: p50 <= 2 x one-member group', 'group-big', 'group-small', 2);
+  for (const id of ['patch-add-1000-c1', `patch-add-1000-c${result.options.connections}`]) {
+    const m = find(result, id);
+    add(`${id}: p50 < 250 ms`, m ? `p50 ${m.p50} ms, p99 ${m.p99} ms (${m.requests} requests)` : undefined, m ? m.p50 < 250 : undefined);
+  }
+  for (const id of ['patch-remove-one-c1', `patch-remove-one-c${result.options.connections}`]) {
+    const m = find(result, id);
+    add(`${id}: p50 < 20 ms`, m ? `p50 ${m.p50} ms` : undefined, m ? m.p50 < 20 : undefined);
+  }
+  const post = find(result, 'post-user');
+  add('POST /Users: >= 1,000 creates/s', post ? `${Math.round(post.reqPerSec)}/s` : undefined, post ? post.reqPerSec >= 1000 : undefined);
+  const bulk = find(result, 'bulk-1000');
+  const perBulk = result.options.bulkSize ?? 1000;
+  add('/Bulk: >= 5,000 user creates/s', bulk ? `${Math.round(bulk.reqPerSec * perBulk)}/s` : undefined, bulk ? bulk.reqPerSec * perBulk >= 5000 : undefined);
+  const discovery = find(result, 'discovery');
+  for (const id of ['filter-static', 'filter-oauth', 'filter-jwt']) {
+    const m = find(result, id);
+    // Roster has no switch to skip authentication: the unauthenticated discovery endpoint is the stand-in
+    // (it also skips the database, so this ratio is far stricter than the budget's).
+    add(`${id}: >= 0.9 x same request without authentication (stand-in: /ServiceProviderConfig)`, m && discovery ? `${fmt(m.reqPerSec / discovery.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(discovery.reqPerSec)} req/s)` : undefined, m && discovery ? m.reqPerSec >= 0.9 * discovery.reqPerSec : undefined);
+  }
+  const methods = ['filter-static', 'filter-oauth', 'filter-jwt'].map((id) => find(result, id)).filter((m): m is Measurement => m !== undefined);
+  if (methods.length === 3) {
+    const best = Math.max(...methods.map((m) => m.reqPerSec));
+    const worst = Math.min(...methods.map((m) => m.reqPerSec));
+    add('authentication methods within 10% of each other', `slowest ${fmt(worst / best)} x fastest`, worst >= 0.9 * best);
+  }
+  add(`gateway RSS < 250 MB (${result.database})`, `peak ${result.rss.peakMb} MB`, result.database === 'postgres' ? result.rss.peakMb < 250 : undefined);
+  add('start to ready < 3 s (fresh database, migrations included)', `${result.startToReadyMs.fresh} ms`, result.database === 'postgres' ? result.startToReadyMs.fresh < 3000 : undefined);
+  if (result.startToReadyMs.restart !== undefined) {
+    add('start to ready < 3 s (restart on the seeded database)', `${result.startToReadyMs.restart} ms`, result.database === 'postgres' ? result.startToReadyMs.restart < 3000 : undefined);
+  }
+  const failed = result.scenarios.filter((scenario) => scenario.measurement.errors > 0);
+  add('no errors in any scenario', failed.length ? failed.map((scenario) => `${scenario.id}: ${scenario.measurement.errors}`).join(', ') : '0 errors', failed.length === 0);
+  return checks;
+}

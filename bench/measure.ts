@@ -1,0 +1,193 @@
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+// How a figure is measured: autocannon against an HTTP server, or a pool of pg clients running one query in
+// a closed loop (the raw SQL reference). Both give the same shape.
+
+export interface Measurement {
+  requests: number;
+  seconds: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Connection errors and timeouts, non-2xx answers, and responses that failed their correctness check. */
+  errors: number;
+  non2xx: number;
+  mismatches: number;
+  /** What the first failures looked like (status and body start), for the report. */
+  failures: string[];
+}
+
+export interface CannonRequest {
+  method: string;
+  /** Builds the request (path, body, headers) each time; `context` is per connection. */
+  build(context: Record<string, unknown>): { path: string; body?: string; headers?: Record<string, string> };
+  /** Checks a response; returns an error message when it is wrong. */
+  check?(status: number, body: string, context: Record<string, unknown>): string | undefined;
+  /** Check one response in this many (1 = all). */
+  checkEvery?: number;
+}
+
+export interface CannonOptions {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  /** Stop after this many requests even if the time is not up (pools of fresh users run out). */
+  amount?: number;
+  headers?: Record<string, string>;
+  request: CannonRequest;
+  signal?: AbortSignal;
+}
+
+export async function cannon(options: CannonOptions): Promise<Measurement> {
+  const failures: string[] = [];
+  let mismatches = 0;
+  let seen = 0;
+  const note = (line: string): void => {
+    if (failures.length < 5) failures.push(line.slice(0, 300));
+  };
+  // Own latency record at 0.01 ms resolution (autocannon's histogram keeps whole milliseconds): the clock
+  // starts when the request is built, which is right before it is written (one request in flight per connection).
+  const latencies: number[] = [];
+  const { request } = options;
+  const every = request.checkEvery ?? 1;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        // autocannon refuses more connections than requests.
+        connections: options.amount === undefined ? options.connections : Math.max(1, Math.min(options.connections, options.amount)),
+        duration: options.durationSeconds,
+        ...(options.amount !== undefined ? { amount: options.amount } : {}),
+        headers: options.headers ?? {},
+        requests: [
+          {
+            method: request.method as autocannon.Request['method'],
+            setupRequest: (req, context) => {
+              const built = request.build(context as Record<string, unknown>);
+              (context as { t0?: number }).t0 = performance.now();
+              return { ...req, path: built.path, body: built.body ?? '', headers: { ...options.headers, ...(built.headers ?? {}) } } as autocannon.Request;
+            },
+            onResponse: (status, body, context) => {
+              const t0 = (context as { t0?: number }).t0;
+              if (t0 !== undefined) latencies.push(performance.now() - t0);
+              seen += 1;
+              if (status < 200 || status >= 300) {
+                note(`${status} ${body}`);
+                return;
+              }
+              if (!request.check || seen % every !== 0) return;
+              const problem = request.check(status, body, context as Record<string, unknown>);
+              if (problem) {
+                mismatches += 1;
+                note(problem);
+              }
+            },
+          },
+        ],
+      },
+      (error: unknown, output: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(output)),
+    );
+    // An amount-limited run still ends at its duration (the harness must end in bounded time).
+    const timer = options.amount !== undefined ? setTimeout(() => instance.stop(), options.durationSeconds * 1000 + 250) : undefined;
+    const abort = (): void => instance.stop();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    instance.once('done', () => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
+    });
+  });
+  const seconds = result.duration;
+  const completed = result.requests.total;
+  const own = percentiles(latencies);
+  return {
+    requests: completed,
+    seconds,
+    reqPerSec: seconds > 0 ? completed / seconds : 0,
+    p50: own?.p50 ?? result.latency.p50,
+    p99: own?.p99 ?? result.latency.p99,
+    max: own?.max ?? result.latency.max,
+    errors: result.errors + result.non2xx + mismatches,
+    non2xx: result.non2xx,
+    mismatches,
+    failures,
+  };
+}
+
+/**
+ * The limit: `connections` pg clients each running `sql` in a closed loop for the duration, with fresh
+ * parameters per query. Latency is the round trip as the client sees it.
+ */
+export async function rawSql(options: {
+  databaseUrl: string;
+  connections: number;
+  durationSeconds: number;
+  sql: string;
+  params: () => unknown[];
+  check?: (rows: unknown[]) => string | undefined;
+  signal?: AbortSignal;
+}): Promise<Measurement> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.connections });
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  let errors = 0;
+  let mismatches = 0;
+  try {
+    // Warm every connection first so connecting is not measured.
+    await Promise.all(Array.from({ length: options.connections }, () => pool.query('SELECT 1')));
+    const started = performance.now();
+    const end = started + options.durationSeconds * 1000;
+    const worker = async (): Promise<void> => {
+      const client = await pool.connect();
+      try {
+        while (performance.now() < end && !options.signal?.aborted) {
+          const t0 = performance.now();
+          try {
+            const { rows } = await client.query(options.sql, options.params());
+            latencies.push(performance.now() - t0);
+            const problem = options.check?.(rows);
+            if (problem) {
+              mismatches += 1;
+              if (failures.length < 5) failures.push(problem);
+            }
+          } catch (error) {
+            errors += 1;
+            if (failures.length < 5) failures.push((error as Error).message);
+          }
+        }
+      } finally {
+        client.release();
+      }
+    };
+    await Promise.all(Array.from({ length: options.connections }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const { p50, p99, max } = percentiles(latencies) ?? { p50: 0, p99: 0, max: 0 };
+    return {
+      requests: latencies.length,
+      seconds,
+      reqPerSec: latencies.length / seconds,
+      p50,
+      p99,
+      max,
+      errors: errors + mismatches,
+      non2xx: 0,
+      mismatches,
+      failures,
+    };
+  } finally {
+    await pool.end();
+  }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Nearest-rank percentiles in milliseconds, rounded to 0.01 ms; undefined for no samples. */
+export function percentiles(samples: number[]): { p50: number; p99: number; max: number } | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { p50: round2(at(0.5)), p99: round2(at(0.99)), max: round2(sorted[sorted.length - 1]!) };
+}

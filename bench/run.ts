@@ -1,0 +1,119 @@
+// `pnpm bench`: the benchmark harness of issue 7 (see docs/benchmarks.md).
+//   pnpm bench                     full run on PostgreSQL (DATABASE_URL, or postgres://postgres@127.0.0.1:5432/postgres)
+//   pnpm bench --quick             10,000 users, 5 s per scenario
+//   pnpm bench --embedded          the embedded database (PGlite) instead of PostgreSQL
+//   pnpm bench --users 20000 --duration 5 --only filter,get-by-id --source --no-build --cpu-prof
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBenchmark, type BenchOptions } from './harness.js';
+import { REPO_ROOT, killAllChildren } from './processes.js';
+import { markdownReport } from './report.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    embedded: { type: 'boolean', default: false },
+    users: { type: 'string' },
+    groups: { type: 'string' },
+    pool: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    source: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'no-references': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'log-level': { type: 'string' },
+    'check-every': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`pnpm bench [--quick] [--embedded] [--users N] [--groups N] [--pool N] [--duration S] [--connections N]
+           [--only id,id] [--source] [--no-build] [--no-references] [--cpu-prof] [--log-level L] [--check-every N]`);
+  process.exit(0);
+}
+
+function count(raw: string | undefined, fallback: number, name: string, min = 1): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    console.error(`bench: --${name} must be a number >= ${min}, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const quick = values.quick;
+const users = count(values.users, quick ? 10_000 : 100_000, 'users', 200);
+const profileDir = path.join(REPO_ROOT, 'bench/results/profiles');
+const options: BenchOptions = {
+  users,
+  groups: count(values.groups, quick ? 100 : 1000, 'groups'),
+  poolUsers: count(values.pool, quick ? 5_000 : 20_000, 'pool', 100),
+  smallScaleUsers: Math.min(2000, users),
+  durationSeconds: count(values.duration, quick ? 5 : 10, 'duration', 0.5),
+  connections: count(values.connections, 10, 'connections'),
+  embedded: values.embedded,
+  postgresUrl: values.embedded ? undefined : process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  gateway: values.source ? 'source' : 'dist',
+  checkEvery: count(values['check-every'], 16, 'check-every'),
+  only: values.only?.split(',').map((id) => id.trim()).filter(Boolean),
+  noReferences: values['no-references'],
+  gatewayNodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  logLevel: values['log-level'] ?? 'warn',
+  log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
+};
+
+if (options.gateway === 'dist' && !values['no-build']) {
+  options.log('building the gateway (turbo run build --filter=@roster/scim-gateway)');
+  const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@roster/scim-gateway', '--output-logs=errors-only'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+  });
+  if (build.status !== 0) {
+    console.error('bench: the build failed; fix it or run from the sources with --source');
+    process.exit(1);
+  }
+}
+
+// Ctrl-C: stop the running measurement, then the harness's own cleanup stops every process and drops the
+// database. Should that hang, the children are killed after 20 s; a second Ctrl-C kills them at once.
+const controller = new AbortController();
+options.signal = controller.signal;
+let interrupts = 0;
+const interrupt = (signal: NodeJS.Signals): void => {
+  interrupts += 1;
+  options.log(`${signal}: stopping`);
+  controller.abort();
+  if (interrupts > 1) {
+    killAllChildren();
+    process.exit(130);
+  }
+  setTimeout(() => {
+    killAllChildren();
+    process.exit(130);
+  }, 20_000).unref();
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
+
+try {
+  const result = await runBenchmark(options);
+  const report = markdownReport(result);
+  console.log(report);
+  const dir = path.join(REPO_ROOT, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const stem = `${result.startedAt.replace(/[:.]/g, '-')}-${result.database}`;
+  fs.writeFileSync(path.join(dir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `${stem}.md`), `${report}\n`);
+  options.log(`results written to bench/results/${stem}.json and .md`);
+  process.exit(controller.signal.aborted ? 130 : 0);
+} catch (error) {
+  console.error(`bench: ${controller.signal.aborted ? 'interrupted' : 'failed'}: ${(error as Error).stack ?? String(error)}`);
+  process.exit(controller.signal.aborted ? 130 : 1);
+}

@@ -1,0 +1,225 @@
+import type { CannonRequest } from './measure.js';
+import { CORE_USER, bulkUsersBody, patchMembers, userBody } from './seed.js';
+
+// The scenarios run against the gateway, each a request builder plus a correctness check of the answer.
+// Random choices use Math.random: any existing user is as good as another, and the indexes do not care.
+
+export interface Fixture {
+  scimPath: string;
+  userNames: string[];
+  userIds: string[];
+  /** Users in the list (seeded + pool) when the paging scenarios run. */
+  totalUsers: number;
+  bigGroupId: string;
+  smallGroupId: string;
+  /** A cursor from walking the list, within the last 1,000 users. */
+  cursorNearEnd: string;
+  /** Users who are in no big group yet: PATCH add takes 1,000 at a time from here. */
+  addPool: string[];
+  /** Big-group members not yet removed by a PATCH remove scenario. */
+  removable: string[];
+  /** Counter for users created by scenarios (unique userNames across scenarios and runs). */
+  created: { next: number; series: string };
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  connections: number;
+  auth: 'static' | 'oauth' | 'jwt' | 'none';
+  request: CannonRequest;
+  /** For pool-limited scenarios: at most this many requests. */
+  amount?: () => number;
+}
+
+type Json = Record<string, unknown>;
+
+function parse(body: string): Json | undefined {
+  try {
+    return JSON.parse(body) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+function pick<T>(items: T[]): { value: T; index: number } {
+  const index = Math.floor(Math.random() * items.length);
+  return { value: items[index]!, index };
+}
+
+export function filteredGet(fixture: Fixture, id: string, title: string, auth: Scenario['auth'], connections: number, checkEvery: number, limit?: number): Scenario {
+  const names = limit === undefined ? fixture.userNames : fixture.userNames.slice(0, limit);
+  return {
+    id,
+    title,
+    connections,
+    auth,
+    request: {
+      method: 'GET',
+      checkEvery,
+      build: (context) => {
+        const { value } = pick(names);
+        context.expected = value;
+        return { path: `${fixture.scimPath}/Users?filter=${encodeURIComponent(`userName eq "${value}"`)}` };
+      },
+      check: (_status, body, context) => {
+        const parsed = parse(body) as { totalResults?: number; Resources?: Array<{ userName?: string; schemas?: string[] }> } | undefined;
+        const resource = parsed?.Resources?.[0];
+        if (parsed?.totalResults !== 1 || resource?.userName !== context.expected) return `filter for ${String(context.expected)} answered ${body.slice(0, 200)}`;
+        if (!resource?.schemas?.includes(CORE_USER)) return 'the resource lacks its schemas';
+        return undefined;
+      },
+    },
+  };
+}
+
+/** Every scenario of a full run, in the order they run (creations before the PATCH adds that use them). */
+export function gatewayScenarios(fixture: Fixture, options: { connections: number; checkEvery: number; bulkSize: number }): Scenario[] {
+  const { connections, checkEvery, bulkSize } = options;
+  const base = fixture.scimPath;
+  const list = (id: string, title: string, path: () => string, expect: (parsed: Json) => string | undefined): Scenario => ({
+    id,
+    title,
+    connections,
+    auth: 'static',
+    request: {
+      method: 'GET',
+      checkEvery,
+      build: () => ({ path: path() }),
+      check: (_status, body) => {
+        const parsed = parse(body);
+        return parsed ? expect(parsed) : `not JSON: ${body.slice(0, 100)}`;
+      },
+    },
+  });
+  const resourcesLength = (parsed: Json): number => (Array.isArray(parsed.Resources) ? parsed.Resources.length : -1);
+  const groupWithoutMembers = (id: string, title: string, groupId: string): Scenario =>
+    list(id, title, () => `${base}/Groups/${groupId}?excludedAttributes=members`, (parsed) =>
+      parsed.id === groupId && parsed.members === undefined ? undefined : `group ${groupId} answered ${JSON.stringify(parsed).slice(0, 200)}`,
+    );
+
+  const patchAdd = (conns: number, share: number): Scenario => {
+    return {
+      id: `patch-add-1000-c${conns}`,
+      title: `PATCH add 1,000 members to the big group (${conns} conn)`,
+      connections: conns,
+      auth: 'static',
+      // A share of the pool is fixed when the scenario starts: each request adds 1,000 users who are not members.
+      amount: () => Math.max(1, Math.floor(Math.floor(fixture.addPool.length / 1000) * share)),
+      request: {
+        method: 'PATCH',
+        build: () => {
+          const ids = fixture.addPool.length >= 1000 ? fixture.addPool.splice(0, 1000) : fixture.addPool.slice(0);
+          return { path: `${base}/Groups/${fixture.bigGroupId}`, body: JSON.stringify(patchMembers('add', ids)), headers: { 'content-type': 'application/scim+json' } };
+        },
+        check: (status) => (status === 204 ? undefined : `PATCH add answered ${status}`),
+      },
+    };
+  };
+  const patchRemove = (conns: number, share: number): Scenario => ({
+    id: `patch-remove-one-c${conns}`,
+    title: `PATCH remove one member of the big group (${conns} conn)`,
+    connections: conns,
+    auth: 'static',
+    // Each request removes a member no earlier request removed; a small smoke run must not run out.
+    amount: () => Math.max(1, Math.floor(fixture.removable.length * share)),
+    request: {
+      method: 'PATCH',
+      build: () => {
+        const id = fixture.removable.pop();
+        if (id === undefined) throw new Error('no member left to remove');
+        return { path: `${base}/Groups/${fixture.bigGroupId}`, body: JSON.stringify(patchMembers('remove', [id])), headers: { 'content-type': 'application/scim+json' } };
+      },
+      check: (status) => (status === 204 ? undefined : `PATCH remove answered ${status}`),
+    },
+  });
+
+  return [
+    filteredGet(fixture, 'filter-static', 'GET /Users?filter=userName eq (static token)', 'static', connections, checkEvery),
+    filteredGet(fixture, 'filter-oauth', 'GET /Users?filter=userName eq (OAuth client-credentials token)', 'oauth', connections, checkEvery),
+    filteredGet(fixture, 'filter-jwt', 'GET /Users?filter=userName eq (IdP JWT)', 'jwt', connections, checkEvery),
+    {
+      id: 'discovery',
+      title: 'GET /ServiceProviderConfig (no authentication)',
+      connections,
+      auth: 'none',
+      request: {
+        method: 'GET',
+        checkEvery,
+        build: () => ({ path: `${base}/ServiceProviderConfig` }),
+        check: (_status, body) => (body.includes('urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig') ? undefined : 'not a ServiceProviderConfig'),
+      },
+    },
+    {
+      id: 'get-by-id',
+      title: 'GET /Users/:id',
+      connections,
+      auth: 'static',
+      request: {
+        method: 'GET',
+        checkEvery,
+        build: (context) => {
+          const { value } = pick(fixture.userIds);
+          context.expected = value;
+          return { path: `${base}/Users/${value}` };
+        },
+        check: (_status, body, context) => (parse(body)?.id === context.expected ? undefined : `GET ${String(context.expected)} answered ${body.slice(0, 200)}`),
+      },
+    },
+    list('page-first', 'GET /Users first page (startIndex=1, count=100)', () => `${base}/Users?startIndex=1&count=100`, (parsed) =>
+      resourcesLength(parsed) === 100 && parsed.totalResults === fixture.totalUsers ? undefined : `first page: ${resourcesLength(parsed)} resources, total ${String(parsed.totalResults)}`,
+    ),
+    list('page-end', 'GET /Users page near the end (startIndex=total-99, count=100)', () => `${base}/Users?startIndex=${fixture.totalUsers - 99}&count=100`, (parsed) =>
+      resourcesLength(parsed) === 100 ? undefined : `last page: ${resourcesLength(parsed)} resources`,
+    ),
+    list('cursor-first', 'GET /Users first page by cursor (cursor=, count=100)', () => `${base}/Users?cursor=&count=100`, (parsed) =>
+      resourcesLength(parsed) === 100 && typeof parsed.nextCursor === 'string' ? undefined : `cursor first page: ${resourcesLength(parsed)} resources`,
+    ),
+    list('cursor-end', 'GET /Users page near the end by cursor (count=100)', () => `${base}/Users?cursor=${encodeURIComponent(fixture.cursorNearEnd)}&count=100`, (parsed) =>
+      resourcesLength(parsed) === 100 ? undefined : `cursor near end: ${resourcesLength(parsed)} resources`,
+    ),
+    groupWithoutMembers('group-big', 'GET /Groups/:id?excludedAttributes=members (100,000 members)', fixture.bigGroupId),
+    groupWithoutMembers('group-small', 'GET /Groups/:id?excludedAttributes=members (1 member)', fixture.smallGroupId),
+    {
+      id: 'post-user',
+      title: 'POST /Users',
+      connections,
+      auth: 'static',
+      request: {
+        method: 'POST',
+        build: () => ({ path: `${base}/Users`, body: JSON.stringify(userBody(fixture.created.series, fixture.created.next++)), headers: { 'content-type': 'application/scim+json' } }),
+        check: (status, body) => {
+          const id = parse(body)?.id;
+          if (status !== 201 || typeof id !== 'string') return `POST /Users answered ${status} ${body.slice(0, 200)}`;
+          fixture.addPool.push(id);
+          return undefined;
+        },
+      },
+    },
+    {
+      id: 'bulk-1000',
+      title: `POST /Bulk with ${bulkSize.toLocaleString('en-US')} user creates`,
+      connections,
+      auth: 'static',
+      request: {
+        method: 'POST',
+        build: () => {
+          const from = fixture.created.next;
+          fixture.created.next += bulkSize;
+          return { path: `${base}/Bulk`, body: JSON.stringify(bulkUsersBody(fixture.created.series, from, from + bulkSize)), headers: { 'content-type': 'application/scim+json' } };
+        },
+        check: (_status, body) => {
+          const operations = (parse(body) as { Operations?: Array<{ status?: string; location?: string }> } | undefined)?.Operations ?? [];
+          const created = operations.filter((operation) => operation.status === '201' && operation.location);
+          if (created.length !== bulkSize) return `/Bulk created ${created.length} of ${bulkSize}`;
+          for (const operation of created) fixture.addPool.push(operation.location!.slice(operation.location!.lastIndexOf('/') + 1));
+          return undefined;
+        },
+      },
+    },
+    patchAdd(connections, 0.5),
+    patchAdd(1, 1),
+    patchRemove(connections, 0.5),
+    patchRemove(1, 1),
+  ];
+}
