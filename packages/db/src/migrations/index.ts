@@ -4,6 +4,7 @@ import * as createClientTables from './20261128160100_create_client_tables.js';
 import * as createAdminTables from './20261128160200_create_admin_tables.js';
 import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_in_throttle.js';
 import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
+import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128160200_create_admin_tables', createAdminTables],
   ['20261128171000_create_admin_sign_in_throttle', createAdminSignInThrottle],
   ['20261128180000_create_sort_indexes', createSortIndexes],
+  ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
