@@ -64,6 +64,24 @@ export const messages = {
     submit: 'Sign in',
     submitting: 'Signing in…',
     missing: 'Enter your email and password.',
+    or: 'or',
+    providersLabel: 'Sign in through an identity provider',
+    withProvider: (name: string) => `Sign in with ${name}`,
+    // One message per `?error=` code the OIDC callback sends back (OidcSignInFailure in @roster/domain).
+    oidcErrors: {
+      provider_not_found: 'This identity provider is not available for admin sign-in any more. Sign in another way.',
+      provider_unavailable: 'The identity provider could not be reached. Try again in a moment, or sign in with your password.',
+      provider_error: 'The identity provider answered with an error. Try again; if it keeps happening, check the provider’s settings in Roster.',
+      access_denied: 'Sign-in was cancelled at the identity provider.',
+      state_mismatch: 'This sign-in could not be matched to this browser (started in another browser or tab, or the link was reused). Start again from this page.',
+      sign_in_expired: 'The sign-in took too long and expired. Start again from this page.',
+      invalid_id_token: 'The identity provider’s answer failed verification. Try again; if it keeps happening, check the provider’s settings in Roster.',
+      email_missing: 'The identity provider did not share your email address, so Roster cannot tell whether you are an admin.',
+      email_unverified: 'The identity provider has not verified your email address. Verify it there, then try again.',
+      not_an_admin: 'You signed in at the identity provider, but your email address is not on Roster’s admin list. Ask an admin to add you.',
+    } as Record<string, string>,
+    // An unknown code is not echoed: the query string is the attacker's to write.
+    oidcErrorUnknown: 'Sign-in through the identity provider failed. Try again, or sign in with your password.',
   },
   setup: {
     title: 'Create the first admin',
@@ -309,6 +327,7 @@ export const messages = {
   activity: {
     title: 'Activity',
     intro: 'Every request of every SCIM client, newest first.',
+    logLabel: 'Provisioning log',
     client: 'Client',
     anyClient: 'All clients',
     status: 'Status',
@@ -343,6 +362,7 @@ export const messages = {
     removeText: 'They are signed out and can no longer sign in.',
     lastOne: 'The last admin cannot be removed.',
     add: 'Add admin',
+    added: (email: string) => `Admin ${email} added.`,
     password: 'Initial password',
     passwordHint: 'At least 12 characters; share it safely.',
     invalidEmail: 'Enter an email address.',

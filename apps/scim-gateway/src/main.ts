@@ -67,6 +67,8 @@ async function shutdown(signal: string): Promise<void> {
   server.closeIdleConnections();
   await new Promise<void>((resolve) => {
     const wait = (): void => {
+      // A keep-alive connection whose request finished after close() is idle now: close it too, or it holds the exit.
+      server.closeIdleConnections();
       server.getConnections((_error, count) => (count === 0 ? resolve() : setTimeout(wait, 50)));
     };
     wait();

@@ -2,12 +2,14 @@ import type { Knex } from '@roster/db';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import {
+  createAdminOidcSignIn,
   createAdminService,
   createAdminSessionService,
   createAuditService,
   createDirectoryReadService,
   createSettingsService,
   createSignInThrottle,
+  type AdminOidcSignIn,
   type AdminService,
   type AdminSessionService,
   type AuditService,
@@ -22,6 +24,7 @@ import {
   type ScimClientService,
 } from '@roster/domain';
 import {
+  createAdminOidcClient,
   createAuthenticator,
   createClientCredentialsService,
   createOidcDiscovery,
@@ -44,6 +47,8 @@ export interface Services {
   admins: AdminService;
   adminSessions: AdminSessionService;
   signInThrottle: SignInThrottle;
+  /** Admin sign-in through an OIDC authentication provider (authorization code + PKCE). */
+  adminOidc: AdminOidcSignIn;
   /** Cached for at most SETTINGS_CACHE_MS (2 s); SCIM DELETE calls settings.get() on every request. */
   settings: SettingsService;
   /** Read-only queries for the admin directory and activity screens. */
@@ -72,6 +77,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const now = deps.now ?? (() => new Date());
   const admins = createAdminService(knex, { now });
   const audit = createAuditService(knex);
+  const adminSessions = createAdminSessionService(knex, { now });
   const provisioningLog = scimAudit(audit, logger);
   const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now });
   const authenticator = createAuthenticator({
@@ -99,7 +105,15 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     audit,
     scimAudit: provisioningLog,
     admins,
-    adminSessions: createAdminSessionService(knex, { now }),
+    adminSessions,
+    adminOidc: createAdminOidcSignIn(knex, {
+      client: createAdminOidcClient({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now }),
+      admins,
+      sessions: adminSessions,
+      audit,
+      redirectUri: `${config.publicUrl}/api/admin/oidc/callback`,
+      now,
+    }),
     signInThrottle: createSignInThrottle(knex, { now }),
     settings: createSettingsService(knex, { now: () => now().getTime() }),
     directory: createDirectoryReadService(knex),

@@ -5,3 +5,4 @@ export * from './jwt.js';
 export * from './authenticator.js';
 export * from './client-credentials.js';
 export * from './saml-fetch.js';
+export * from './admin-oidc-client.js';

@@ -10,3 +10,4 @@ export * from './admins.js';
 export * from './admin-sessions.js';
 export * from './settings.js';
 export * from './directory-read.js';
+export * from './admin-oidc.js';

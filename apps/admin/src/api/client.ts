@@ -66,6 +66,9 @@ function toApiError(status: number, body: unknown): ApiError {
   return new ApiError(status, `http_${status}`, messages.errors.httpStatus(status));
 }
 
+/** Calls made while signed out (sign-in, first-admin setup, the sign-in page's OIDC providers): a 401 there ends no session. */
+const SIGNED_OUT_PATHS = ['/session', '/setup', '/oidc/'];
+
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export async function request<T>(method: Method, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
@@ -98,7 +101,7 @@ export async function request<T>(method: Method, path: string, options: { query?
   }
   if (!response.ok) {
     const error = toApiError(response.status, body);
-    if (response.status === 401 && !path.startsWith('/session') && !path.startsWith('/setup')) deps.onUnauthorized(error);
+    if (response.status === 401 && !SIGNED_OUT_PATHS.some((prefix) => path.startsWith(prefix))) deps.onUnauthorized(error);
     throw error;
   }
   return body as T;

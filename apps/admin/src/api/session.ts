@@ -1,4 +1,4 @@
-import { http } from './client.ts';
+import { apiUrl, http, type Page } from './client.ts';
 
 export interface AdminSession {
   id: string;
@@ -6,9 +6,21 @@ export interface AdminSession {
   csrfToken: string;
 }
 
+/** An OIDC authentication provider that offers admin sign-in (public: shown on the sign-in page). */
+export interface OidcSignInProvider {
+  id: string;
+  name: string;
+}
+
 export const sessionApi = {
   current: () => http.get<AdminSession>('/session'),
   signIn: (email: string, password: string) => http.post<AdminSession>('/session', { email, password }),
   signOut: () => http.delete('/session'),
   setup: (token: string, email: string, password: string) => http.post<unknown>('/setup', { token, email, password }),
+  oidcProviders: async () => (await http.get<Page<OidcSignInProvider>>('/oidc/providers')).items,
+  /**
+   * Where a "Sign in with …" link goes: the gateway answers 302 to the provider, and the provider's callback
+   * comes back to /admin/ (signed in) or /admin/sign-in?error=<code>. A full page navigation, not a fetch.
+   */
+  oidcStartUrl: (providerId: string) => apiUrl(`/oidc/${encodeURIComponent(providerId)}/start`),
 };

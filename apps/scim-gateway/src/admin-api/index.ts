@@ -14,6 +14,7 @@ import { authProviderRoutes } from './routes/auth-providers.js';
 import type { RouteDeps } from './routes/common.js';
 import { directoryRoutes } from './routes/directory.js';
 import { gatewayVersion, infoRoutes } from './routes/info.js';
+import { oidcSignInRoutes } from './routes/oidc-sign-in.js';
 import { openApiRoutes, pathParams } from './routes/openapi.js';
 import { sessionRoutes } from './routes/session.js';
 import { scimClientRoutes } from './routes/scim-clients.js';
@@ -27,6 +28,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
   const routes: AdminRoute[] = [];
   routes.push(
     ...sessionRoutes(deps),
+    ...oidcSignInRoutes(deps),
     ...setupRoutes(deps),
     ...adminRoutes(deps),
     ...settingsRoutes(deps),

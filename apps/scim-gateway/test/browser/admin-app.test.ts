@@ -1,8 +1,9 @@
 // The admin SPA in a real browser (Debian's chromium through playwright-core) against a real gateway on an
 // embedded database and a real OpenID Connect provider on loopback. One journey, in order, as an admin would
-// walk it: sign in, add an OIDC provider, create clients and use their credentials from outside, revoke,
-// toggle deletion, browse the directory and the activity log. Screenshots of each main screen land in
-// test-output/screenshots/ (look at them after a UI change).
+// walk it: sign in, add OIDC and SAML providers, create clients and use their credentials from outside,
+// rotate and revoke them, toggle deletion, browse the directory and the activity log, manage admins, edit and
+// delete clients, and do the main flow with the keyboard alone. Screenshots of each main screen land in
+// test-output/screenshots/, also at laptop sizes (look at them after a UI change).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -23,6 +24,10 @@ if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (ap
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../../../test-output/screenshots');
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 const SCIM_JSON = 'application/scim+json';
+const SAML_METADATA = fs.readFileSync(path.resolve(import.meta.dirname, '../../../../packages/domain/src/fixtures/saml-idp-metadata.xml'), 'utf8');
+const DAY_MS = 24 * 60 * 60 * 1000;
+// The context runs in en-US and UTC, so dates read the same on every machine.
+const mediumDate = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
 
 describe.skipIf(!hasChromium)('admin app in a browser', () => {
   let db: TestDatabase;
@@ -37,6 +42,9 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
   // Carried from one step to the next, as the admin would.
   let staticToken = '';
   let oauthAccessToken = '';
+  let oauthClientId = '';
+  let oauthClientSecret = '';
+  let keyboardClientPath = '';
   const userIds: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -74,7 +82,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await roster.services.startup();
     server.on('request', roster.app.callback());
 
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (message) => {
@@ -106,10 +114,55 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
   }
 
+  async function oauthToken(clientId: string, clientSecret: string) {
+    const response = await fetch(`${origin}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'scim_v2' }),
+    });
+    return { status: response.status, body: (await response.json()) as { access_token: string; token_type: string } };
+  }
+
+  /** What has keyboard focus: its tag, accessible-ish name, whether it sits in an open dialog, and its outline. */
+  async function focused() {
+    return page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      const style = el ? getComputedStyle(el) : null;
+      return {
+        tag: el?.tagName.toLowerCase() ?? '',
+        text: (el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim(),
+        id: el?.id ?? '',
+        inDialog: !!el?.closest('dialog[open]'),
+        outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '',
+        boxShadow: style?.boxShadow ?? '',
+      };
+    });
+  }
+
+  /** Presses Tab until the focused control has this name (label text, aria-label) or id. */
+  async function tabTo(nameOrId: string, limit = 30) {
+    for (let i = 0; i < limit; i++) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      if (now.text === nameOrId || now.id === nameOrId) return;
+    }
+    throw new Error(`"${nameOrId}" not reached with ${limit} presses of Tab`);
+  }
+
   async function nav(name: string) {
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name, exact: true }).click();
     await page.getByRole('heading', { level: 1, name }).waitFor();
   }
+
+  it('explains a failed sign-in through an identity provider', async () => {
+    await page.goto(`${origin}/admin/sign-in?error=not_an_admin`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('your email address is not on Roster’s admin list');
+    // No OIDC provider exists yet: the password form is all there is.
+    await expect(page.getByRole('list', { name: 'Sign in through an identity provider' }).count()).resolves.toBe(0);
+  });
 
   it('signs in and lands on the empty SCIM clients screen', async () => {
     await page.goto(`${origin}/admin/`);
@@ -143,6 +196,39 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await nav('Authentication providers');
     await page.getByRole('link', { name: 'Test IdP' }).waitFor();
     await shot('04-providers');
+
+    // An OIDC provider with a client id offers admin sign-in: the sign-in page links to its start.
+    await page.goto(`${origin}/admin/sign-in`);
+    const signInWith = page.getByRole('list', { name: 'Sign in through an identity provider' }).getByRole('link', { name: 'Sign in with Test IdP' });
+    const start = await signInWith.getAttribute('href');
+    expect(start).toMatch(/^\/api\/admin\/oidc\/[0-9a-f-]{36}\/start$/);
+    await shot('04a-sign-in-with-provider');
+    const redirect = await page.request.get(`${origin}${start}`, { maxRedirects: 0 });
+    expect(redirect.status()).toBe(302);
+    expect(redirect.headers().location?.startsWith(idp.issuer)).toBe(true);
+    await page.goto(`${origin}/admin/auth-providers`);
+    await page.getByRole('heading', { level: 1, name: 'Authentication providers' }).waitFor();
+  });
+
+  it('adds a SAML provider from pasted metadata and shows what it read from it', async () => {
+    await page.getByRole('link', { name: '+ SAML provider' }).click();
+    await page.getByRole('heading', { name: 'New SAML provider' }).waitFor();
+    await page.getByLabel('Name').fill('Acme SAML');
+    await page.getByLabel('Paste the metadata XML').check();
+    await page.getByLabel('Metadata XML').fill(SAML_METADATA);
+    await page.getByRole('button', { name: 'Create provider' }).click();
+    await page.getByRole('heading', { name: 'Provider “Acme SAML”' }).waitFor();
+    const read = page.getByTestId('saml-metadata');
+    const values = await read.locator('dd').allTextContents();
+    expect(values.map((v) => v.trim())).toEqual([
+      'https://idp.example.test/realms/acme',
+      'https://idp.example.test/realms/acme/protocol/saml',
+      // The signing certificate of the fixture is valid until 2036-11-25 16:25:53 UTC.
+      'Nov 25, 2036',
+    ]);
+    await shot('04b-provider-saml');
+    await nav('Authentication providers');
+    await page.getByTestId('provider-table').getByRole('link', { name: 'Acme SAML' }).waitFor();
   });
 
   it('creates a static-token client, uses the token from the dialog, revokes it in the UI and sees it refused', async () => {
@@ -198,6 +284,26 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     expect((await scim('GET', '/Users', staticToken)).status).toBe(401);
   });
 
+  it('adds a second token with a chosen lifetime and lists both', async () => {
+    await page.getByRole('button', { name: '+ Token' }).click();
+    const form = page.getByRole('dialog', { name: 'New access token' });
+    await form.getByLabel('Lifetime').selectOption({ label: '90 days' });
+    const earliest = mediumDate.format(new Date(Date.now() + 90 * DAY_MS));
+    await form.getByRole('button', { name: 'Create' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Your access token' });
+    staticToken = await dialog.getByTestId('one-time-token').inputValue();
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    const latest = mediumDate.format(new Date(Date.now() + 90 * DAY_MS));
+
+    const rows = page.getByTestId('token-table').locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(2);
+    const cells = await Promise.all([0, 1].map(async (i) => (await rows.nth(i).locator('td').allTextContents()).map((t) => t.trim())));
+    const fresh = cells.find((row) => row[4] === 'Active')!;
+    expect([earliest, latest]).toContain(fresh[2]);
+    expect(cells.find((row) => row[4] === 'Revoked')![2]).toMatch(/^Revoked on /);
+    expect((await scim('GET', '/Users', staticToken)).status).toBe(200);
+  });
+
   it('creates an OAuth client and gets an access token from /oauth/token with the secret shown once', async () => {
     await nav('SCIM clients');
     await page.getByRole('link', { name: '+ SCIM client' }).click();
@@ -206,25 +312,47 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByLabel('Authentication provider').selectOption({ label: 'Test IdP (OIDC)' });
     await page.getByRole('button', { name: 'Create SCIM client' }).click();
     const dialog = page.getByRole('dialog');
-    const clientId = await dialog.getByTestId('one-time-client-id').inputValue();
-    const clientSecret = await dialog.getByTestId('one-time-client-secret').inputValue();
+    oauthClientId = await dialog.getByTestId('one-time-client-id').inputValue();
+    oauthClientSecret = await dialog.getByTestId('one-time-client-secret').inputValue();
     await shot('08-one-time-oauth');
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByTestId('secret-table').waitFor();
 
-    const response = await fetch(`${origin}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'scim_v2' }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { access_token: string; token_type: string };
+    const { status, body } = await oauthToken(oauthClientId, oauthClientSecret);
+    expect(status).toBe(200);
     expect(body.token_type.toLowerCase()).toBe('bearer');
     oauthAccessToken = body.access_token;
     expect((await scim('GET', '/Users', oauthAccessToken)).status).toBe(200);
+  });
+
+  it('rotates the OAuth client secret: adds a second one, revokes the first, and only the new one works', async () => {
+    await page.getByRole('button', { name: '+ Secret' }).click();
+    const form = page.getByRole('dialog', { name: 'New client secret' });
+    await form.getByLabel('Lifetime').selectOption({ label: '30 days' });
+    await form.getByRole('button', { name: 'Create' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Your client credentials' });
+    expect(await dialog.getByTestId('one-time-client-id').inputValue()).toBe(oauthClientId);
+    const newSecret = await dialog.getByTestId('one-time-client-secret').inputValue();
+    expect(newSecret).not.toBe(oauthClientSecret);
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+
+    const table = page.getByTestId('secret-table');
+    await expect(table.locator('tbody tr').count()).resolves.toBe(2);
+    // Both work during the overlap.
+    expect((await oauthToken(oauthClientId, oauthClientSecret)).status).toBe(200);
+    expect((await oauthToken(oauthClientId, newSecret)).status).toBe(200);
+
+    // The new one expires within 30 days ("Expires soon"); the first is the one still plainly "Active".
+    await table.getByRole('row', { name: /Expires soon/ }).waitFor();
+    await table.getByRole('row', { name: /Active/ }).getByRole('button', { name: 'Revoke secret' }).click();
+    await page.getByRole('dialog', { name: 'Revoke this secret?' }).getByRole('button', { name: 'Revoke', exact: true }).click();
+    await table.getByText('Revoked', { exact: true }).waitFor();
+    await shot('08b-secret-rotated');
+    expect((await oauthToken(oauthClientId, oauthClientSecret)).status).toBe(401);
+    const rotated = await oauthToken(oauthClientId, newSecret);
+    expect(rotated.status).toBe(200);
+    oauthAccessToken = rotated.body.access_token;
+    oauthClientSecret = newSecret;
   });
 
   it('lists both clients and refuses to delete the provider they use, showing why', async () => {
@@ -300,12 +428,157 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
   });
 
-  it('lists admins and refuses to remove the last one', async () => {
+  it('adds and removes an admin, and never removes the last one', async () => {
     await nav('Admins');
-    await page.getByTestId('admin-table').getByText(ADMIN.email).waitFor();
+    const table = page.getByTestId('admin-table');
+    await table.getByText(ADMIN.email).waitFor();
     expect(await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).isDisabled()).toBe(true);
     await page.getByText('The last admin cannot be removed.').first().waitFor();
+
+    await page.getByLabel('Email').fill('second@example.com');
+    await page.getByLabel('Initial password').fill('another long password');
+    await page.getByRole('button', { name: 'Add admin' }).click();
+    await page.getByRole('status').getByText('Admin second@example.com added.').waitFor();
+    await expect(table.locator('tbody tr').count()).resolves.toBe(2);
+    expect(await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).isDisabled()).toBe(false);
     await shot('17-admins');
+
+    await page.getByRole('button', { name: 'Remove second@example.com' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove admin second@example.com?' });
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await table.getByText('second@example.com').waitFor({ state: 'detached' });
+    expect(await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).isDisabled()).toBe(true);
+
+    // The server is the judge: with a stale screen listing two admins (the other was removed elsewhere),
+    // removing oneself is refused as the last admin, and the screen catches up.
+    await page.getByLabel('Email').fill('third@example.com');
+    await page.getByLabel('Initial password').fill('another long password');
+    await page.getByRole('button', { name: 'Add admin' }).click();
+    await table.getByText('third@example.com').waitFor();
+    const session = (await (await page.request.get(`${origin}/api/admin/session`)).json()) as { csrfToken: string };
+    const admins = (await (await page.request.get(`${origin}/api/admin/admins`)).json()) as { items: { id: string; email: string }[] };
+    const third = admins.items.find((a) => a.email === 'third@example.com')!;
+    const removed = await page.request.delete(`${origin}/api/admin/admins/${third.id}`, { headers: { 'X-CSRF-Token': session.csrfToken } });
+    expect(removed.status()).toBe(204);
+    await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).click();
+    const self = page.getByRole('dialog', { name: `Remove admin ${ADMIN.email}?` });
+    await self.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect(self.getByRole('alert').textContent()).resolves.toContain('The last admin cannot be removed');
+    await self.getByRole('button', { name: 'Cancel' }).click();
+    await table.getByText('third@example.com').waitFor({ state: 'detached' });
+    expect(await page.getByRole('button', { name: `Remove ${ADMIN.email}` }).isDisabled()).toBe(true);
+  });
+
+  it('edits a client’s name and data scope, and the scope applies to SCIM at once', async () => {
+    await nav('SCIM clients');
+    await page.getByTestId('client-table').getByRole('link', { name: 'Okta OAuth' }).click();
+    await page.getByRole('heading', { name: 'SCIM client “Okta OAuth”' }).waitFor();
+    await page.getByLabel('Name').fill('Okta OAuth (EU)');
+    await page.getByLabel('Only its own').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').getByText('Changes saved.').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'SCIM client “Okta OAuth (EU)”' }).waitFor();
+    expect(await page.getByLabel('Only its own').isChecked()).toBe(true);
+    // It provisioned nobody (bob, whom it deleted, is gone): with "only its own" it now sees no user.
+    const list = await scim('GET', '/Users', oauthAccessToken);
+    expect(list.status).toBe(200);
+    expect(list.body!.totalResults).toBe(0);
+  });
+
+
+  it('deletes a client after a confirmation that says provisioned users stay', async () => {
+    await nav('SCIM clients');
+    await page.getByTestId('client-table').getByRole('link', { name: 'Keycloak static' }).click();
+    await page.getByRole('heading', { name: 'SCIM client “Keycloak static”' }).waitFor();
+    await page.getByRole('button', { name: 'Delete client' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete SCIM client “Keycloak static”?' });
+    await expect(dialog.textContent()).resolves.toContain('Users and groups it provisioned stay in the directory.');
+    await shot('18-client-delete');
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'SCIM clients' }).waitFor();
+    await expect(page.getByTestId('client-table').getByRole('link').allTextContents()).resolves.toEqual(['Okta OAuth (EU)']);
+    expect((await scim('GET', '/Users', staticToken)).status).toBe(401);
+    await nav('Users');
+    await page.getByTestId('user-table').getByRole('link', { name: 'alice' }).waitFor();
+  });
+
+  it('creates a client with the keyboard alone; dialogs keep focus and close on Escape', async () => {
+    await nav('SCIM clients');
+    await tabTo('+ SCIM client');
+    const ring = await focused();
+    // A visible focus ring on the focused control.
+    expect(ring.outline).toBe('solid 2px');
+    await shot('19-keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New SCIM client' }).waitFor();
+
+    await tabTo('client-name');
+    await page.keyboard.type('Keyboard client');
+    await page.keyboard.press('Tab'); // authentication method (radio group): the arrow keys choose
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel('OAuth 2.0 client credentials').isChecked()).toBe(true);
+    await page.keyboard.press('ArrowUp');
+    expect(await page.getByLabel('Static access token').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect((await focused()).id).toBe('client-provider');
+    await page.keyboard.type('Test');
+    expect(await page.locator('#client-provider option:checked').textContent()).toBe('Test IdP (OIDC)');
+    await page.keyboard.press('Tab'); // data scope
+    await page.keyboard.press('Tab');
+    expect((await focused()).text).toBe('Create SCIM client');
+    await page.keyboard.press('Enter');
+
+    const dialog = page.getByRole('dialog', { name: 'Your access token' });
+    await dialog.getByTestId('one-time-token').waitFor();
+    // Focus starts inside the dialog and cycles there, both ways.
+    expect((await focused()).inDialog).toBe(true);
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      expect((await focused()).inDialog).toBe(true);
+    }
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Shift+Tab');
+      expect((await focused()).inDialog).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'SCIM client “Keyboard client”' }).waitFor();
+    keyboardClientPath = new URL(page.url()).pathname;
+
+    // A confirmation dialog: opened from the keyboard, closed with Escape, focus back on its opener.
+    await page.getByRole('button', { name: 'Revoke token' }).focus();
+    await page.keyboard.press('Enter');
+    const confirm = page.getByRole('dialog', { name: 'Revoke this token?' });
+    await confirm.waitFor();
+    expect(await focused()).toMatchObject({ inDialog: true, text: 'Cancel' });
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    expect((await focused()).text).toBe('Revoke token');
+    await expect(page.getByTestId('token-table').getByText('Active', { exact: true }).count()).resolves.toBe(1);
+  });
+
+  it('fits laptop screens: no page-wide horizontal scrolling, tables scroll inside their card', async () => {
+    const screens = [
+      ['clients', '/admin/clients'],
+      ['client-detail', keyboardClientPath],
+      ['users', '/admin/directory/users'],
+      ['activity', '/admin/activity'],
+    ] as const;
+    for (const [width, height] of [[1280, 720], [1024, 700]] as const) {
+      await page.setViewportSize({ width, height });
+      for (const [name, url] of screens) {
+        await page.goto(`${origin}${url}`);
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        await page.locator('table').first().waitFor();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${name} at ${width}x${height}`).toBeLessThanOrEqual(0);
+        const nav = await page.getByRole('navigation', { name: 'Main navigation' }).boundingBox();
+        expect(nav!.width, 'sidebar keeps its width').toBeGreaterThan(150);
+        await shot(`laptop-${width}x${height}-${name}`);
+      }
+    }
+    await page.setViewportSize({ width: 1366, height: 860 });
   });
 
   it('ran without script errors or Content-Security-Policy violations', () => {

@@ -37,6 +37,7 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
   let db: Database;
   let gateway: GatewayProcess;
   let token: string;
+  let coldToken: string;
 
   const scim = (method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<HttpResponse> =>
     call(`${gateway.url}/scim_v2${path}`, { method, body, headers: bearer(token), timeoutMs });
@@ -47,6 +48,7 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     gateway = await start();
     db = await createDatabase({ url: pg.url, poolMax: 2 });
     ({ token } = await createClientThroughAdminApi(gateway.url, db.knex, 'Fault-tolerant IdP'));
+    ({ token: coldToken } = await createClientThroughAdminApi(gateway.url, db.knex, 'Never-used IdP'));
   }, 120_000);
 
   afterAll(async () => {
@@ -92,6 +94,11 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
         expect(JSON.stringify(entry.body)).not.toMatch(/ECONNREFUSED|terminating connection|127\.0\.0\.1|knex|pg_/i);
         expect(entry.ms).toBeLessThan(3000);
       }
+      // A credential this process has not verified recently cannot be checked now: 503 too, never 401 (a 401
+      // would make an identity provider disable its connection).
+      const uncached = await call(`${gateway.url}/scim_v2/Users`, { headers: bearer(coldToken) });
+      expect(uncached.status).toBe(503);
+      expect(uncached.headers.get('retry-after')).toMatch(/^\d+$/);
       const ready = await call(`${gateway.url}/readyz`);
       expect(ready.status).toBe(503);
       expect((await call(`${gateway.url}/healthz`)).status).toBe(200);
@@ -126,7 +133,7 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     const sortedNew = [...newMembers].sort();
 
     // Calibrate: how long does the replacement take here? Then swap back, and kill half-way next time.
-    let started = Date.now();
+    const started = Date.now();
     expect([200, 204]).toContain((await scim('PATCH', `/Groups/${groupId}`, replace(newMembers), 60_000)).status);
     const duration = Date.now() - started;
     expect(await current()).toEqual(sortedNew);
@@ -138,7 +145,6 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
       const before = await current();
       const target = before[0] === sortedOld[0] ? newMembers : oldMembers;
       const pending = scim('PATCH', `/Groups/${groupId}`, replace(target), 60_000).catch((error: unknown) => error);
-      started = Date.now();
       await sleep(Math.max(20, Math.round(duration * fraction)));
       await gateway.kill();
       await pending;
@@ -152,4 +158,45 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     }
     console.log(`reliability: SIGKILL after ~${duration} ms × [0.5, 0.25, 0.75] of a 10,000-member replace left the group with: ${outcomes.join(', ')} members`);
   }, 180_000);
+
+  it('SIGTERM: the in-flight 10,000-member PATCH finishes, new requests are refused, the process exits 0 in time', async () => {
+    const memberIds = (await db.knex('users').where('user_name', 'like', 'bulk-%').orderBy('seq').limit(10_000).pluck('id')) as string[];
+    expect(memberIds).toHaveLength(10_000);
+    const group = await call(`${gateway.url}/scim_v2/Groups`, { method: 'POST', headers: bearer(token), body: { schemas: [GROUP_SCHEMA], displayName: 'Drained' } });
+    expect(group.status).toBe(201);
+    const groupId = (group.body as { id: string }).id;
+
+    const inFlight = call(`${gateway.url}/scim_v2/Groups/${groupId}`, {
+      method: 'PATCH',
+      headers: bearer(token),
+      body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: memberIds.map((value) => ({ value })) }] },
+      timeoutMs: 60_000,
+    });
+    let settled = false;
+    void inFlight.finally(() => {
+      settled = true;
+    });
+    await sleep(150);
+    const signalledAt = Date.now();
+    gateway.child.kill('SIGTERM');
+    await waitFor('the process to begin shutting down', async () => (gateway.output().includes('"msg":"shutting down"') ? true : undefined), 10_000, 20);
+    // The PATCH was still running when shutdown began: this is the in-flight request that must finish.
+    expect(settled).toBe(false);
+    // New requests: the listener is closed (connection refused) or, on a kept-alive socket, answered 503.
+    const late = await call(`${gateway.url}/readyz`, { timeoutMs: 5000 }).then(
+      (response) => response.status,
+      () => 'refused',
+    );
+    expect([503, 'refused']).toContain(late);
+
+    const finished = await inFlight;
+    expect([200, 204]).toContain(finished.status);
+    const code = await gateway.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(20_000);
+    expect(gateway.output()).toContain('"msg":"stopped"');
+
+    // Everything the in-flight request wrote is in the database.
+    expect(await db.knex('group_members').where('group_id', groupId).count<{ count: number }[]>({ count: '*' })).toEqual([{ count: 10_000 }]);
+  }, 240_000);
 });

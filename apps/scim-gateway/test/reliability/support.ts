@@ -27,10 +27,10 @@ export interface HttpResponse {
 /** One HTTP call with a deadline (every test is bounded in time); JSON in, parsed JSON out when possible. */
 export async function call(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown; raw?: string | Buffer; timeoutMs?: number } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; raw?: string; timeoutMs?: number } = {},
 ): Promise<HttpResponse> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  let payload: string | Buffer | undefined = init.raw;
+  let payload: string | undefined = init.raw;
   if (payload === undefined && init.body !== undefined) payload = JSON.stringify(init.body);
   if (payload !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/scim+json';
   const response = await fetch(url, { method: init.method ?? 'GET', headers, body: payload, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
@@ -130,19 +130,20 @@ export async function startGatewayProcess(env: Record<string, string>, options: 
   };
   running.add(gateway);
   try {
-    await waitFor(
+    const outcome = await waitFor(
       `gateway on port ${port} to be ready`,
       async () => {
-        if (done) throw new Error(`the gateway exited early: ${gateway.output().slice(-2000)}`);
+        if (done) return 'exited';
         const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        return response.status === 200 ? true : undefined;
+        return response.status === 200 ? 'ready' : undefined;
       },
       options.readyTimeoutMs ?? 60_000,
       200,
     );
+    if (outcome === 'exited') throw new Error(`the gateway exited before it was ready: ${gateway.output().slice(-2000)}`);
   } catch (error) {
     await gateway.kill();
-    throw new Error(`${(error as Error).message}\n${gateway.output().slice(-3000)}`);
+    throw new Error(`${(error as Error).message}\n${gateway.output().slice(-3000)}`, { cause: error });
   }
   return gateway;
 }

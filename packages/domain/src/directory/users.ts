@@ -4,6 +4,17 @@ import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visib
 
 type Db = Knex | Knex.Transaction;
 
+// The groups of the row's user as a JSON array, in group order: lets a read return users with their groups
+// in one statement. Every round trip to PostgreSQL costs more CPU than the query itself (docs/benchmarks.md).
+const GROUPS_OF_ROW =
+  "(SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
+  'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = r.id) AS groups';
+
+function groupRefs(value: unknown): ResourceRef[] {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  return Array.isArray(parsed) ? (parsed as ResourceRef[]) : [];
+}
+
 function visible(builder: Knex.QueryBuilder, visibility: Visibility): Knex.QueryBuilder {
   if (visibility.ownerClientId) builder.where('r.created_by_client_id', visibility.ownerClientId);
   return builder;
@@ -19,6 +30,15 @@ export const userRepository = {
     return row ? toUserRecord(row) : undefined;
   },
 
+  /** A user and its groups in one round trip (GET /Users/:id): the groups come from a subquery. */
+  async findByIdWithGroups(db: Db, id: string, visibility: Visibility = {}): Promise<{ user: UserRecord; groups: ResourceRef[] } | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = (await visible(db('users as r').select([...USER_COLUMNS, db.raw(GROUPS_OF_ROW)]).where('r.id', id), visibility).first()) as
+      | (UserRow & { groups: unknown })
+      | undefined;
+    return row ? { user: toUserRecord(row), groups: groupRefs(row.groups) } : undefined;
+  },
+
   async findByUserName(db: Db, userName: string): Promise<UserRecord | undefined> {
     const row = (await db('users as r').select(USER_COLUMNS).whereRaw('lower(r.user_name) = lower(?)', [userName]).first()) as UserRow | undefined;
     return row ? toUserRecord(row) : undefined;
@@ -26,6 +46,17 @@ export const userRepository = {
 
   async list(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number }> {
     return listResources(db, 'users', USER_COLUMNS, query, toUserRecord as (row: unknown) => UserRecord);
+  },
+
+  /** A page of users with the groups of each, in the same query (no second round trip for `groups`). */
+  async listWithGroups(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number; groups: Map<string, ResourceRef[]> }> {
+    const groups = new Map<string, ResourceRef[]>();
+    const result = await listResources(db, 'users', [...USER_COLUMNS, db.raw(GROUPS_OF_ROW)], query, (row) => {
+      const user = toUserRecord(row as UserRow);
+      groups.set(user.id, groupRefs((row as { groups: unknown }).groups));
+      return user;
+    });
+    return { ...result, groups };
   },
 
   async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null }): Promise<UserRecord> {
@@ -98,7 +129,7 @@ export const userRepository = {
 export async function listResources<T>(
   db: Db,
   table: 'users' | 'groups',
-  columns: string[],
+  columns: Array<string | Knex.Raw>,
   query: ListQuery,
   map: (row: unknown) => T,
 ): Promise<{ items: T[]; total: number }> {
@@ -116,13 +147,19 @@ export async function listResources<T>(
   page.limit(query.limit);
   if (query.offset > 0) page.offset(query.offset);
   const wantsRows = query.limit > 0;
-  const [rows, total] = await Promise.all([
-    wantsRows ? (page as Promise<unknown[]>) : Promise.resolve([] as unknown[]),
+  const count = (): Promise<number> =>
     query.withTotal === false
       ? Promise.resolve(-1)
       : base()
           .count<Array<{ total: number | string }>>('* as total')
-          .then((result) => Number(result[0]?.total ?? 0)),
-  ]);
+          .then((result) => Number(result[0]?.total ?? 0));
+  if (query.where && wantsRows) {
+    // A filtered list (typically `userName eq`, one row) reads the page first: a page that is not full, from
+    // offset paging, tells the total without a count query, so the common lookup is one round trip.
+    const rows = (await page) as unknown[];
+    const exact = query.afterSeq === undefined && rows.length < query.limit && (rows.length > 0 || query.offset === 0);
+    return { items: rows.map(map), total: exact && query.withTotal !== false ? query.offset + rows.length : await count() };
+  }
+  const [rows, total] = await Promise.all([wantsRows ? (page as Promise<unknown[]>) : Promise.resolve([] as unknown[]), count()]);
   return { items: rows.map(map), total };
 }

@@ -160,9 +160,9 @@ function projectAttribute(
     const selectors = included.filter(mine);
     if (selectors.length === 0) return undefined;
     const whole = selectors.some((selector) => selector.subAttribute === undefined);
-    const unfiltered = selectors.some((selector) => selector.subAttribute === undefined && !selector.keepsValue);
-    if (!unfiltered && Array.isArray(value)) {
-      const filters = selectors.flatMap((selector) => (selector.keepsValue ? [selector.keepsValue] : []));
+    // Only value filters named the attribute (valueFilterSelector): keep the values one of them selects.
+    const filters = selectors.flatMap((selector) => (selector.keepsValue ? [selector.keepsValue] : []));
+    if (filters.length === selectors.length && Array.isArray(value)) {
       value = value.filter((element) => filters.some((keepsValue) => keepsValue(element)));
       if ((value as unknown[]).length === 0) return undefined;
     }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { providerLinkRepository, userRepository, type JsonObject, type UserRecord } from '@roster/domain';
+import { providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
@@ -67,16 +67,23 @@ export function createUserService(deps: ResourceServiceDeps) {
     },
 
     async get(caller: ScimCaller, id: string, options: ReadOptions): Promise<{ resource: JsonObject; user: UserRecord }> {
+      if (options.withGroups) {
+        // One statement for the user and its groups.
+        const found = await userRepository.findByIdWithGroups(knex, id, visibilityOf(caller));
+        if (!found) return notFound(id);
+        return { user: found.user, resource: serializeUser(found.user, baseUrl, found.groups) };
+      }
       const user = await userRepository.findById(knex, id, visibilityOf(caller));
       if (!user) return notFound(id);
-      return { user, resource: await serializeOne(knex, user, options) };
+      return { user, resource: serializeUser(user, baseUrl) };
     },
 
     async list(caller: ScimCaller, params: ListParams, options: ReadOptions) {
       const plan = planList('User', params, visibilityOf(caller), baseUrl);
-      const { items, total } = await userRepository.list(knex, plan.query);
+      const { items, total, groups }: { items: UserRecord[]; total: number; groups?: Map<string, ResourceRef[]> } = options.withGroups
+        ? await userRepository.listWithGroups(knex, plan.query)
+        : await userRepository.list(knex, plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
-      const groups = options.withGroups && page.length ? await userRepository.groupsOf(knex, page.map((user) => user.id)) : undefined;
       const resources = page.map((user) => serializeUser(user, baseUrl, groups?.get(user.id)));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
