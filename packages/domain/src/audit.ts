@@ -37,7 +37,7 @@ export interface AuditQuery {
   offset?: number;
 }
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   at: Date;
   actor_type: AuditActorType;
@@ -52,12 +52,12 @@ interface AuditRow {
   detail: Record<string, unknown> | null;
 }
 
-const COLUMNS = ['id', 'at', 'actor_type', 'client_id', 'admin_id', 'operation', 'resource_type', 'resource_id', 'status', 'duration_ms', 'request_id', 'detail'];
+export const AUDIT_COLUMNS = ['id', 'at', 'actor_type', 'client_id', 'admin_id', 'operation', 'resource_type', 'resource_id', 'status', 'duration_ms', 'request_id', 'detail'];
 
-function toEvent(row: AuditRow): AuditEvent {
+export function toAuditEvent(row: AuditRow): AuditEvent {
   return {
     id: Number(row.id),
-    at: row.at,
+    at: new Date(row.at),
     actorType: row.actor_type,
     clientId: row.client_id,
     adminId: row.admin_id,
@@ -116,10 +116,10 @@ export function createAuditService(knex: Knex) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
       const offset = Math.max(query.offset ?? 0, 0);
       const [rows, [count]] = await Promise.all([
-        filtered(query).select(COLUMNS).orderBy('id', 'desc').limit(limit).offset(offset),
+        filtered(query).select(AUDIT_COLUMNS).orderBy('id', 'desc').limit(limit).offset(offset),
         filtered(query).count<Array<{ total: number }>>('* as total'),
       ]);
-      return { items: (rows as AuditRow[]).map(toEvent), total: Number(count?.total ?? 0) };
+      return { items: (rows as AuditRow[]).map(toAuditEvent), total: Number(count?.total ?? 0) };
     },
   };
 }

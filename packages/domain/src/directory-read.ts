@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isUuid } from './directory/rows.js';
-import { createAuditService, type AuditEvent, type AuditQuery } from './audit.js';
+import { AUDIT_COLUMNS, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
 
 // Read-only queries for the admin app's directory and activity screens. Plain knex with explicit columns;
 // list pages are ordered by indexed expressions (lower(user_name), lower(display_name), audit id) and a
@@ -189,40 +189,6 @@ function filterActivity(builder: Knex.QueryBuilder, query: AuditQuery): Knex.Que
   return builder;
 }
 
-interface AuditRow {
-  id: number | string;
-  at: Date;
-  actor_type: AuditEvent['actorType'];
-  client_id: string | null;
-  admin_id: string | null;
-  operation: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  status: number | null;
-  duration_ms: number | null;
-  request_id: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-function toEvent(row: AuditRow): AuditEvent {
-  return {
-    id: Number(row.id),
-    at: new Date(row.at),
-    actorType: row.actor_type,
-    clientId: row.client_id,
-    adminId: row.admin_id,
-    operation: row.operation,
-    resourceType: row.resource_type,
-    resourceId: row.resource_id,
-    status: row.status,
-    durationMs: row.duration_ms,
-    requestId: row.request_id,
-    detail: row.detail,
-  };
-}
-
-const AUDIT_COLUMNS = ['id', 'at', 'actor_type', 'client_id', 'admin_id', 'operation', 'resource_type', 'resource_id', 'status', 'duration_ms', 'request_id', 'detail'];
-
 export function createDirectoryReadService(knex: Knex) {
   const audit = createAuditService(knex);
 
@@ -373,7 +339,7 @@ export function createDirectoryReadService(knex: Knex) {
         if (beforeId !== undefined) builder.where('id', '<', beforeId);
         const rows = (await builder) as AuditRow[];
         if (rows.length === 0) return;
-        const events = rows.map(toEvent);
+        const events = rows.map(toAuditEvent);
         yield events;
         remaining -= events.length;
         beforeId = events[events.length - 1]!.id;

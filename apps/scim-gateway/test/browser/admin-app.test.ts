@@ -215,7 +215,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByRole('heading', { name: 'New SAML provider' }).waitFor();
     await page.getByLabel('Name').fill('Acme SAML');
     await page.getByLabel('Paste the metadata XML').check();
-    await page.getByLabel('Metadata XML').fill(SAML_METADATA);
+    await page.getByLabel('Metadata XML', { exact: true }).fill(SAML_METADATA);
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByRole('heading', { name: 'Provider “Acme SAML”' }).waitFor();
     const read = page.getByTestId('saml-metadata');

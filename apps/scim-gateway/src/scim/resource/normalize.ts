@@ -3,6 +3,7 @@
 // server owns (id, meta, schemas), nothing it must not keep (password), nothing stored elsewhere (a user's
 // groups, a group's members: these live in group_members and may be 100,000 long).
 
+import type { UserColumns } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import { schemasOf, type ResourceTypeName } from '../schemas/index.js';
 import { resolveMemberName, resolveParsedPath, type ResolvedName } from './paths.js';
@@ -90,16 +91,7 @@ export function normalizeMembers(value: unknown, label = 'members'): MemberRef[]
 }
 
 /** Columns of the users table that mirror attributes of `data` (for indexes, uniqueness and filters). */
-export interface UserColumns {
-  user_name: string;
-  external_id: string | null;
-  display_name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  active: boolean;
-  /** emails[].value lower-cased and deduplicated, for the case-insensitive email filters Entra and Okta send. */
-  emails_lower: string[];
-}
+export type { UserColumns };
 
 export function userColumns(data: JsonObject): UserColumns {
   const name = isJsonObject(data['name']) ? data['name'] : {};
