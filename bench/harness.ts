@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
 import { cannon, rawSql, type Measurement } from './measure.js';
-import { Cleanup, REPO_ROOT, RssSampler, freePort, startChild, waitReady, type Child } from './processes.js';
+import { Cleanup, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
 import { filteredGet, gatewayScenarios, type Fixture, type Scenario } from './scenarios.js';
 import { expectStatus, scimHttp, seedBigGroup, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
 
@@ -227,6 +227,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       abortIfAsked();
       rss.setPhase(scenario.id);
       const amount = scenario.amount?.();
+      const cpuBefore = cpuMs(gateway.child.pid);
       const measurement = await cannon({
         url: gateway.url,
         connections: scenario.connections,
@@ -236,6 +237,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         request: scenario.request,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      const cpuAfter = cpuMs(gateway.child.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
+        measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
+      }
       const result: ScenarioResult = { id: scenario.id, title: scenario.title, connections: scenario.connections, measurement, rssPeakMb: round1(rss.peaks.get(scenario.id) ?? 0) };
       log(`${scenario.id}: ${Math.round(measurement.reqPerSec)} req/s, p50 ${measurement.p50} ms, p99 ${measurement.p99} ms, errors ${measurement.errors}${measurement.failures.length ? ` (${measurement.failures[0]})` : ''}`);
       scenarioResults.push(result);
@@ -434,7 +439,13 @@ async function minimalKoa(databaseUrl: string, fixture: Fixture, options: BenchO
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
     const scenario = filteredGet(fixture, 'minimal-koa', 'minimal Koa + pg', 'none', options.connections, options.checkEvery);
-    return await cannon({ url, connections: options.connections, durationSeconds: options.durationSeconds, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
+    const cpuBefore = cpuMs(child.pid);
+    const measurement = await cannon({ url, connections: options.connections, durationSeconds: options.durationSeconds, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
+    const cpuAfter = cpuMs(child.pid);
+    if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
+      measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
+    }
+    return measurement;
   } finally {
     await child.stop();
   }

@@ -17,6 +17,11 @@ export interface Measurement {
   mismatches: number;
   /** What the first failures looked like (status and body start), for the report. */
   failures: string[];
+  /**
+   * CPU milliseconds the server process spent per request (from /proc/<pid>/stat, 10 ms ticks): unlike
+   * req/s it barely moves when other work shares the machine.
+   */
+  serverCpuMsPerRequest?: number;
 }
 
 export interface CannonRequest {

@@ -116,6 +116,18 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds; undefined when unavailable. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name: state is field 3, utime 14, stime 15 (in clock ticks, 100 per second on Linux).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples the gateway's RSS every `intervalMs`, keeping the peak per phase and overall. */
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;

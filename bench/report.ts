@@ -12,16 +12,17 @@ export function markdownReport(result: BenchResult): string {
   lines.push('');
   lines.push(`${result.startedAt} · ${machine.cpu} × ${machine.cores} cores · ${machine.memoryGb} GB · ${machine.os} · Node ${machine.node}${machine.postgres ? ` · PostgreSQL ${machine.postgres}` : ''} · gateway from ${options.gateway} · load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd ?? '?'} at end`);
   lines.push('');
-  lines.push('| scenario | conn | req/s | p50 ms | p99 ms | errors | vs minimal Koa | vs raw SQL |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| scenario | conn | req/s | p50 ms | p99 ms | errors | server CPU ms/req | vs minimal Koa | vs raw SQL |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const cpu = (value: number | undefined): string => (value === undefined ? '' : value.toFixed(2));
   const { rawSql, minimalKoa } = result.references;
-  if (rawSql) lines.push(`| reference: raw SQL lookup through pg | ${options.connections} | ${n(rawSql.reqPerSec)} | ${rawSql.p50} | ${rawSql.p99} | ${rawSql.errors} | | 1.00 |`);
+  if (rawSql) lines.push(`| reference: raw SQL lookup through pg | ${options.connections} | ${n(rawSql.reqPerSec)} | ${rawSql.p50} | ${rawSql.p99} | ${rawSql.errors} | | | 1.00 |`);
   if (minimalKoa) {
-    lines.push(`| reference: minimal Koa + pg filtered GET | ${options.connections} | ${n(minimalKoa.reqPerSec)} | ${minimalKoa.p50} | ${minimalKoa.p99} | ${minimalKoa.errors} | 1.00 | ${ratio(rawSql ? minimalKoa.reqPerSec / rawSql.reqPerSec : undefined)} |`);
+    lines.push(`| reference: minimal Koa + pg filtered GET | ${options.connections} | ${n(minimalKoa.reqPerSec)} | ${minimalKoa.p50} | ${minimalKoa.p99} | ${minimalKoa.errors} | ${cpu(minimalKoa.serverCpuMsPerRequest)} | 1.00 | ${ratio(rawSql ? minimalKoa.reqPerSec / rawSql.reqPerSec : undefined)} |`);
   }
   for (const scenario of result.scenarios) {
     const m = scenario.measurement;
-    lines.push(`| ${scenario.title} | ${scenario.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${ratio(scenario.vsMinimal)} | ${ratio(scenario.vsRawSql)} |`);
+    lines.push(`| ${scenario.title} | ${scenario.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} | ${ratio(scenario.vsMinimal)} | ${ratio(scenario.vsRawSql)} |`);
   }
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');

@@ -3,6 +3,8 @@ import { apiUrl, http, type Page, type Query } from './client.ts';
 export interface ActivityEvent {
   id: string | number;
   at: string;
+  /** Who made the request: a SCIM client (null clientId: it did not authenticate), an admin, or Roster itself. */
+  actorType?: 'scim_client' | 'admin' | 'system';
   clientId?: string | null;
   clientName?: string | null;
   operation: string;

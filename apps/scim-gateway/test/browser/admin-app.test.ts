@@ -100,8 +100,9 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await idp?.close();
   });
 
-  async function shot(name: string) {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  /** The whole page, or with `{ fullPage: false }` just what the window shows (the laptop views). */
+  async function shot(name: string, { fullPage = true } = {}) {
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled' });
   }
 
   async function scim(method: string, resourcePath: string, token: string, body?: unknown) {
@@ -222,10 +223,13 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     const values = await read.locator('dd').allTextContents();
     expect(values.map((v) => v.trim())).toEqual([
       'https://idp.example.test/realms/acme',
-      'https://idp.example.test/realms/acme/protocol/saml',
+      // The HTTP-Redirect binding's location (the one an SP-initiated sign-in uses), not the POST one listed first.
+      'https://idp.example.test/realms/acme/protocol/saml?binding=redirect&x=1',
       // The signing certificate of the fixture is valid until 2036-11-25 16:25:53 UTC.
       'Nov 25, 2036',
     ]);
+    // Stored: the form no longer holds the pasted XML (an empty field keeps it on save).
+    expect(await page.getByLabel('Metadata XML', { exact: true }).inputValue()).toBe('');
     await shot('04b-provider-saml');
     await nav('Authentication providers');
     await page.getByTestId('provider-table').getByRole('link', { name: 'Acme SAML' }).waitFor();
@@ -575,7 +579,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
         expect(overflow, `${name} at ${width}x${height}`).toBeLessThanOrEqual(0);
         const nav = await page.getByRole('navigation', { name: 'Main navigation' }).boundingBox();
         expect(nav!.width, 'sidebar keeps its width').toBeGreaterThan(150);
-        await shot(`laptop-${width}x${height}-${name}`);
+        await shot(`laptop-${width}x${height}-${name}`, { fullPage: false });
       }
     }
     await page.setViewportSize({ width: 1366, height: 860 });
