@@ -28,7 +28,7 @@ export function compileSortKey(type: ResourceTypeName, sortBy: string): SortKey 
   if (!resolved) throw ScimError.invalidValue(`sortBy: '${sortBy}' is not a ${type} attribute`);
   const { attribute, subAttribute } = resolved;
   const definition = subAttribute ?? attribute;
-  if (attribute.multiValued) throw ScimError.invalidValue(`sortBy: '${sortBy}' is multi-valued; sort by a singular attribute`);
+  if (attribute.multiValued) return multiValuedKey(type, sortBy, resolved);
   if (definition.type === 'complex') throw ScimError.invalidValue(`sortBy: '${sortBy}' is complex; sort by one of its sub-attributes`);
   if (definition.returned === 'never') throw ScimError.invalidValue(`sortBy: '${sortBy}' is write-only and cannot be sorted on`);
 
@@ -48,6 +48,30 @@ export function compileSortKey(type: ResourceTypeName, sortBy: string): SortKey 
     default:
       return { sql: text(`(CASE WHEN jsonb_typeof(${json}) = 'string' THEN ${json} #>> '{}' END)`, definition.caseExact), bindings: [] };
   }
+}
+
+/**
+ * RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary value, or else by its first value. `emails`
+ * alone means `emails.value`. Memberships (`groups`, `members`) live in their own table and are not sortable.
+ */
+function multiValuedKey(type: ResourceTypeName, sortBy: string, resolved: NonNullable<ReturnType<typeof resolveAttributePath>>): SortKey {
+  const { attribute } = resolved;
+  if (!resolved.extension && ((type === 'User' && attribute.name === 'groups') || (type === 'Group' && attribute.name === 'members'))) {
+    throw ScimError.invalidValue(`sortBy: '${sortBy}' cannot be sorted on; sort by a singular attribute`);
+  }
+  const sub = resolved.subAttribute ?? attribute.subAttributes?.find((candidate) => candidate.name === 'value');
+  if (!sub || sub.type === 'complex') throw ScimError.invalidValue(`sortBy: '${sortBy}' has no value to sort on`);
+  const holder = resolved.extension ? `r.data->${literal(resolved.schema)}` : 'r.data';
+  const array = `${holder}->${literal(attribute.name)}`;
+  const leaf = `e.v->${literal(sub.name)}`;
+  const value =
+    sub.type === 'boolean'
+      ? `(CASE WHEN jsonb_typeof(${leaf}) = 'boolean' THEN (${leaf})::boolean END)`
+      : sub.type === 'decimal' || sub.type === 'integer'
+        ? `(CASE WHEN jsonb_typeof(${leaf}) = 'number' THEN (${leaf})::numeric END)`
+        : text(`(CASE WHEN jsonb_typeof(${leaf}) = 'string' THEN ${leaf} #>> '{}' END)`, sub.caseExact);
+  const elements = `jsonb_array_elements(CASE WHEN jsonb_typeof(${array}) = 'array' THEN ${array} ELSE '[]'::jsonb END) WITH ORDINALITY AS e(v, n)`;
+  return { sql: `(SELECT ${value} FROM ${elements} ORDER BY (e.v->'primary' = 'true'::jsonb) DESC NULLS LAST, e.n LIMIT 1)`, bindings: [] };
 }
 
 function columnKey(type: ResourceTypeName, path: string, definition: AttributeDefinition): string | undefined {

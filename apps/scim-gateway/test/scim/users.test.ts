@@ -150,6 +150,15 @@ describe('GET /Users', () => {
     expect(names).toEqual([...names].sort().reverse());
   });
 
+  it('sorts by a multi-valued attribute\'s primary value, else its first (RFC 7644 §3.4.2.3)', async () => {
+    await createUser('sort-a@example.com', { emails: [{ value: 'zz@example.com' }, { value: 'aa@example.com', primary: true }] });
+    await createUser('sort-b@example.com', { emails: [{ value: 'mm@example.com' }, { value: 'bb@example.com' }] });
+    const body = (await gw.scim('GET', `/Users?filter=${encodeURIComponent('userName sw "sort-"')}&sortBy=emails`)).body as Json;
+    expect(body.Resources.map((user: Json) => user.userName)).toEqual(['sort-a@example.com', 'sort-b@example.com']);
+    const reversed = (await gw.scim('GET', `/Users?filter=${encodeURIComponent('userName sw "sort-"')}&sortBy=emails.value&sortOrder=descending`)).body as Json;
+    expect(reversed.Resources.map((user: Json) => user.userName)).toEqual(['sort-b@example.com', 'sort-a@example.com']);
+  });
+
   it('answers 400 for non-numeric paging and bad filters, never 500', async () => {
     const count = await gw.scim('GET', '/Users?count=abc');
     expect(count.status).toBe(400);
