@@ -8,6 +8,7 @@ import type { GroupService } from '../scim/service/groups.js';
 import type { UserService } from '../scim/service/users.js';
 import { auditAs, callerOf } from './scim-context.js';
 import { scimErrorFromDatabase } from '../scim/db-errors.js';
+import { etagOf, userLocation } from '../scim/serialize.js';
 
 export const MAX_BULK_OPERATIONS = 1000;
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -110,7 +111,7 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  * failed operation leaves no trace and the others stand. An operation that refers to a bulkId created later
  * in the request waits until that resource exists (§3.7.2); references that never resolve fail.
  */
-export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserService; groups: GroupService }): void {
+export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
   router.post('/Bulk', async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
     const { operations, failOnErrors } = parseBulkRequest(await readJsonBody(ctx));
@@ -124,8 +125,36 @@ export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserSe
       let pending = operations;
       while (pending.length && !(failOnErrors && errors >= failOnErrors)) {
         const deferred: BulkOperation[] = [];
-        for (const op of pending) {
+        const batched = new Set<BulkOperation>();
+        for (const [position, op] of pending.entries()) {
           if (failOnErrors && errors >= failOnErrors) break;
+          if (batched.has(op)) continue;
+          // Fast path: a run of user creations that refer to no bulkId is inserted in one statement. Only
+          // without failOnErrors, whose count must stop the request between two operations.
+          if (failOnErrors === undefined && isPlainUserCreate(op)) {
+            const run = [op];
+            for (const next of pending.slice(position + 1)) {
+              if (!isPlainUserCreate(next) || run.length >= 1000) break;
+              run.push(next);
+            }
+            if (run.length > 1) {
+              const outcomes = await createUsersTogether(trx, caller, run, deps);
+              if (outcomes) {
+                run.forEach((item, index) => {
+                  batched.add(item);
+                  const outcome = outcomes[index]!;
+                  if (outcome instanceof ScimError) {
+                    results[item.index] = errorResult(item, outcome);
+                    errors++;
+                  } else {
+                    created.set(item.bulkId!, outcome.id);
+                    results[item.index] = { method: 'POST', bulkId: item.bulkId!, status: '201', location: userLocation(deps.baseUrl, outcome.id), version: etagOf(outcome.version) };
+                  }
+                });
+                continue;
+              }
+            }
+          }
           const unresolved = [...referencesIn([op.path, op.data])].filter((id) => !created.has(id));
           const waitable = unresolved.filter((id) => declared.has(id) && id !== op.bulkId);
           if (unresolved.length && waitable.length === unresolved.length) {
@@ -163,6 +192,29 @@ export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserSe
 
     sendScim(ctx, 200, { schemas: [BULK_RESPONSE], Operations: results.filter((result): result is BulkResult => result !== undefined) });
   });
+}
+
+function isPlainUserCreate(op: BulkOperation): boolean {
+  return op.method === 'POST' && /^\/users\/?$/i.test(op.path) && op.bulkId !== undefined && referencesIn(op.data).size === 0;
+}
+
+/**
+ * Creates a run of users in one statement under a savepoint. Returns undefined when the statement itself
+ * failed (a value the database refuses): the caller then runs the operations one by one, so only the
+ * offending one fails.
+ */
+async function createUsersTogether(
+  trx: Knex.Transaction,
+  caller: ScimCaller,
+  run: BulkOperation[],
+  deps: { users: UserService },
+): Promise<Array<{ id: string; version: number } | ScimError> | undefined> {
+  try {
+    return await trx.transaction((savepoint) => deps.users.createMany(caller, run.map((op) => op.data), savepoint));
+  } catch (error) {
+    if (scimErrorFromDatabase(error)) return undefined;
+    throw error;
+  }
 }
 
 async function runOperation(

@@ -50,7 +50,7 @@ export function mountScimRoutes(router: Router, deps: { config: Config; services
   api.use(scimRateLimit(config.rateLimit));
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);
-  mountBulkRoute(api, { knex: services.knex, users, groups });
+  mountBulkRoute(api, { knex: services.knex, users, groups, baseUrl });
   // POST /.search at the root searches every resource type (RFC 7644 §3.4.3).
   api.post('/.search', async (ctx) => {
     await searchAllAndRespond(ctx, { users, groups }, await searchParamsOf(ctx));

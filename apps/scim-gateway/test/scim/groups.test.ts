@@ -158,6 +158,31 @@ describe('Bulk', () => {
     expect((await memberIds(groupId)).length).toBe(2);
   });
 
+  it('creates a run of users together: a bad or taken entry fails alone, the rest get ids and provider links', async () => {
+    const operations = Array.from({ length: 50 }, (_, index) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `many${index}`,
+      data: { schemas: [USER], userName: `many${index}@example.com`, externalId: `ext-many-${index}` },
+    }));
+    operations[10]!.data = { schemas: [USER], externalId: 'no-user-name' } as never;
+    operations[20]!.data.userName = 'MEMBER0@example.com'; // taken by a user created before the request
+    operations[30]!.data.userName = 'many29@EXAMPLE.com'; // taken by an earlier entry of the same request
+    const response = await gw.scim('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: operations });
+    expect(response.status).toBe(200);
+    const results = (response.body as Json).Operations as Json[];
+    expect(results).toHaveLength(50);
+    const statuses = results.map((result) => result.status);
+    expect(statuses.filter((status) => status === '201')).toHaveLength(47);
+    expect([statuses[10], statuses[20], statuses[30]]).toEqual(['400', '409', '409']);
+    expect(results[0]).toEqual({ method: 'POST', bulkId: 'many0', status: '201', location: expect.stringMatching(new RegExp(`^${gw.scimUrl}/Users/[0-9a-f-]{36}$`)), version: 'W/"1"' });
+    const id = results[5]!.location.split('/').pop();
+    const user = (await gw.scim('GET', `/Users/${id}`)).body as Json;
+    expect(user).toMatchObject({ userName: 'many5@example.com', externalId: 'ext-many-5' });
+    const links = await gw.db.knex('user_provider_links').where({ user_id: id }).select('provider_id', 'external_id');
+    expect(links).toEqual([{ provider_id: gw.providerId, external_id: 'ext-many-5' }]);
+  });
+
   it('stops after failOnErrors errors and refuses more than maxOperations with 413', async () => {
     const response = await gw.scim('POST', '/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],

@@ -4,3 +4,4 @@ export { userRepository } from './users.js';
 export { groupRepository } from './groups.js';
 export { providerLinkRepository } from './links.js';
 export { createDirectoryReader, type DirectoryReader, type SignInMatch } from './reader.js';
+export { insertUsersSkippingTaken, insertProviderLinks, type NewUser } from './users-bulk.js';

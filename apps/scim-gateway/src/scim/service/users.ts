@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
+import { insertProviderLinks, insertUsersSkippingTaken, providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
@@ -64,6 +64,37 @@ export function createUserService(deps: ResourceServiceDeps) {
       const user = trx ? await run(trx) : await knex.transaction(run);
       // A new user belongs to no group yet: nothing to read.
       return { user, resource: serializeUser(user, baseUrl, options.withGroups ? [] : undefined) };
+    },
+
+    /**
+     * Creates many users in one statement (the /Bulk fast path): each body is validated on its own, a taken
+     * userName fails only its own entry (409), and the rest are inserted together with their provider links.
+     */
+    async createMany(caller: ScimCaller, bodies: unknown[], trx: Knex.Transaction): Promise<Array<{ id: string; version: number } | ScimError>> {
+      const results: Array<{ id: string; version: number } | ScimError> = new Array(bodies.length);
+      const valid: Array<{ index: number; data: JsonObject; columns: ReturnType<typeof userColumns> }> = [];
+      bodies.forEach((body, index) => {
+        try {
+          const { data } = normalizeUserInput(body);
+          valid.push({ index, data, columns: userColumns(data) });
+        } catch (error) {
+          if (!(error instanceof ScimError)) throw error;
+          results[index] = error;
+        }
+      });
+      const inserted = await insertUsersSkippingTaken(trx, valid.map((entry) => ({ columns: entry.columns, data: entry.data, createdByClientId: caller.clientId })));
+      const links: Array<{ userId: string; providerId: string; externalId: string }> = [];
+      valid.forEach((entry, position) => {
+        const row = inserted[position];
+        if (!row) {
+          results[entry.index] = ScimError.uniqueness('userName is already in use by another resource');
+          return;
+        }
+        results[entry.index] = row;
+        if (caller.authProviderId && entry.columns.external_id) links.push({ userId: row.id, providerId: caller.authProviderId, externalId: entry.columns.external_id });
+      });
+      await insertProviderLinks(trx, links);
+      return results;
     },
 
     async get(caller: ScimCaller, id: string, options: ReadOptions): Promise<{ resource: JsonObject; user: UserRecord }> {
