@@ -24,6 +24,7 @@ const { values } = parseArgs({
     source: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'no-references': { type: 'boolean', default: false },
+    'no-vacuum': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'log-level': { type: 'string' },
     'check-every': { type: 'string' },
@@ -33,7 +34,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`pnpm bench [--quick] [--embedded] [--users N] [--groups N] [--pool N] [--duration S] [--connections N]
-           [--only id,id] [--source] [--no-build] [--no-references] [--cpu-prof] [--log-level L] [--check-every N]`);
+           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--log-level L] [--check-every N]`);
   process.exit(0);
 }
 
@@ -63,6 +64,7 @@ const options: BenchOptions = {
   checkEvery: count(values['check-every'], 16, 'check-every'),
   only: values.only?.split(',').map((id) => id.trim()).filter(Boolean),
   noReferences: values['no-references'],
+  noVacuum: values['no-vacuum'],
   gatewayNodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   logLevel: values['log-level'] ?? 'warn',
   log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),

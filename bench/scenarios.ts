@@ -178,7 +178,7 @@ export function gatewayScenarios(fixture: Fixture, options: { connections: numbe
     list('cursor-end', 'GET /Users page near the end by cursor (count=100)', () => `${base}/Users?cursor=${encodeURIComponent(fixture.cursorNearEnd)}&count=100`, (parsed) =>
       resourcesLength(parsed) === 100 ? undefined : `cursor near end: ${resourcesLength(parsed)} resources`,
     ),
-    groupWithoutMembers('group-big', 'GET /Groups/:id?excludedAttributes=members (100,000 members)', fixture.bigGroupId),
+    groupWithoutMembers('group-big', `GET /Groups/:id?excludedAttributes=members (${fixture.userIds.length.toLocaleString('en-US')} members)`, fixture.bigGroupId),
     groupWithoutMembers('group-small', 'GET /Groups/:id?excludedAttributes=members (1 member)', fixture.smallGroupId),
     {
       id: 'post-user',

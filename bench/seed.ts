@@ -70,12 +70,18 @@ export function scimHttp(scimUrl: string, token: string, signal?: AbortSignal): 
     token,
     async request(method, path, body) {
       const started = performance.now();
-      const response = await fetch(`${scimUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: signal ?? null,
-      });
+      let response: Response;
+      try {
+        response = await fetch(`${scimUrl}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
+          body: body === undefined ? null : JSON.stringify(body),
+          signal: signal ?? null,
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+        throw new Error(`${method} ${path} after ${Math.round(performance.now() - started)} ms: ${(error as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`, { cause: error });
+      }
       const text = await response.text();
       const ms = performance.now() - started;
       let parsed: unknown;
