@@ -50,12 +50,6 @@ export const userRepository = {
 
   /** A page of users with the groups of each, in the same query (no second round trip for `groups`). */
   async listWithGroups(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number; groups: Map<string, ResourceRef[]> }> {
-    if (query.offset > 0) {
-      // PostgreSQL computes the select list of every row OFFSET skips: with the groups subquery, page 1,000
-      // of 100,000 users would run it 100,000 times. Deep pages read the groups of their rows afterwards.
-      const { items, total } = await userRepository.list(db, query);
-      return { items, total, groups: await userRepository.groupsOf(db, items.map((user) => user.id)) };
-    }
     const groups = new Map<string, ResourceRef[]>();
     const result = await listResources(db, 'users', [...USER_COLUMNS, db.raw(GROUPS_OF_ROW)], query, (row) => {
       const user = toUserRecord(row as UserRow);
@@ -65,10 +59,26 @@ export const userRepository = {
     return { ...result, groups };
   },
 
-  async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null }): Promise<UserRecord> {
-    const [row] = (await db('users')
+  /**
+   * Inserts a user and, when `linkProviderId` is given and the user has an externalId, its provider link, in
+   * ONE statement (a data-modifying CTE): a create is one round trip and atomic without an explicit transaction.
+   */
+  async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null; linkProviderId?: string | null }): Promise<UserRecord> {
+    const insert = db('users')
       .insert({ ...input.columns, data: JSON.stringify(input.data), created_by_client_id: input.createdByClientId })
-      .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
+      .returning(USER_COLUMNS.map((column) => column.slice(2)));
+    if (!input.linkProviderId || !input.columns.external_id) {
+      const [row] = (await insert) as UserRow[];
+      return toUserRecord(row!);
+    }
+    const [row] = (await db
+      .with('u', insert)
+      .with(
+        'l',
+        db.raw('INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, ?::uuid, u.external_id FROM u', [input.linkProviderId]),
+      )
+      .select('*')
+      .from('u')) as UserRow[];
     return toUserRecord(row!);
   },
 
@@ -145,13 +155,24 @@ export async function listResources<T>(
     if (query.where) builder.whereRaw(query.where.sql, query.where.bindings);
     return builder;
   };
-  const page = base().select(columns);
-  if (query.afterSeq !== undefined) page.where('r.seq', '>', query.afterSeq);
   const direction = query.descending ? 'desc' : 'asc';
-  if (query.orderBy) page.orderByRaw(`${query.orderBy.sql} ${direction} nulls last, r.seq ${direction}`, query.orderBy.bindings);
-  else page.orderBy('r.seq', direction);
-  page.limit(query.limit);
-  if (query.offset > 0) page.offset(query.offset);
+  const ordered = (builder: Knex.QueryBuilder): Knex.QueryBuilder => {
+    if (query.orderBy) builder.orderByRaw(`${query.orderBy.sql} ${direction} nulls last, r.seq ${direction}`, query.orderBy.bindings);
+    else builder.orderBy('r.seq', direction);
+    return builder;
+  };
+  let page: Knex.QueryBuilder;
+  if (query.offset > 0) {
+    // Deep pages (startIndex near the end): the rows OFFSET skips are walked in a subquery that reads only
+    // `seq` (from the index where the order and filter allow), and only the page's rows are fetched whole,
+    // with their jsonb and computed columns. Otherwise page 1,000 of 100,000 builds 100,000 full rows.
+    const keys = ordered(base().select('r.seq')).limit(query.limit).offset(query.offset);
+    if (query.afterSeq !== undefined) keys.where('r.seq', '>', query.afterSeq);
+    page = ordered(db(`${table} as r`).select(columns).whereIn('r.seq', keys));
+  } else {
+    page = ordered(base().select(columns)).limit(query.limit);
+    if (query.afterSeq !== undefined) page.where('r.seq', '>', query.afterSeq);
+  }
   const wantsRows = query.limit > 0;
   const count = (): Promise<number> =>
     query.withTotal === false

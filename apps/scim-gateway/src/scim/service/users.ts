@@ -56,12 +56,13 @@ export function createUserService(deps: ResourceServiceDeps) {
   return {
     async create(caller: ScimCaller, body: unknown, options: ReadOptions, trx?: Knex.Transaction): Promise<{ resource: JsonObject; user: UserRecord }> {
       const { data } = normalizeUserInput(body);
-      const run = async (tx: Knex.Transaction) => {
-        const user = await userRepository.insert(tx, { columns: userColumns(data), data, createdByClientId: caller.clientId });
-        await linkToProvider(tx, caller, user, null);
-        return user;
-      };
-      const user = trx ? await run(trx) : await knex.transaction(run);
+      // One statement: the user and its provider link (externalId at the caller's provider) together.
+      const user = await userRepository.insert(trx ?? knex, {
+        columns: userColumns(data),
+        data,
+        createdByClientId: caller.clientId,
+        linkProviderId: caller.authProviderId,
+      });
       // A new user belongs to no group yet: nothing to read.
       return { user, resource: serializeUser(user, baseUrl, options.withGroups ? [] : undefined) };
     },
