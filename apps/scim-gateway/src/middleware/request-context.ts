@@ -24,7 +24,13 @@ export function requestContext(logger: Logger): Middleware {
     const state = ctx.state as RequestState;
     state.requestId = requestId;
     state.startedAt = performance.now();
-    state.log = logger.child({ requestId });
+    // The child logger is made on first use: most requests log one line at most, often none at LOG_LEVEL=warn.
+    let child: Logger | undefined;
+    Object.defineProperty(state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (child ??= logger.child({ requestId })),
+    });
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
@@ -40,7 +46,7 @@ export function requestContext(logger: Logger): Middleware {
         clientId: state.clientId,
       };
       if (status >= 500) state.log.error(line, 'request');
-      else state.log.info(line, 'request');
+      else if (logger.isLevelEnabled('info')) state.log.info(line, 'request');
     }
   };
 }

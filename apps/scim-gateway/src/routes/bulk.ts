@@ -9,8 +9,11 @@ import type { UserService } from '../scim/service/users.js';
 import { auditAs, callerOf } from './scim-context.js';
 import { scimErrorFromDatabase } from '../scim/db-errors.js';
 import { etagOf, userLocation } from '../scim/serialize.js';
+import { bulkGate } from '../middleware/bulk-gate.js';
 
 export const MAX_BULK_OPERATIONS = 1000;
+/** /Bulk requests a process runs at once (middleware/bulk-gate.ts); more wait in line. */
+export const MAX_CONCURRENT_BULK = 2;
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
 
@@ -112,7 +115,8 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  * in the request waits until that resource exists (§3.7.2); references that never resolve fail.
  */
 export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
-  router.post('/Bulk', async (ctx) => {
+  // Bodies are read only once admitted, so waiting requests hold no parsed JSON.
+  router.post('/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
     const { operations, failOnErrors } = parseBulkRequest(await readJsonBody(ctx));
     const caller = callerOf(ctx);
