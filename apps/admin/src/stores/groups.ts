@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
-import { reactive, ref } from 'vue';
-import { errorMessage } from '../api/client.ts';
+import { reactive } from 'vue';
 import { groupsApi, type DirectoryGroup, type GroupMember } from '../api/groups.ts';
+import { useLoadedItem } from './loaded-item.ts';
 import { usePagedList } from './paged-list.ts';
 
 export const useGroupsStore = defineStore('groups', () => {
@@ -9,9 +9,6 @@ export const useGroupsStore = defineStore('groups', () => {
     () => ({ q: '' }),
     (f, limit, offset) => groupsApi.list({ q: f.q || undefined, limit, offset }),
   );
-  const current = ref<DirectoryGroup | null>(null);
-  const currentLoading = ref(false);
-  const currentError = ref<string | null>(null);
   let currentId = '';
   // The members of the group on screen, paged and searchable on their own.
   const members = reactive(
@@ -21,31 +18,24 @@ export const useGroupsStore = defineStore('groups', () => {
     ),
   );
 
-  async function loadOne(id: string) {
-    if (currentId !== id) {
-      current.value = null;
-      members.reset();
-    }
-    currentId = id;
-    currentLoading.value = true;
-    currentError.value = null;
-    try {
+  const { current, currentLoading, currentError, loadOne, reset: resetCurrent } = useLoadedItem<DirectoryGroup>(
+    async (id) => {
       const [group] = await Promise.all([groupsApi.get(id), members.load()]);
-      current.value = group;
-    } catch (e) {
-      currentError.value = errorMessage(e);
-    } finally {
-      currentLoading.value = false;
-    }
-  }
+      return group;
+    },
+    {
+      onSwitch(id) {
+        currentId = id;
+        members.reset();
+      },
+    },
+  );
 
   function $reset() {
     list.reset();
     members.reset();
     currentId = '';
-    current.value = null;
-    currentLoading.value = false;
-    currentError.value = null;
+    resetCurrent();
   }
 
   return { ...list, current, currentLoading, currentError, members, loadOne, $reset };

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { errorMessage } from '../api/client.ts';
 import { scimClientsApi, type CreatedScimClient, type ScimClient, type ScimClientInput } from '../api/scim-clients.ts';
+import { useLoadedItem } from './loaded-item.ts';
 
 /** The client without its one-time secret fields: what may be kept in memory after the dialog closes. */
 export function withoutSecrets(created: CreatedScimClient): ScimClient {
@@ -15,22 +16,7 @@ export const useScimClientsStore = defineStore('scimClients', () => {
   const loading = ref(false);
   const loaded = ref(false);
   const error = ref<string | null>(null);
-  const current = ref<ScimClient | null>(null);
-  const currentLoading = ref(false);
-  const currentError = ref<string | null>(null);
-
-  async function loadOne(id: string) {
-    if (current.value?.id !== id) current.value = null;
-    currentLoading.value = true;
-    currentError.value = null;
-    try {
-      current.value = await scimClientsApi.get(id);
-    } catch (e) {
-      currentError.value = errorMessage(e);
-    } finally {
-      currentLoading.value = false;
-    }
-  }
+  const { current, currentLoading, currentError, loadOne, reset: resetCurrent } = useLoadedItem<ScimClient>((id) => scimClientsApi.get(id));
 
   async function load() {
     loading.value = true;
@@ -78,9 +64,7 @@ export const useScimClientsStore = defineStore('scimClients', () => {
     loading.value = false;
     loaded.value = false;
     error.value = null;
-    current.value = null;
-    currentLoading.value = false;
-    currentError.value = null;
+    resetCurrent();
   }
 
   return { items, total, loading, loaded, error, current, currentLoading, currentError, load, loadOne, create, update, remove, $reset };

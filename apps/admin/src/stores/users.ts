@@ -1,7 +1,6 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
-import { errorMessage } from '../api/client.ts';
 import { usersApi, type UserDetail } from '../api/users.ts';
+import { useLoadedItem } from './loaded-item.ts';
 import { usePagedList } from './paged-list.ts';
 
 export interface UserFilters {
@@ -15,28 +14,11 @@ export const useUsersStore = defineStore('users', () => {
     () => ({ q: '', status: '', clientId: '' }),
     (f, limit, offset) => usersApi.list({ q: f.q || undefined, status: f.status, clientId: f.clientId || undefined, limit, offset }),
   );
-  const current = ref<UserDetail | null>(null);
-  const currentLoading = ref(false);
-  const currentError = ref<string | null>(null);
-
-  async function loadOne(id: string) {
-    if (current.value?.id !== id) current.value = null;
-    currentLoading.value = true;
-    currentError.value = null;
-    try {
-      current.value = await usersApi.get(id);
-    } catch (e) {
-      currentError.value = errorMessage(e);
-    } finally {
-      currentLoading.value = false;
-    }
-  }
+  const { current, currentLoading, currentError, loadOne, reset: resetCurrent } = useLoadedItem<UserDetail>((id) => usersApi.get(id));
 
   function $reset() {
     list.reset();
-    current.value = null;
-    currentLoading.value = false;
-    currentError.value = null;
+    resetCurrent();
   }
 
   return { ...list, current, currentLoading, currentError, loadOne, $reset };
