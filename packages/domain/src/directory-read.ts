@@ -327,6 +327,14 @@ export function createDirectoryReadService(knex: Knex) {
       return new Map(rows.map((row) => [row.id, row.name]));
     },
 
+    /** Emails of admins by id, for labelling activity rows (one query per page); removed admins are absent. */
+    async adminEmails(ids: Array<string | null>): Promise<Map<string, string>> {
+      const wanted = [...new Set(ids.filter((id): id is string => isUuid(id)))];
+      if (wanted.length === 0) return new Map();
+      const rows = (await knex('admins').select('id', 'email').whereIn('id', wanted)) as Array<{ id: string; email: string }>;
+      return new Map(rows.map((row) => [row.id, row.email]));
+    },
+
     /**
      * Activity newest first in batches by keyset (id below the last one seen), so exporting the 100,000th
      * row costs no more than the first; stops after `max` rows.

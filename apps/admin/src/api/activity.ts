@@ -7,6 +7,7 @@ export interface ActivityEvent {
   actorType?: 'scim_client' | 'admin' | 'system';
   clientId?: string | null;
   clientName?: string | null;
+  adminEmail?: string | null;
   operation: string;
   resourceType?: string | null;
   resourceId?: string | null;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, insertProvider, startWithAdmin, type Gateway } from './harness.js';
+import { ADMIN_EMAIL, Agent, insertProvider, startWithAdmin, type Gateway } from './harness.js';
 
 interface EventItem {
   operation: string;
@@ -79,9 +79,9 @@ describe('activity log, CSV export and stats', () => {
     expect(response.headers.get('x-roster-truncated')).toBeNull();
     const lines = response.text.split('\r\n');
     expect(lines).toEqual([
-      'at,actorType,clientId,clientName,adminId,operation,resourceType,resourceId,status,durationMs,requestId,detail',
-      `2026-11-28T09:00:00.000Z,scim_client,${it2},"IT, ""ops""",,scim.user.delete,User,u-3,403,5,r-2026-11-28T09:00:00Z,"{""error"":""deletion refused, \\""lock\\"" applied""}"`,
-      `2026-11-27T11:10:00.000Z,scim_client,${it2},"IT, ""ops""",,scim.user.create,User,"'=HYPERLINK(""http://evil"")",201,5,r-2026-11-27T11:10:00Z,`,
+      'at,actorType,clientId,clientName,adminId,adminEmail,operation,resourceType,resourceId,status,durationMs,requestId,detail',
+      `2026-11-28T09:00:00.000Z,scim_client,${it2},"IT, ""ops""",,,scim.user.delete,User,u-3,403,5,r-2026-11-28T09:00:00Z,"{""error"":""deletion refused, \\""lock\\"" applied""}"`,
+      `2026-11-27T11:10:00.000Z,scim_client,${it2},"IT, ""ops""",,,scim.user.create,User,"'=HYPERLINK(""http://evil"")",201,5,r-2026-11-27T11:10:00Z,`,
       '',
     ]);
   });
@@ -133,5 +133,22 @@ describe('activity log, CSV export and stats', () => {
     const lines = response.text.split('\r\n');
     expect(lines.length).toBe(100_002); // header, 100,000 rows, and the empty string after the last CRLF
     expect(lines[1]).toMatch(/^2026-01-02T03:46:41\.000Z,system,/);
+  });
+});
+
+describe('activity of admins', () => {
+  let gateway: Gateway;
+  let agent: Agent;
+  beforeAll(async () => {
+    ({ gateway, agent } = await startWithAdmin());
+  });
+  afterAll(async () => gateway?.close());
+
+  it('names the admin who made a change', async () => {
+    expect((await agent.patch('/api/admin/settings', { usersDeletableByAdmins: true })).status).toBe(200);
+    const response = await agent.get('/api/admin/activity?q=admin.settings');
+    expect(response.status).toBe(200);
+    const [event] = (response.body as { items: Array<{ actorType: string; adminEmail: string | null; operation: string }> }).items;
+    expect(event).toMatchObject({ actorType: 'admin', adminEmail: ADMIN_EMAIL, operation: 'admin.settings.update' });
   });
 });
