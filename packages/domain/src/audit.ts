@@ -86,25 +86,31 @@ export function toAuditRow(event: AuditEventInput): Record<string, unknown> {
   };
 }
 
+/** Applies the filters of an AuditQuery to a query on audit_events: the one definition the list, the CSV export and the admin screens share. */
+export function applyAuditFilters(builder: Knex.QueryBuilder, query: AuditQuery): Knex.QueryBuilder {
+  if (query.clientId) builder.where('client_id', query.clientId);
+  if (query.adminId) builder.where('admin_id', query.adminId);
+  if (query.resourceId) builder.where('resource_id', query.resourceId);
+  if (query.status === 'error') builder.where('status', '>=', 400);
+  else if (query.status === 'success') builder.where('status', '<', 400);
+  else if (typeof query.status === 'number') builder.where('status', query.status);
+  if (query.operationPrefix) builder.whereLike('operation', `${escapeLike(query.operationPrefix)}%`);
+  if (query.from) builder.where('at', '>=', query.from);
+  if (query.to) builder.where('at', '<', query.to);
+  if (query.q) {
+    const like = `%${escapeLike(query.q)}%`;
+    builder.where((inner) => inner.whereILike('operation', like).orWhereILike('resource_id', like).orWhereILike('request_id', like));
+  }
+  return builder;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
 /** The provisioning and administration log (audit_events). */
 export function createAuditService(knex: Knex) {
-  function filtered(query: AuditQuery): Knex.QueryBuilder {
-    const builder = knex('audit_events');
-    if (query.clientId) builder.where('client_id', query.clientId);
-    if (query.adminId) builder.where('admin_id', query.adminId);
-    if (query.resourceId) builder.where('resource_id', query.resourceId);
-    if (query.status === 'error') builder.where('status', '>=', 400);
-    else if (query.status === 'success') builder.where('status', '<', 400);
-    else if (typeof query.status === 'number') builder.where('status', query.status);
-    if (query.operationPrefix) builder.whereLike('operation', `${query.operationPrefix.replace(/[\\%_]/g, '\\$&')}%`);
-    if (query.from) builder.where('at', '>=', query.from);
-    if (query.to) builder.where('at', '<', query.to);
-    if (query.q) {
-      const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
-      builder.where((inner) => inner.whereILike('operation', like).orWhereILike('resource_id', like).orWhereILike('request_id', like));
-    }
-    return builder;
-  }
+  const filtered = (query: AuditQuery): Knex.QueryBuilder => applyAuditFilters(knex('audit_events'), query);
 
   return {
     /** Records one event; `trx` keeps it in the same transaction as the change it describes. */

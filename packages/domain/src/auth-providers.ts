@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isUuid } from './directory/rows.js';
 import type { AuditService } from './audit.js';
 import { DomainError, assertThat, mapUniqueViolations } from './errors.js';
 import { readSamlMetadata, type SamlMetadata } from './saml-metadata.js';
@@ -110,10 +111,6 @@ function toProvider(row: AuthProviderRow): AuthProvider {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 function requireText(value: unknown, field: string, max = 200): string {
   if (typeof value !== 'string' || value.trim() === '') throw DomainError.invalidInput(`${field} is required`, field);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isUuid } from './directory/rows.js';
-import { AUDIT_COLUMNS, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
+import { AUDIT_COLUMNS, applyAuditFilters, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
 
 // Read-only queries for the admin app's directory and activity screens. Plain knex with explicit columns;
 // list pages are ordered by indexed expressions (lower(user_name), lower(display_name), audit id) and a
@@ -172,23 +172,6 @@ function jsonObject(value: unknown): Record<string, unknown> {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 }
 
-/** Applies the activity filters of AuditQuery (the same meaning as createAuditService().list). */
-function filterActivity(builder: Knex.QueryBuilder, query: AuditQuery): Knex.QueryBuilder {
-  if (query.clientId) builder.where('client_id', query.clientId);
-  if (query.adminId) builder.where('admin_id', query.adminId);
-  if (query.resourceId) builder.where('resource_id', query.resourceId);
-  if (query.status === 'error') builder.where('status', '>=', 400);
-  else if (query.status === 'success') builder.where('status', '<', 400);
-  else if (typeof query.status === 'number') builder.where('status', query.status);
-  if (query.from) builder.where('at', '>=', query.from);
-  if (query.to) builder.where('at', '<', query.to);
-  if (query.q) {
-    const pattern = like(query.q);
-    builder.where((inner) => inner.whereILike('operation', pattern).orWhereILike('resource_id', pattern).orWhereILike('request_id', pattern));
-  }
-  return builder;
-}
-
 export function createDirectoryReadService(knex: Knex) {
   const audit = createAuditService(knex);
 
@@ -343,7 +326,7 @@ export function createDirectoryReadService(knex: Knex) {
       let beforeId: number | undefined;
       let remaining = max;
       while (remaining > 0) {
-        const builder = filterActivity(knex('audit_events'), query).select(AUDIT_COLUMNS).orderBy('id', 'desc').limit(Math.min(batchSize, remaining));
+        const builder = applyAuditFilters(knex('audit_events'), query).select(AUDIT_COLUMNS).orderBy('id', 'desc').limit(Math.min(batchSize, remaining));
         if (beforeId !== undefined) builder.where('id', '<', beforeId);
         const rows = (await builder) as AuditRow[];
         if (rows.length === 0) return;

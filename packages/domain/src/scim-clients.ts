@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isUuid } from './directory/rows.js';
 import type { Knex } from 'knex';
 import type { AuditService } from './audit.js';
 import { DomainError, assertThat, mapUniqueViolations, systemClock, type Clock } from './errors.js';
@@ -122,8 +123,6 @@ export interface ScimClientServiceDeps {
   onRevoked?: CredentialRevocationListener;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (value: string): boolean => UUID.test(value);
 
 const AUTH_METHODS: readonly ScimAuthMethod[] = ['static_token', 'oauth_client_credentials', 'jwt'];
 const DATA_SCOPES: readonly DataScope[] = ['all', 'own'];

@@ -71,18 +71,6 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
   ctx.body = JSON.stringify(body);
 }
 
-/** RFC 7644 §3.14: If-Match on writes; `*` matches any current version. */
-export function checkIfMatch(ctx: Context, currentEtag: string): void {
-  const header = ctx.get('if-match');
-  if (!header) return;
-  const tags = header.split(',').map((tag) => tag.trim());
-  if (tags.includes('*')) return;
-  const weakless = (tag: string): string => tag.replace(/^W\//, '');
-  if (!tags.some((tag) => weakless(tag) === weakless(currentEtag))) {
-    throw ScimError.preconditionFailed(`the resource has changed: its version is ${currentEtag}, If-Match named ${header}`);
-  }
-}
-
 /** RFC 7644 §3.14: If-None-Match on GET answers 304 when the client already holds this version. */
 export function notModified(ctx: Context, currentEtag: string): boolean {
   const header = ctx.get('if-none-match');

@@ -110,9 +110,4 @@ export const groupRepository = {
     const added = await groupRepository.addMembers(db, groupId, wanted);
     return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
   },
-
-  async memberCount(db: Db, groupId: string): Promise<number> {
-    const [row] = await db('group_members').where('group_id', groupId).count<Array<{ total: number | string }>>('* as total');
-    return Number(row?.total ?? 0);
-  },
 };

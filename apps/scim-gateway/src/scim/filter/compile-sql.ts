@@ -9,6 +9,7 @@
 // attribute) is harmless under AND, OR, EXISTS and WHERE, which all treat it as false in the end; `not` is the
 // one place it would leak, so `not` collapses it first with COALESCE(..., false).
 
+import { isUuid } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { AttributeDefinition, ResourceTypeName } from '../schemas/index.js';
 import type { Filter } from './ast.js';
@@ -77,7 +78,6 @@ type Scope =
 
 const RESOURCE_SCOPE: Scope = { kind: 'resource' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A jsonb key as an SQL literal. Keys come from schema definitions only; quoting is belt and braces. */
 function key(name: string): string {
@@ -188,7 +188,7 @@ class Compiler {
           // nothing (and must not reach PostgreSQL as a failing cast). Stored ids print in lower case, so a
           // caseExact compare with upper-case hex matches nothing either (evaluate.ts compares the text).
           const text = String(value);
-          if (!UUID.test(text) || (operand.caseExact && text !== text.toLowerCase())) return FALSE;
+          if (!isUuid(text) || (operand.caseExact && text !== text.toLowerCase())) return FALSE;
           return wrap(sql(`${operand.expr.sql} = ?::uuid`, ...operand.expr.bindings, text.toLowerCase()));
         }
         return this.compareString({ sql: `${operand.expr.sql}::text`, bindings: operand.expr.bindings }, op, String(value), operand.caseExact);
