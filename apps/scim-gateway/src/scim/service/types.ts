@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { SettingsService } from '@roster/domain';
 
 /** The SCIM client making a request, as authentication established it. */
 export interface ScimCaller {
@@ -8,16 +9,12 @@ export interface ScimCaller {
   dataScope: 'all' | 'own';
 }
 
-export interface DeletionSettings {
-  usersDeletableByAdmins: boolean;
-  lockOnRefusedDelete: boolean;
-}
-
 export interface ResourceServiceDeps {
   knex: Knex;
   /** `${PUBLIC_URL}/scim_v2`, the base of every meta.location. */
   baseUrl: string;
-  settings: { get(): Promise<DeletionSettings> };
+  /** Read on DELETE: "User accounts deletable by admins" and "lock users when deletion is refused". */
+  settings: Pick<SettingsService, 'get'>;
 }
 
 export function visibilityOf(caller: ScimCaller): { ownerClientId?: string } {
