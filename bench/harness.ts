@@ -38,6 +38,8 @@ export interface BenchOptions {
   noVacuum?: boolean;
   /** Extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=... */
   gatewayNodeArgs?: string[];
+  /** After seeding and its checks, keep the gateway and database up (printing how to reach them) until interrupted. */
+  serve?: boolean;
   /** Gateway LOG_LEVEL (default warn: per-request info lines to a pipe are not what is measured). */
   logLevel?: string;
   log: (line: string) => void;
@@ -315,6 +317,18 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     log(`GET of the whole big group (${memberCount} members): ${bigGroupFullGetMs} ms`);
     fixture.cursorNearEnd = await walkCursor(http, fixture.totalUsers);
     abortIfAsked();
+
+    if (options.serve) {
+      const names = fixture.userNames;
+      log(`serving until Ctrl-C: SCIM ${scimUrl}, DATABASE_URL=${benchDatabaseUrl ?? `(embedded, ${dataDir})`}, gateway pid ${gateway.child.pid}`);
+      log(`  curl -H 'authorization: Bearer ${credentials.staticToken}' '${scimUrl}/Users?filter=userName%20eq%20%22${names[0]}%22'`);
+      log(`  user ids: ${fixture.userIds.slice(0, 3).join(' ')}; big group ${fixture.bigGroupId}`);
+      await new Promise<void>((resolve) => {
+        if (!options.signal || options.signal.aborted) return resolve();
+        options.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      throw new Error('interrupted');
+    }
 
     // References.
     const references: BenchResult['references'] = {};

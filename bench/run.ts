@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'no-references': { type: 'boolean', default: false },
     'no-vacuum': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    serve: { type: 'boolean', default: false },
     'log-level': { type: 'string' },
     'check-every': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -34,7 +35,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`pnpm bench [--quick] [--embedded] [--users N] [--groups N] [--pool N] [--duration S] [--connections N]
-           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--log-level L] [--check-every N]`);
+           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--serve] [--log-level L] [--check-every N]`);
   process.exit(0);
 }
 
@@ -66,6 +67,7 @@ const options: BenchOptions = {
   noReferences: values['no-references'],
   noVacuum: values['no-vacuum'],
   gatewayNodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  serve: values.serve,
   logLevel: values['log-level'] ?? 'warn',
   log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };

@@ -23,6 +23,8 @@ export interface Config {
   logLevel: string;
   /** ROSTER_DB_POOL_MAX: PostgreSQL pool size per process. Default 10. */
   dbPoolMax: number;
+  /** ROSTER_DB_PREPARED_STATEMENTS: named prepared statements for the hot reads on PostgreSQL. Default 1. */
+  dbPreparedStatements: boolean;
   /** ROSTER_ACCESS_TOKEN_TTL: lifetime in seconds of OAuth access tokens we issue (300..21600). Default 3600. */
   accessTokenTtlSeconds: number;
   /** ROSTER_RATE_LIMIT_PER_SECOND / ROSTER_RATE_LIMIT_BURST: token bucket per SCIM client. Defaults 200 / 400. */
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowInsecureIssuers: flag(env, 'ROSTER_ALLOW_INSECURE_ISSUERS'),
     logLevel,
     dbPoolMax: integer(env, 'ROSTER_DB_POOL_MAX', 10, 1, 200),
+    dbPreparedStatements: env.ROSTER_DB_PREPARED_STATEMENTS === undefined || env.ROSTER_DB_PREPARED_STATEMENTS.trim() === '' ? true : flag(env, 'ROSTER_DB_PREPARED_STATEMENTS'),
     accessTokenTtlSeconds: integer(env, 'ROSTER_ACCESS_TOKEN_TTL', 3600, 300, 21600),
     rateLimit: {
       perSecond: integer(env, 'ROSTER_RATE_LIMIT_PER_SECOND', 200, 1, 1_000_000),

@@ -26,7 +26,7 @@ if (config.allowInsecureIssuers) {
 const startedAt = performance.now();
 let database: Database;
 try {
-  database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements });
   const applied = await migrateLatest(database.knex);
   if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
 } catch (error) {

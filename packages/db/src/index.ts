@@ -3,6 +3,9 @@ import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from './migrations/index.js';
+import { enablePreparedStatements } from './statements.js';
+
+export { selectRows, preparesStatements } from './statements.js';
 
 export type { Knex };
 export type DatabaseKind = 'embedded' | 'postgres';
@@ -24,6 +27,11 @@ export interface DatabaseOptions {
   dataDir?: string | null | undefined;
   /** PostgreSQL pool size. */
   poolMax?: number | undefined;
+  /**
+   * PostgreSQL only: run the hot read statements as named prepared statements (default true). Turn off behind a
+   * connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean | undefined;
   /** Embedded only: start from this data directory dump (PGlite dumpDataDir) instead of running initdb. */
   template?: Blob | undefined;
 }
@@ -54,6 +62,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
       acquireConnectionTimeout: 10_000,
     });
+    if (options.preparedStatements !== false) enablePreparedStatements(instance);
     return {
       knex: instance,
       kind: 'postgres',

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { GROUP_COLUMNS, isUuid, toGroupRecord, type GroupRow } from './rows.js';
+import { selectRows } from '@roster/db';
 import { listResources } from './users.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, Visibility } from './types.js';
 
@@ -8,10 +9,19 @@ type Db = Knex | Knex.Transaction;
 // Member lists are written in slices so one statement never exceeds PostgreSQL's bind parameter limit.
 const SLICE = 10_000;
 
+const GROUP_COLUMNS_SQL = GROUP_COLUMNS.join(', ');
+const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?`;
+
 /** Groups and memberships. A group row never holds its members: changing one member touches one row. */
 export const groupRepository = {
   async findById(db: Db, id: string, visibility: Visibility = {}, options: { forUpdate?: boolean } = {}): Promise<GroupRecord | undefined> {
     if (!isUuid(id)) return undefined;
+    if (!options.forUpdate) {
+      const [row] = visibility.ownerClientId
+        ? await selectRows<GroupRow>(db, `${GROUP_BY_ID} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
+        : await selectRows<GroupRow>(db, GROUP_BY_ID, [id]);
+      return row ? toGroupRecord(row) : undefined;
+    }
     const query = db('groups as r').select(GROUP_COLUMNS).where('r.id', id);
     if (visibility.ownerClientId) query.where('r.created_by_client_id', visibility.ownerClientId);
     if (options.forUpdate) query.forUpdate();
@@ -20,7 +30,7 @@ export const groupRepository = {
   },
 
   async list(db: Db, query: ListQuery): Promise<{ items: GroupRecord[]; total: number }> {
-    return listResources(db, 'groups', GROUP_COLUMNS, query, toGroupRecord as (row: unknown) => GroupRecord);
+    return listResources(db, 'groups', GROUP_COLUMNS_SQL, query, toGroupRecord as (row: unknown) => GroupRecord);
   },
 
   async insert(db: Db, input: { columns: GroupColumns; data: JsonObject; createdByClientId: string | null }): Promise<GroupRecord> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { selectRows } from '@roster/db';
 import { USER_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 
@@ -9,6 +10,10 @@ type Db = Knex | Knex.Transaction;
 const GROUPS_OF_ROW =
   "(SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
   'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = r.id) AS groups';
+
+const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
+const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
+const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
 
 function groupRefs(value: unknown): ResourceRef[] {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
@@ -33,9 +38,9 @@ export const userRepository = {
   /** A user and its groups in one round trip (GET /Users/:id): the groups come from a subquery. */
   async findByIdWithGroups(db: Db, id: string, visibility: Visibility = {}): Promise<{ user: UserRecord; groups: ResourceRef[] } | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = (await visible(db('users as r').select([...USER_COLUMNS, db.raw(GROUPS_OF_ROW)]).where('r.id', id), visibility).first()) as
-      | (UserRow & { groups: unknown })
-      | undefined;
+    const [row] = visibility.ownerClientId
+      ? await selectRows<UserRow & { groups: unknown }>(db, `${USER_BY_ID_WITH_GROUPS} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
+      : await selectRows<UserRow & { groups: unknown }>(db, USER_BY_ID_WITH_GROUPS, [id]);
     return row ? { user: toUserRecord(row), groups: groupRefs(row.groups) } : undefined;
   },
 
@@ -45,13 +50,13 @@ export const userRepository = {
   },
 
   async list(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number }> {
-    return listResources(db, 'users', USER_COLUMNS, query, toUserRecord as (row: unknown) => UserRecord);
+    return listResources(db, 'users', USER_COLUMNS_SQL, query, toUserRecord as (row: unknown) => UserRecord);
   },
 
   /** A page of users with the groups of each, in the same query (no second round trip for `groups`). */
   async listWithGroups(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number; groups: Map<string, ResourceRef[]> }> {
     const groups = new Map<string, ResourceRef[]>();
-    const result = await listResources(db, 'users', [...USER_COLUMNS, db.raw(GROUPS_OF_ROW)], query, (row) => {
+    const result = await listResources(db, 'users', USER_COLUMNS_WITH_GROUPS_SQL, query, (row) => {
       const user = toUserRecord(row as UserRow);
       groups.set(user.id, groupRefs((row as { groups: unknown }).groups));
       return user;
@@ -145,7 +150,8 @@ export const userRepository = {
 export async function listResources<T>(
   db: Db,
   table: 'users' | 'groups',
-  columns: Array<string | Knex.Raw>,
+  /** The select list, SQL over the row alias `r`. */
+  columns: string,
   query: ListQuery,
   map: (row: unknown) => T,
 ): Promise<{ items: T[]; total: number }> {
@@ -161,17 +167,19 @@ export async function listResources<T>(
     else builder.orderBy('r.seq', direction);
     return builder;
   };
-  let page: Knex.QueryBuilder;
+  let page: () => Promise<unknown[]>;
   if (query.offset > 0) {
     // Deep pages (startIndex near the end): the rows OFFSET skips are walked in a subquery that reads only
     // `seq` (from the index where the order and filter allow), and only the page's rows are fetched whole,
     // with their jsonb and computed columns. Otherwise page 1,000 of 100,000 builds 100,000 full rows.
     const keys = ordered(base().select('r.seq')).limit(query.limit).offset(query.offset);
     if (query.afterSeq !== undefined) keys.where('r.seq', '>', query.afterSeq);
-    page = ordered(db(`${table} as r`).select(columns).whereIn('r.seq', keys));
+    page = async () => (await ordered(db(`${table} as r`).select(db.raw(columns)).whereIn('r.seq', keys))) as unknown[];
   } else {
-    page = ordered(base().select(columns)).limit(query.limit);
-    if (query.afterSeq !== undefined) page.where('r.seq', '>', query.afterSeq);
+    // The first page, a filtered lookup or a cursor page: the request path's commonest statement, written out
+    // here so that its text depends only on the query's shape (a prepared statement, see @roster/db).
+    const { sql, values } = firstPageSql(table, columns, query);
+    page = () => selectRows(db, sql, values);
   }
   const wantsRows = query.limit > 0;
   const count = (): Promise<number> =>
@@ -183,10 +191,38 @@ export async function listResources<T>(
   if (query.where && wantsRows) {
     // A filtered list (typically `userName eq`, one row) reads the page first: a page that is not full, from
     // offset paging, tells the total without a count query, so the common lookup is one round trip.
-    const rows = (await page) as unknown[];
+    const rows = await page();
     const exact = query.afterSeq === undefined && rows.length < query.limit && (rows.length > 0 || query.offset === 0);
     return { items: rows.map(map), total: exact && query.withTotal !== false ? query.offset + rows.length : await count() };
   }
-  const [rows, total] = await Promise.all([wantsRows ? (page as Promise<unknown[]>) : Promise.resolve([] as unknown[]), count()]);
+  const [rows, total] = await Promise.all([wantsRows ? page() : Promise.resolve([] as unknown[]), count()]);
   return { items: rows.map(map), total };
+}
+
+/** The page without OFFSET: owner scope, filter, keyset position, order, limit; values in placeholder order. */
+function firstPageSql(table: 'users' | 'groups', columns: string, query: ListQuery): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  let sql = `SELECT ${columns} FROM ${table} AS r WHERE TRUE`;
+  if (query.ownerClientId) {
+    sql += ' AND r.created_by_client_id = ?';
+    values.push(query.ownerClientId);
+  }
+  if (query.where) {
+    sql += ` AND (${query.where.sql})`;
+    values.push(...query.where.bindings);
+  }
+  if (query.afterSeq !== undefined) {
+    sql += ' AND r.seq > ?';
+    values.push(query.afterSeq);
+  }
+  const direction = query.descending ? 'DESC' : 'ASC';
+  if (query.orderBy) {
+    sql += ` ORDER BY ${query.orderBy.sql} ${direction} NULLS LAST, r.seq ${direction}`;
+    values.push(...query.orderBy.bindings);
+  } else {
+    sql += ` ORDER BY r.seq ${direction}`;
+  }
+  sql += ' LIMIT ?';
+  values.push(query.limit);
+  return { sql, values };
 }
