@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import { requestContext } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { mountHealthRoutes } from './routes/health.js';
-import { mountScimRoutes, normalizeScimPath } from './routes/index.js';
+import { scimSurface } from './routes/index.js';
 import { mountOAuthRoutes } from './oauth/index.js';
 import { mountAdminApi } from './admin-api/index.js';
 import { serveAdminApp } from './admin-static.js';
@@ -47,14 +47,13 @@ export function createApp(options: AppOptions): RosterApp {
   app.use(requestContext(logger));
   app.use(metrics.middleware);
   app.use(securityHeaders());
-  app.use(normalizeScimPath());
+  app.use(scimSurface({ config, services }));
 
   const router = new Router();
   mountHealthRoutes(router, { knex, isShuttingDown: () => shuttingDown });
   mountMetricsRoute(router, metrics);
   mountOAuthRoutes(router, { config, services });
   mountAdminApi(router, { config, services });
-  mountScimRoutes(router, { config, services });
   app.use(router.routes());
   app.use(router.allowedMethods());
   if (options.adminDistDir) app.use(serveAdminApp(options.adminDistDir));

@@ -14,23 +14,35 @@ import { mountResourceRoutes, searchAllAndRespond, searchParamsOf } from './reso
 
 export const SCIM_PREFIX = '/scim_v2';
 
+const SCIM_PATH = /^\/scim_v2(\/|$)/i;
+
 /**
  * The Keycloak SCIM plugin sends `/scim_v2//Users/ID`, others add a trailing slash, and newman lower-cases
  * paths: before routing, slashes under /scim_v2 are collapsed and a trailing one dropped. Endpoint names
  * are matched case-insensitively by the router.
  */
-export function normalizeScimPath(): Middleware {
-  return async (ctx, next) => {
-    if (/^\/scim_v2(\/|$)/i.test(ctx.path)) {
-      const normalized = ctx.path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-      const withPrefix = normalized.replace(/^\/scim_v2/i, SCIM_PREFIX);
-      if (withPrefix !== ctx.path) ctx.path = withPrefix;
-    }
-    await next();
+function normalizedScimPath(path: string): string {
+  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').replace(/^\/scim_v2/i, SCIM_PREFIX);
+}
+
+/**
+ * The whole SCIM surface as one middleware: a request under /scim_v2 (any case) is answered here, any other
+ * passes on. Dispatching on the prefix first spares every SCIM request the matching against the admin API's
+ * routes, and a SCIM request never falls through to another surface (unknown endpoints are SCIM 404s).
+ */
+export function scimSurface(deps: { config: Config; services: Services }): Middleware {
+  const router = createScimRouter(deps);
+  const routes = router.routes();
+  const allowed = router.allowedMethods();
+  return (ctx, next) => {
+    if (!SCIM_PATH.test(ctx.path)) return next();
+    const normalized = normalizedScimPath(ctx.path);
+    if (normalized !== ctx.path) ctx.path = normalized;
+    return routes(ctx as Parameters<typeof routes>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next));
   };
 }
 
-export function mountScimRoutes(router: Router, deps: { config: Config; services: Services }): void {
+function createScimRouter(deps: { config: Config; services: Services }): Router {
   const { config, services } = deps;
   const baseUrl = `${config.publicUrl}${SCIM_PREFIX}`;
   const users = createUserService({ knex: services.knex, baseUrl, settings: services.settings });
@@ -71,6 +83,5 @@ export function mountScimRoutes(router: Router, deps: { config: Config; services
   scim.all('/', () => {
     throw ScimError.notFound('no such SCIM endpoint: try /scim_v2/ServiceProviderConfig');
   });
-  router.use(scim.routes());
-  router.use(scim.allowedMethods());
+  return scim;
 }
