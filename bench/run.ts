@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'no-vacuum': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     serve: { type: 'boolean', default: false },
+    'node-args': { type: 'string' },
     'log-level': { type: 'string' },
     'check-every': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -35,7 +36,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`pnpm bench [--quick] [--embedded] [--users N] [--groups N] [--pool N] [--duration S] [--connections N]
-           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--serve] [--log-level L] [--check-every N]`);
+           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--node-args='--flag ...'] [--serve] [--log-level L] [--check-every N]`);
   process.exit(0);
 }
 
@@ -66,7 +67,7 @@ const options: BenchOptions = {
   only: values.only?.split(',').map((id) => id.trim()).filter(Boolean),
   noReferences: values['no-references'],
   noVacuum: values['no-vacuum'],
-  gatewayNodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  gatewayNodeArgs: [...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values['node-args']?.split(/\s+/).filter(Boolean) ?? [])],
   serve: values.serve,
   logLevel: values['log-level'] ?? 'warn',
   log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
