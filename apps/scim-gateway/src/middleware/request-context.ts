@@ -15,22 +15,36 @@ export interface RequestState {
   route?: string;
 }
 
+/**
+ * The state object of one request. The child logger (bound to the request id) is made on first use: most
+ * requests log one line at most, often none at LOG_LEVEL=warn. A class rather than a per-request accessor
+ * keeps every request's state the same shape for V8 (`Object.defineProperty` on a fresh object per request
+ * showed in the gateway's profile).
+ */
+class State implements RequestState {
+  #logger: Logger;
+  #child: Logger | undefined;
+  constructor(
+    logger: Logger,
+    public requestId: string,
+    public startedAt: number,
+  ) {
+    this.#logger = logger;
+  }
+
+  get log(): Logger {
+    return (this.#child ??= this.#logger.child({ requestId: this.requestId }));
+  }
+}
+
 // A request id from the caller (a load balancer's X-Request-Id) is kept when it is safe to log; otherwise a
 // fresh one is made. It is echoed back so an admin can quote it when reporting a problem.
 export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const state = ctx.state as RequestState;
-    state.requestId = requestId;
-    state.startedAt = performance.now();
-    // The child logger is made on first use: most requests log one line at most, often none at LOG_LEVEL=warn.
-    let child: Logger | undefined;
-    Object.defineProperty(state, 'log', {
-      configurable: true,
-      enumerable: true,
-      get: () => (child ??= logger.child({ requestId })),
-    });
+    const state = new State(logger, requestId, performance.now());
+    ctx.state = state;
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
@@ -40,10 +54,10 @@ export function requestContext(logger: Logger): Middleware {
       const line = {
         method: ctx.method,
         path: ctx.path,
-        route: state.route,
+        route: (ctx.state as RequestState).route,
         status,
         durationMs,
-        clientId: state.clientId,
+        clientId: (ctx.state as RequestState).clientId,
       };
       if (status >= 500) state.log.error(line, 'request');
       else if (logger.isLevelEnabled('info')) state.log.info(line, 'request');
