@@ -9,16 +9,19 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// BENCH_GATEWAY_SOURCE=1 (with `--import tsx --conditions=source`, as the harness's --source runs the gateway)
+// loads the TypeScript sources instead of the build.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (file) => import(pathToFileURL(path.join(root, 'apps/scim-gateway/dist', file)).href);
+const source = process.env.BENCH_GATEWAY_SOURCE === '1';
+const gateway = (name) => import(pathToFileURL(path.join(root, 'apps/scim-gateway', source ? `src/${name}.ts` : `dist/${name}.js`)).href);
 const fromGateway = createRequire(path.join(root, 'apps/scim-gateway/package.json'));
 
 const [{ loadConfig }, { createLogger }, { createApp }, { createServices }, db] = await Promise.all([
-  dist('config.js'),
-  dist('logger.js'),
-  dist('app.js'),
-  dist('services.js'),
-  import(pathToFileURL(fromGateway.resolve('@roster/db')).href),
+  gateway('config'),
+  gateway('logger'),
+  gateway('app'),
+  gateway('services'),
+  import(pathToFileURL(source ? path.join(root, 'packages/db/src/index.ts') : fromGateway.resolve('@roster/db')).href),
 ]);
 
 const config = loadConfig();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
 import { cannon, rawSql, type Measurement } from './measure.js';
-import { Cleanup, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
+import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
 import { filteredGet, gatewayScenarios, type Fixture, type Scenario } from './scenarios.js';
 import { expectStatus, scimHttp, seedBigGroup, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
 
@@ -198,7 +198,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       const env = gatewayEnv(port, url);
       const args =
         options.gateway === 'dist'
-          ? [...(options.gatewayNodeArgs ?? []), 'apps/scim-gateway/dist/main.js']
+          ? [...GATEWAY_NODE_FLAGS, ...(options.gatewayNodeArgs ?? []), 'apps/scim-gateway/dist/main.js']
           : [...(options.gatewayNodeArgs ?? []), '--import', 'tsx', '--conditions=source', 'apps/scim-gateway/src/main.ts'];
       const since = performance.now();
       const child = startChild(process.execPath, args, env, cleanup, `gateway (${label})`);
@@ -352,10 +352,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       log(`reference raw SQL: ${Math.round(references.rawSql.reqPerSec)} lookups/s, p50 ${references.rawSql.p50} ms`);
       references.minimalKoa = await minimalKoa(benchDatabaseUrl, fixture, options, cleanup);
       log(`reference minimal Koa + pg: ${Math.round(references.minimalKoa.reqPerSec)} req/s, p50 ${references.minimalKoa.p50} ms`);
-      if (options.gateway === 'dist' && wanted('filter')) {
+      if (wanted('filter')) {
         const port = await freePort();
-        const env = { ...gatewayEnv(port, `http://127.0.0.1:${port}`), BENCH_STATIC_TOKEN: credentials.staticToken };
-        references.withoutAuthentication = await referenceServer('gateway without authentication', 'bench/gateway-without-auth.mjs', port, env, fixture, options, cleanup);
+        const env: Record<string, string> = { ...gatewayEnv(port, `http://127.0.0.1:${port}`), BENCH_STATIC_TOKEN: credentials.staticToken };
+        const nodeArgs = options.gateway === 'dist' ? GATEWAY_NODE_FLAGS : ['--import', 'tsx', '--conditions=source'];
+        if (options.gateway === 'source') env.BENCH_GATEWAY_SOURCE = '1';
+        references.withoutAuthentication = await referenceServer('gateway without authentication', 'bench/gateway-without-auth.mjs', port, env, fixture, options, cleanup, nodeArgs);
         log(`reference gateway without authentication: ${Math.round(references.withoutAuthentication.reqPerSec)} req/s, p50 ${references.withoutAuthentication.p50} ms`);
       }
     }
@@ -504,9 +506,18 @@ async function minimalKoa(databaseUrl: string, fixture: Fixture, options: BenchO
 }
 
 /** Starts a reference server of the bench folder, measures the filtered GET on it (no Authorization header), stops it. */
-async function referenceServer(label: string, script: string, port: number, env: Record<string, string>, fixture: Fixture, options: BenchOptions, cleanup: Cleanup): Promise<Measurement> {
+async function referenceServer(
+  label: string,
+  script: string,
+  port: number,
+  env: Record<string, string>,
+  fixture: Fixture,
+  options: BenchOptions,
+  cleanup: Cleanup,
+  nodeArgs: string[] = [],
+): Promise<Measurement> {
   const url = `http://127.0.0.1:${port}`;
-  const child = startChild(process.execPath, [path.join(REPO_ROOT, script)], env, cleanup, label);
+  const child = startChild(process.execPath, [...nodeArgs, path.join(REPO_ROOT, script)], env, cleanup, label);
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
     const scenario = filteredGet(fixture, label, label, 'none', options.connections, options.checkEvery);

@@ -164,3 +164,9 @@ export class RssSampler {
     this.timer = undefined;
   }
 }
+
+/**
+ * The node flags `pnpm start` runs the gateway with (package.json "start"; docs/operations.md, "Memory"): the
+ * harness measures the gateway as it runs in production. bench-smoke.test.ts checks the two agree.
+ */
+export const GATEWAY_NODE_FLAGS = ['--max-old-space-size=1024'];

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../../bench/harness.js';
+import { GATEWAY_NODE_FLAGS, REPO_ROOT } from '../../../bench/processes.js';
 import { markdownReport } from '../../../bench/report.js';
 
 // Keeps `pnpm bench` working: the whole harness on a few hundred users for a second per scenario, on
@@ -53,6 +55,8 @@ describe('benchmark harness (smoke)', () => {
       expect(result.references.rawSql?.errors).toBe(0);
       expect(result.references.minimalKoa?.errors).toBe(0);
       expect(result.references.minimalKoa?.requests).toBeGreaterThan(0);
+      expect(result.references.withoutAuthentication?.errors).toBe(0);
+      expect(result.references.withoutAuthentication?.requests).toBeGreaterThan(0);
     }
     expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
     expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
@@ -61,4 +65,9 @@ describe('benchmark harness (smoke)', () => {
     expect(result.budgets.find((check) => check.budget === 'no errors in any scenario')?.pass).toBe(true);
     expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
   }, 240_000);
+
+  it('runs the gateway with the node flags of `pnpm start`', () => {
+    const start = (JSON.parse(fs.readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toContain(`node ${GATEWAY_NODE_FLAGS.join(' ')} apps/scim-gateway/dist/main.js`);
+  });
 });
