@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { ScimError } from '../scim/errors.js';
-import { isDatabaseUnavailable, scimErrorFromDatabase } from '../scim/db-errors.js';
+import { isDatabaseUnavailable, isTransientConflict, scimErrorFromDatabase } from '../scim/db-errors.js';
 import { sendScim } from '../scim/http.js';
 import type { RequestState } from './request-context.js';
 
@@ -30,9 +30,14 @@ export function scimErrors(): Middleware {
         sendScim(ctx, status, new ScimError(status, undefined, (error as Error).message).toJSON());
         return;
       }
-      if (isDatabaseUnavailable(error)) {
-        state.log.warn({ err: error }, 'database unavailable');
-        const unavailable = new ScimError(503, undefined, 'the directory database is unavailable; retry later');
+      const conflict = isTransientConflict(error);
+      if (conflict || isDatabaseUnavailable(error)) {
+        state.log.warn({ err: error }, conflict ? 'transaction aborted by the database to resolve a conflict' : 'database unavailable');
+        const unavailable = new ScimError(
+          503,
+          undefined,
+          conflict ? 'the request conflicted with a concurrent one and was rolled back; send it again' : 'the directory database is unavailable; retry later',
+        );
         sendScim(ctx, 503, unavailable.toJSON(), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
         (ctx.state as { errorDetail?: string }).errorDetail = unavailable.detail;
         return;

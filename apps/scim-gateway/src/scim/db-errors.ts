@@ -23,11 +23,25 @@ export function scimErrorFromDatabase(error: unknown): ScimError | undefined {
     const attribute = pg.constraint ? UNIQUE_CONSTRAINTS[pg.constraint] : undefined;
     return ScimError.uniqueness(attribute ? `${attribute} is already in use by another resource` : 'the resource conflicts with an existing one');
   }
+  // foreign_key_violation on a membership: a member the request names was deleted after it was checked and
+  // before the membership was written (a concurrent DELETE /Users/:id). The member does not exist any more.
+  if (pg.code === '23503' && pg.constraint?.startsWith('group_members_')) {
+    return ScimError.invalidValue('a member named in the request no longer exists (it was deleted while the request ran)');
+  }
   // invalid_text_representation, datetime out of range, numeric out of range, string too long, untranslatable character
   if (['22P02', '22008', '22003', '22001', '22021', '22007', '54000'].includes(pg.code)) {
     return ScimError.invalidValue('a value in the request cannot be stored: check its type and size');
   }
   return undefined;
+}
+
+/**
+ * The database aborted the transaction to resolve a deadlock or a serialization conflict with a concurrent one
+ * (40P01, 40001): the same request succeeds when sent again, so the answer is 503 with Retry-After, not 500.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: string };
+  return code === '40P01' || code === '40001';
 }
 
 /** Connection-level failures: the database is down or overloaded, so the client should retry later. */

@@ -14,9 +14,14 @@ const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?
 
 /** Groups and memberships. A group row never holds its members: changing one member touches one row. */
 export const groupRepository = {
-  async findById(db: Db, id: string, visibility: Visibility = {}, options: { forUpdate?: boolean } = {}): Promise<GroupRecord | undefined> {
+  /**
+   * `lock` holds a row lock on the group until the transaction ends (PostgreSQL "Explicit Locking", Row-Level
+   * Locks): 'update' (FOR UPDATE) keeps every other writer of the group out; 'keyShare' (FOR KEY SHARE) only
+   * keeps the group from being deleted, and lets other transactions bump its version meanwhile.
+   */
+  async findById(db: Db, id: string, visibility: Visibility = {}, options: { lock?: 'update' | 'keyShare' } = {}): Promise<GroupRecord | undefined> {
     if (!isUuid(id)) return undefined;
-    if (!options.forUpdate) {
+    if (!options.lock) {
       const [row] = visibility.ownerClientId
         ? await selectRows<GroupRow>(db, `${GROUP_BY_ID} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
         : await selectRows<GroupRow>(db, GROUP_BY_ID, [id]);
@@ -24,7 +29,8 @@ export const groupRepository = {
     }
     const query = db('groups as r').select(GROUP_COLUMNS).where('r.id', id);
     if (visibility.ownerClientId) query.where('r.created_by_client_id', visibility.ownerClientId);
-    if (options.forUpdate) query.forUpdate();
+    if (options.lock === 'update') query.forUpdate();
+    else query.forKeyShare();
     const row = (await query.first()) as GroupRow | undefined;
     return row ? toGroupRecord(row) : undefined;
   },
@@ -79,13 +85,19 @@ export const groupRepository = {
     return result;
   },
 
-  /** Adds members; those already in the group are left alone. Returns how many rows were added. */
+  /**
+   * Adds members; those already in the group are left alone. Returns how many rows were added.
+   * Rows are inserted in id order, slice after slice: an insert waits for an uncommitted insert or delete of the
+   * same member, so two transactions adding overlapping members wait in the same order and cannot deadlock
+   * (service/groups.ts runs PATCHes of one group's members concurrently).
+   */
   async addMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
     let added = 0;
-    for (let start = 0; start < userIds.length; start += SLICE) {
-      const slice = userIds.slice(start, start + SLICE);
+    const ids = inIdOrder(userIds);
+    for (let start = 0; start < ids.length; start += SLICE) {
+      const slice = ids.slice(start, start + SLICE);
       const result = (await db.raw(
-        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, unnest(?::uuid[]) ON CONFLICT DO NOTHING',
+        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, member FROM unnest(?::uuid[]) AS member ORDER BY member ON CONFLICT DO NOTHING',
         [groupId, slice],
       )) as { rowCount?: number; affectedRows?: number };
       added += result.rowCount ?? result.affectedRows ?? 0;
@@ -93,15 +105,23 @@ export const groupRepository = {
     return added;
   },
 
-  /** Removes these members; ids that are not members are ignored. Returns how many rows were removed. */
+  /**
+   * Removes these members; ids that are not members are ignored. Returns how many rows were removed.
+   * The rows are locked in id order before they are deleted (ORDER BY is applied before FOR UPDATE, PostgreSQL
+   * SELECT, "The Locking Clause"), for the same reason as in addMembers: a DELETE alone locks rows in the order
+   * of its plan, which differs between an index scan and a bitmap heap scan.
+   */
   async removeMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
     let removed = 0;
-    const ids = userIds.filter(isUuid);
+    const ids = inIdOrder(userIds.filter(isUuid));
     for (let start = 0; start < ids.length; start += SLICE) {
-      removed += await db('group_members')
-        .where('group_id', groupId)
-        .whereRaw('user_id = ANY(?::uuid[])', [ids.slice(start, start + SLICE)])
-        .delete();
+      const result = (await db.raw(
+        `DELETE FROM group_members WHERE group_id = ? AND user_id IN (
+           SELECT user_id FROM group_members WHERE group_id = ? AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE
+         )`,
+        [groupId, groupId, ids.slice(start, start + SLICE)],
+      )) as { rowCount?: number; affectedRows?: number };
+      removed += result.rowCount ?? result.affectedRows ?? 0;
     }
     return removed;
   },
@@ -121,3 +141,8 @@ export const groupRepository = {
     return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
   },
 };
+
+/** Lowercase uuids sorted as strings are in PostgreSQL's uuid order (byte order), so slices follow each other. */
+function inIdOrder(ids: string[]): string[] {
+  return ids.map((id) => id.toLowerCase()).sort();
+}

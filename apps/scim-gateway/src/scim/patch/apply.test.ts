@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../errors.js';
 import type { JsonObject } from '../resource/values.js';
-import { applyGroupPatch, applyUserPatch, parsePatchRequest, type MemberChanges } from './index.js';
+import { addsOrRemovesListedMembers, applyGroupPatch, applyUserPatch, parsePatchRequest, type MemberChanges } from './index.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
@@ -333,6 +333,25 @@ describe('group members', () => {
     expect(scimErrorOf(() => patchGroup(group, { op: 'add', path: 'members', value: [{ value: 'g', type: 'Group' }] })).detail).toBe(
       'operation 0: members[0]: nested groups are not supported; a member must be a User',
     );
+  });
+
+  it('tells the operations that can only add members or remove listed ones, before the group is read', () => {
+    const listedOnly = (operation: unknown) =>
+      parsePatchRequest({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] }).every(addsOrRemovesListedMembers);
+    expect(listedOnly({ op: 'Add', path: 'members', value: [{ value: 'u1' }] })).toBe(true);
+    expect(listedOnly({ op: 'Remove', path: 'members', value: [{ value: 'u1' }] })).toBe(true);
+    expect(listedOnly({ op: 'Remove', path: 'members', value: [] })).toBe(true);
+    expect(listedOnly({ op: 'remove', path: 'members[value eq "u1" or value eq "u2"]' })).toBe(true);
+    expect(listedOnly({ op: 'add', path: 'urn:ietf:params:scim:schemas:core:2.0:Group:members', value: [{ value: 'u1' }] })).toBe(true);
+    // Replacing or emptying the member list, or touching anything else, needs the group locked exclusively.
+    expect(listedOnly({ op: 'replace', path: 'members', value: [{ value: 'u1' }] })).toBe(false);
+    expect(listedOnly({ op: 'remove', path: 'members' })).toBe(false);
+    expect(listedOnly({ op: 'remove', path: 'members', value: null })).toBe(false);
+    expect(listedOnly({ op: 'add', value: { members: [{ value: 'u1' }] } })).toBe(false);
+    expect(listedOnly({ op: 'replace', path: 'displayName', value: 'Tour Guides' })).toBe(false);
+    expect(listedOnly({ op: 'add', path: 'members[value eq "u1"]', value: { value: 'u1' } })).toBe(false);
+    expect(listedOnly({ op: 'replace', path: 'members[value eq "u1"].display', value: 'x' })).toBe(false);
+    expect(listedOnly({ op: 'add', path: 'urn:example:2.0:Group:members', value: [{ value: 'u1' }] })).toBe(false);
   });
 
   it('does not let a User patch members', () => {

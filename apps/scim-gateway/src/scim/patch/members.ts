@@ -4,8 +4,9 @@
 import { ScimError } from '../errors.js';
 import type { Filter } from '../filter/ast.js';
 import { normalizeMembers, type MemberRef } from '../resource/normalize.js';
+import { GROUP_SCHEMA } from '../schemas/index.js';
 import { removedMembersGivenAsValue } from './quirks.js';
-import type { PatchOpName } from './parse.js';
+import type { PatchOpName, PatchOperation } from './parse.js';
 
 export interface MemberChanges {
   /** Drop every current member first (replace of `members`, or remove of `members` without a value). */
@@ -81,6 +82,21 @@ export function applyMemberOperation(
       return;
     }
   }
+}
+
+/**
+ * Whether the operation, whatever the group holds, can only add members or remove named ones: its path is
+ * `members` itself, and it is an add, or a remove that names the members to remove (a value filter, or Entra's
+ * value list, patch/quirks.ts). A PATCH made only of such operations leaves every other attribute as it is and
+ * never replaces the member list, which the caller knows before reading the group: service/groups.ts then
+ * takes a lock on the group that other such PATCHes do not wait for.
+ */
+export function addsOrRemovesListedMembers(operation: PatchOperation): boolean {
+  const target = operation.path;
+  if (!target || target.path.attribute.toLowerCase() !== 'members' || target.path.subAttribute !== undefined || target.subAttribute !== undefined) return false;
+  if (target.path.uri !== undefined && target.path.uri.toLowerCase() !== GROUP_SCHEMA.toLowerCase()) return false;
+  if (operation.op === 'add') return target.valueFilter === undefined;
+  return operation.op === 'remove' && (target.valueFilter !== undefined || (operation.value !== undefined && operation.value !== null));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
-import { applyGroupPatch, parsePatchRequest } from '../patch/index.js';
+import { addsOrRemovesListedMembers, applyGroupPatch, parsePatchRequest, type PatchOperation } from '../patch/index.js';
 import { groupColumns, normalizeGroupInput } from '../resource/normalize.js';
 import { serializeGroup } from '../serialize.js';
 import { planList } from './query.js';
@@ -42,6 +42,45 @@ export function createGroupService(deps: ResourceServiceDeps) {
     throw ScimError.notFound(`Group ${id} not found`);
   }
 
+  /** The group as a PATCH sees it: its attributes, never its members (patch/members.ts). */
+  function patchBase(group: GroupRecord): JsonObject {
+    const base: JsonObject = { ...group.data, displayName: group.displayName };
+    if (group.externalId !== null) base.externalId = group.externalId;
+    return base;
+  }
+
+  /**
+   * A PATCH that only adds members or removes listed ones, without If-Match: it runs alongside other such
+   * PATCHes of the group instead of queueing behind them. Each member is its own row of group_members, so two
+   * of them touching different members never wait for each other; the locks they take on the group row do not
+   * conflict either (PostgreSQL "Explicit Locking", Row-Level Locks, table "Conflicting Row-Level Locks"):
+   * - FOR KEY SHARE on reading the group, which is also what the foreign key check of each inserted member
+   *   takes. It conflicts only with FOR UPDATE: a DELETE, a PUT or another PATCH of the group waits until this
+   *   one commits, or this one waits for them before touching any member. So the group cannot be deleted
+   *   halfway (a group deleted before is 404 here, never a foreign key violation), and no deadlock arises with
+   *   them, as it would if a member were inserted before the group is locked.
+   * - FOR NO KEY UPDATE, taken by the version bump (an UPDATE that changes no key column). It conflicts with
+   *   another bump only, and is the last statement: PATCHes queue only from their bump to their commit.
+   * Among themselves these PATCHes cannot deadlock on member rows either: an insert waits only for an
+   * uncommitted insert or delete of the same member, a delete for an uncommitted delete of it, and every one
+   * adds before it removes, each in id order (groupRepository.addMembers, removeMembers).
+   */
+  async function patchMembers(tx: Knex.Transaction, caller: ScimCaller, id: string, operations: PatchOperation[], options: GroupReadOptions) {
+    const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'keyShare' });
+    if (!current) return notFound(id);
+    const changes = applyGroupPatch(patchBase(current), operations).members;
+    let membersChanged = 0;
+    if (changes.add.length) {
+      const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
+      membersChanged += await groupRepository.addMembers(tx, id, ids);
+    }
+    if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
+    // As below: a retry that changes nothing keeps the version.
+    if (membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+    const group = await groupRepository.update(tx, id, null);
+    return { group, resource: await serializeOne(tx, group, options) };
+  }
+
   return {
     async create(caller: ScimCaller, body: unknown, options: GroupReadOptions, trx?: Knex.Transaction) {
       const { data, members } = normalizeGroupInput(body);
@@ -74,7 +113,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
     async replace(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
       const { data, members } = normalizeGroupInput(body);
       const run = async (tx: Knex.Transaction) => {
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
@@ -87,14 +126,16 @@ export function createGroupService(deps: ResourceServiceDeps) {
 
     async patch(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
       const operations = parsePatchRequest(body);
+      // Decided before the group is read, because that read takes the lock: upgrading a lock later is how two
+      // transactions deadlock. If-Match needs the version to stay as checked until the write, so the row lock.
+      const membersOnly = options.ifMatch === undefined && operations.every(addsOrRemovesListedMembers);
       const run = async (tx: Knex.Transaction) => {
-        // The row lock serialises concurrent PATCHes of one group, so no member change is lost.
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        if (membersOnly) return patchMembers(tx, caller, id, operations, options);
+        // The row lock serialises this PATCH with every other write of the group, so no change is lost.
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
-        const base: JsonObject = { ...current.data, displayName: current.displayName };
-        if (current.externalId !== null) base.externalId = current.externalId;
-        const result = applyGroupPatch(base, operations);
+        const result = applyGroupPatch(patchBase(current), operations);
         const changes = result.members;
         let membersChanged = 0;
         if (changes.replaceAll) {
@@ -118,7 +159,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
 
     async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: Knex.Transaction): Promise<{ refusal?: ScimError }> {
       const run = async (tx: Knex.Transaction) => {
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
+        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         await groupRepository.delete(tx, id);

@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { startTestGateway, type ScimResponse, type TestGateway } from '../support/gateway.js';
+
+// Concurrent PATCHes of one group's members (service/groups.ts, patchMembers): none is lost, none fails, the
+// version counts the PATCHes that changed something, and on PostgreSQL they no longer queue on the group row.
+// The embedded database has one connection, so there the concurrent requests run one after the other: the
+// outcomes asserted hold for any order. The lock tests need a second connection: PostgreSQL only.
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let gw: TestGateway;
+/** 720 user ids; each test takes its own slice, so no two tests share a member. */
+let userIds: string[] = [];
+let groupCounter = 0;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  const response = await gw.scim('POST', '/Bulk', {
+    schemas: [BULK],
+    Operations: Array.from({ length: 720 }, (_, index) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `u${index}`,
+      data: { schemas: [USER], userName: `concurrent${index}@example.com` },
+    })),
+  });
+  expect(response.status, response.text).toBe(200);
+  userIds = ((response.body as Json).Operations as Json[]).map((result) => {
+    expect(result.status).toBe('201');
+    return String(result.location).split('/').pop()!;
+  });
+});
+afterAll(async () => gw?.close());
+
+function users(from: number, to: number): string[] {
+  return userIds.slice(from, to);
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+}
+
+async function createGroup(members: string[] = []): Promise<string> {
+  const response = await gw.scim('POST', '/Groups', { schemas: [GROUP], displayName: `Concurrent ${++groupCounter}`, members: members.map((value) => ({ value })) });
+  expect(response.status, response.text).toBe(201);
+  return (response.body as Json).id as string;
+}
+
+function patch(groupId: string, operations: Json[], headers?: Record<string, string>, query = ''): Promise<ScimResponse> {
+  return gw.scim('PATCH', `/Groups/${groupId}${query}`, { schemas: [PATCH_OP], Operations: operations }, headers ? { headers } : {});
+}
+
+const add = (ids: string[]): Json => ({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) });
+/** Entra's form: path `members` and the members to remove as the value. */
+const removeListed = (ids: string[]): Json => ({ op: 'Remove', path: 'members', value: ids.map((value) => ({ value })) });
+/** Okta's form: a value filter. */
+const removeFiltered = (ids: string[]): Json => ({ op: 'remove', path: `members[${ids.map((id) => `value eq "${id}"`).join(' or ')}]` });
+
+async function readGroup(groupId: string): Promise<{ members: string[]; version: string }> {
+  const response = await gw.scim('GET', `/Groups/${groupId}`);
+  expect(response.status, response.text).toBe(200);
+  const body = response.body as Json;
+  return { members: ((body.members ?? []) as Json[]).map((member) => member.value as string).sort(), version: body.meta.version as string };
+}
+
+function statuses(responses: ScimResponse[]): number[] {
+  return responses.map((response) => response.status);
+}
+
+describe('concurrent PATCHes of one group', () => {
+  it('10 concurrent adds of 50 different users each: all 500 members arrive, the version goes up by exactly 10', async () => {
+    const groupId = await createGroup();
+    const batches = Array.from({ length: 10 }, (_, index) => users(index * 50, index * 50 + 50));
+    const responses = await Promise.all(batches.map((batch) => patch(groupId, [add(batch)])));
+    expect(statuses(responses)).toEqual(Array(10).fill(204));
+    const after = await readGroup(groupId);
+    expect(after.members).toEqual(users(0, 500).sort());
+    expect(after.version).toBe('W/"11"');
+    // Each PATCH answered the version it produced: ten distinct versions, 2 to 11.
+    expect(responses.map((response) => response.headers.get('etag')).sort((a, b) => Number(a!.slice(3, -1)) - Number(b!.slice(3, -1)))).toEqual(
+      Array.from({ length: 10 }, (_, index) => `W/"${index + 2}"`),
+    );
+  });
+
+  it('concurrent adds and removes of disjoint members: every add is there, every removed member is gone', async () => {
+    const initial = users(500, 570);
+    const added = users(570, 635);
+    const groupId = await createGroup(initial);
+    const requests = [
+      ...Array.from({ length: 3 }, (_, index) => [add(added.slice(index * 20, index * 20 + 20))]),
+      ...Array.from({ length: 3 }, (_, index) => [removeListed(initial.slice(index * 10, index * 10 + 10))]),
+      ...Array.from({ length: 3 }, (_, index) => [removeFiltered(initial.slice(30 + index * 10, 40 + index * 10))]),
+      // Okta sends an add and a remove in one PATCH.
+      [add(added.slice(60)), removeFiltered(initial.slice(60, 65))],
+    ];
+    const responses = await Promise.all(shuffled(requests).map((operations) => patch(groupId, operations)));
+    expect(statuses(responses)).toEqual(Array(requests.length).fill(204));
+    const after = await readGroup(groupId);
+    expect(after.members).toEqual([...initial.slice(65), ...added].sort());
+    expect(after.version).toBe('W/"11"');
+  });
+
+  it('overlapping adds and removes in different orders never deadlock, and each member changes once', async () => {
+    // Members may belong to several groups: this group reuses the users of the first test, in numbers large
+    // enough that the statements of concurrent requests overlap.
+    const leaving = users(0, 100);
+    const joining = users(100, 500);
+    const groupId = await createGroup(leaving);
+    // Every request adds all of `joining`, every other one also removes all of `leaving`, each time listed in
+    // another order: were rows locked in the order given, two of them could wait for each other (a deadlock,
+    // answered 500). A race: an implementation locking in request order fails here in some runs only.
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => patch(groupId, index % 2 ? [add(shuffled(joining)), removeListed(shuffled(leaving))] : [add(shuffled(joining))])),
+    );
+    expect(statuses(responses)).toEqual(Array(10).fill(204));
+    const retries = await Promise.all(Array.from({ length: 10 }, () => patch(groupId, [removeFiltered(shuffled(leaving).slice(0, 5)), add(shuffled(joining))])));
+    expect(statuses(retries)).toEqual(Array(10).fill(204));
+    const after = await readGroup(groupId);
+    expect(after.members).toEqual([...joining].sort());
+    // Whatever the interleaving, a member is added by one request and removed by one: at most two bumps, and
+    // the second round changed nothing at all.
+    expect(['W/"2"', 'W/"3"']).toContain(after.version);
+    expect(new Set(retries.map((response) => response.headers.get('etag')))).toEqual(new Set([after.version]));
+  });
+
+  it('a PATCH adding only existing members answers as before and keeps the version', async () => {
+    const members = users(695, 700);
+    const groupId = await createGroup(members);
+    const again = await patch(groupId, [add(members.slice(0, 3))]);
+    expect(again.status).toBe(204);
+    expect(again.headers.get('etag')).toBe('W/"1"');
+    const shown = await patch(groupId, [add(members)], undefined, '?attributes=displayName');
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('etag')).toBe('W/"1"');
+    expect((shown.body as Json).meta.version).toBe('W/"1"');
+    const absent = await patch(groupId, [removeFiltered(users(700, 701))]);
+    expect(absent.status).toBe(204);
+    expect(await readGroup(groupId)).toEqual({ members: [...members].sort(), version: 'W/"1"' });
+  });
+
+  it('If-Match that does not match is 412 and changes nothing; one that matches applies', async () => {
+    const groupId = await createGroup(users(701, 703));
+    const stale = await patch(groupId, [add(users(703, 705)), removeListed(users(701, 702))], { 'if-match': 'W/"7"' });
+    expect(stale.status).toBe(412);
+    expect((stale.body as Json).schemas).toEqual([ERROR]);
+    expect(await readGroup(groupId)).toEqual({ members: users(701, 703).sort(), version: 'W/"1"' });
+    const current = await patch(groupId, [add(users(703, 705))], { 'if-match': 'W/"1"' });
+    expect(current.status).toBe(204);
+    expect(await readGroup(groupId)).toEqual({ members: users(701, 705).sort(), version: 'W/"2"' });
+  });
+
+  it('a PATCH of a deleted group is 404, also when it races the DELETE; the group stays deleted', async () => {
+    const gone = await createGroup();
+    expect((await gw.scim('DELETE', `/Groups/${gone}`)).status).toBe(204);
+    const late = await patch(gone, [add(users(705, 706))]);
+    expect(late.status).toBe(404);
+    expect((late.body as Json).schemas).toEqual([ERROR]);
+    for (let round = 0; round < 8; round++) {
+      const groupId = await createGroup(users(706, 708));
+      const operations = round % 2 ? [add(users(708, 720))] : [add(users(708, 720)), removeListed(users(706, 707))];
+      const [patched, deleted] = await Promise.all([patch(groupId, operations), gw.scim('DELETE', `/Groups/${groupId}`)]);
+      expect(deleted.status, deleted.text).toBe(204);
+      expect([204, 404], patched.text).toContain(patched.status);
+      expect((await gw.scim('GET', `/Groups/${groupId}`)).status).toBe(404);
+      expect(await gw.db.knex('group_members').where('group_id', groupId).count({ n: '*' })).toEqual([{ n: 0 }]);
+    }
+  });
+});
+
+describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
+  /** A transaction on its own connection, standing for another request in the middle of its work. */
+  async function otherTransaction(): Promise<{ trx: Knex.Transaction; pid: number }> {
+    const trx = await gw.db.knex.transaction();
+    const { rows } = (await trx.raw('SELECT pg_backend_pid() AS pid')) as { rows: Array<{ pid: number }> };
+    return { trx, pid: rows[0]!.pid };
+  }
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  /** The backend (the gateway's, serving a PATCH) waiting for a lock held by `pid`, within 5 s. */
+  async function backendBlockedBy(pid: number): Promise<{ pid: number; query: string }> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { rows } = (await gw.db.knex.raw('SELECT pid, query FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [pid])) as {
+        rows: Array<{ pid: number; query: string }>;
+      };
+      if (rows[0]) return rows[0];
+      await sleep(50);
+    }
+    throw new Error('the PATCH never waited for the other transaction');
+  }
+
+  /** Whether the backend has written group_members in its transaction (a write takes ROW EXCLUSIVE on the table). */
+  async function holdsRowExclusiveOnMembers(pid: number): Promise<boolean> {
+    const { rows } = (await gw.db.knex.raw("SELECT 1 FROM pg_locks WHERE pid = ? AND relation = 'group_members'::regclass AND mode = 'RowExclusiveLock'", [pid])) as {
+      rows: unknown[];
+    };
+    return rows.length > 0;
+  }
+
+  it('a member PATCH does not wait for another one that is inserting members (the group row is not locked exclusively)', async () => {
+    const groupId = await createGroup();
+    const [theirs, mine] = users(0, 2) as [string, string];
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      // What a concurrent member PATCH holds between its insert and its commit: its new row, and through the
+      // foreign key check a FOR KEY SHARE lock on the group row.
+      await other.trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, theirs]);
+      pending = patch(groupId, [add([mine])]);
+      const outcome = await Promise.race([pending, sleep(5_000).then(() => 'still waiting after 5 s' as const)]);
+      expect(typeof outcome === 'string' ? outcome : outcome.status).toBe(204);
+    } finally {
+      await other.trx.rollback();
+      await pending;
+    }
+    expect(await readGroup(groupId)).toEqual({ members: [mine], version: 'W/"2"' });
+  });
+
+  it('a member PATCH waits for an exclusive writer of the group before touching any member, so the two never deadlock', async () => {
+    const groupId = await createGroup();
+    const [member] = users(12, 13) as [string];
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      // What a DELETE, a PUT or a PATCH with If-Match takes first.
+      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]);
+      pending = patch(groupId, [add([member])]);
+      const waiting = await backendBlockedBy(other.pid);
+      expect(await holdsRowExclusiveOnMembers(waiting.pid), 'the PATCH inserted members before locking the group').toBe(false);
+      // Had the PATCH inserted the member already, this insert would wait for it while it waits for us.
+      await other.trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, member]);
+      await other.trx.commit();
+    } finally {
+      if (!other.trx.isCompleted()) await other.trx.rollback();
+      await pending;
+    }
+    const response = await pending!;
+    expect(response.status, response.text).toBe(204);
+    // The member was there when the PATCH ran: nothing changed, the version stays.
+    expect(response.headers.get('etag')).toBe('W/"1"');
+    expect(await readGroup(groupId)).toEqual({ members: [member], version: 'W/"1"' });
+  });
+
+  it('a member PATCH waits for another one only at its version bump, after inserting its members', async () => {
+    const groupId = await createGroup();
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      // What a concurrent member PATCH holds between its version bump and its commit.
+      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]);
+      pending = patch(groupId, [add(users(2, 12))]);
+      const waiting = await backendBlockedBy(other.pid);
+      expect(waiting.query).toMatch(/^update "groups"/i);
+      expect(await holdsRowExclusiveOnMembers(waiting.pid), 'the waiting PATCH had not inserted its members yet').toBe(true);
+    } finally {
+      await other.trx.rollback();
+      await pending;
+    }
+    expect((await pending!).status).toBe(204);
+    expect(await readGroup(groupId)).toEqual({ members: users(2, 12).sort(), version: 'W/"2"' });
+  });
+});
