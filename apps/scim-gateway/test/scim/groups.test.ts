@@ -130,7 +130,11 @@ describe('Groups', () => {
     const group = (await gw.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Doomed', members: [{ value: users[0]!.id }] })).body as Json;
     expect((await gw.scim('DELETE', `/Groups/${group.id}`)).status).toBe(204);
     expect((await gw.scim('GET', `/Groups/${group.id}`)).status).toBe(404);
-    expect((await gw.scim('GET', `/Users/${users[0]!.id}`)).status).toBe(200);
+    const user = await gw.scim('GET', `/Users/${users[0]!.id}`);
+    expect(user.status).toBe(200);
+    expect(((user.body as Json).groups ?? []).map((ref: Json) => ref.value)).not.toContain(group.id);
+    // group_members.group_id has no foreign key: the repository deletes the rows itself.
+    expect(await gw.db.knex('group_members').where('group_id', group.id).count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 });
 

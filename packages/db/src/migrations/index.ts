@@ -5,6 +5,7 @@ import * as createAdminTables from './20261128160200_create_admin_tables.js';
 import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_in_throttle.js';
 import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
+import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128171000_create_admin_sign_in_throttle', createAdminSignInThrottle],
   ['20261128180000_create_sort_indexes', createSortIndexes],
   ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
+  ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

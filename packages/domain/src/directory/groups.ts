@@ -12,7 +12,15 @@ const SLICE = 10_000;
 const GROUP_COLUMNS_SQL = GROUP_COLUMNS.join(', ');
 const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?`;
 
-/** Groups and memberships. A group row never holds its members: changing one member touches one row. */
+/**
+ * Groups and memberships. A group row never holds its members: changing one member touches one row.
+ *
+ * group_members.group_id has no foreign key (migration 20261128190000 says why); the rule that replaces it:
+ * memberships are inserted only by a transaction that created the group, or that holds a lock on the group's
+ * row which a DELETE waits for (FOR KEY SHARE or stronger, `findById(..., { lock })`), and `delete` removes a
+ * group's memberships in the same statement as the group. So no membership outlives its group, and none is
+ * written for a group deleted meanwhile. user_id keeps its foreign key (ON DELETE CASCADE).
+ */
 export const groupRepository = {
   /**
    * `lock` holds a row lock on the group until the transaction ends (PostgreSQL "Explicit Locking", Row-Level
@@ -59,8 +67,13 @@ export const groupRepository = {
     return toGroupRecord(row!);
   },
 
+  /** Deletes the group and its memberships in one statement (group_members.group_id has no foreign key). */
   async delete(db: Db, id: string): Promise<boolean> {
-    return (await db('groups').where('id', id).delete()) > 0;
+    const result = (await db.raw('WITH memberships AS (DELETE FROM group_members WHERE group_id = ?) DELETE FROM groups WHERE id = ?', [id, id])) as {
+      rowCount?: number;
+      affectedRows?: number;
+    };
+    return (result.rowCount ?? result.affectedRows ?? 0) > 0;
   },
 
   async members(db: Db, groupId: string): Promise<ResourceRef[]> {
