@@ -1,9 +1,10 @@
 // The reference for "authentication skipped" (issue 7: each authentication method must keep at least 90 % of
 // the throughput of the same request without authentication). This is the built gateway exactly as
 // `node apps/scim-gateway/dist/main.js` runs it (same configuration, middleware, routes, audit, rate limit and
-// metrics), except that the authenticator answers every request with the SCIM client of BENCH_STATIC_TOKEN,
-// resolved once at start, without reading the Authorization header. It lives in the bench folder and nothing
-// in the product can turn it on. Started by the harness against the benchmark database; stops on SIGTERM.
+// metrics), except that a request WITHOUT an Authorization header is taken as the SCIM client of
+// BENCH_STATIC_TOKEN (resolved once at start) instead of being refused; a request with one is authenticated as
+// usual. So one process, with one history and warm-up, measures both sides. It lives in the bench folder and
+// nothing in the product can turn it on. Started by the harness against the benchmark database; stops on SIGTERM.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -34,7 +35,8 @@ if (!authenticated || !authenticated.client) {
   console.error('gateway-without-auth: BENCH_STATIC_TOKEN does not authenticate');
   process.exit(2);
 }
-services.authenticator.authenticate = async () => authenticated;
+const authenticate = services.authenticator.authenticate;
+services.authenticator.authenticate = (authorization) => (authorization === undefined ? Promise.resolve(authenticated) : authenticate(authorization));
 
 const roster = createApp({ config, knex: database.knex, logger, services });
 const server = http.createServer(roster.app.callback());

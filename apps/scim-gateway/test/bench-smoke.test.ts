@@ -57,6 +57,10 @@ describe('benchmark harness (smoke)', () => {
       expect(result.references.minimalKoa?.requests).toBeGreaterThan(0);
       expect(result.references.withoutAuthentication?.errors).toBe(0);
       expect(result.references.withoutAuthentication?.requests).toBeGreaterThan(0);
+      for (const method of ['static', 'oauth', 'jwt'] as const) {
+        expect(result.references.authentication?.methods[method].errors, method).toBe(0);
+        expect(result.references.authentication?.methods[method].requests, method).toBeGreaterThan(0);
+      }
     }
     expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
     expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
