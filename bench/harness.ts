@@ -256,6 +256,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       // Requests still in flight when autocannon stops keep the server busy (ten /Bulk requests on the
       // embedded database's single connection: half a minute): wait until it answers promptly again.
       await settle(`${gateway.url}/readyz`, options.signal);
+      if (benchDatabaseUrl) {
+        const waited = await databaseQuiet(benchDatabaseUrl, options.signal);
+        if (waited > 1000) log(`${scenario.id}: the database was busy for ${(waited / 1000).toFixed(1)} s after it (writes after the response, autovacuum)`);
+      }
       if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
         measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
       }
@@ -435,6 +439,30 @@ async function settle(url: string, signal: AbortSignal | undefined): Promise<voi
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Waits until no backend of the benchmark database is active (three looks, 100 ms apart; at most 120 s): after
+ * a write scenario the gateway still writes its provisioning log and autovacuum passes over the new rows, and
+ * the next scenario must not measure that tail. Returns how long it waited (ms).
+ */
+async function databaseQuiet(databaseUrl: string, signal: AbortSignal | undefined): Promise<number> {
+  const started = performance.now();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    let quiet = 0;
+    while (quiet < 3 && performance.now() - started < 120_000 && !signal?.aborted) {
+      const { rows } = await client.query<{ active: number }>(
+        "SELECT count(*)::int AS active FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()",
+      );
+      quiet = rows[0]!.active === 0 ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
+  return performance.now() - started;
 }
 
 function withoutCallbacks(options: BenchOptions): BenchResult['options'] {
