@@ -596,7 +596,7 @@ async function referenceServer(
 type AuthMethod = 'static' | 'oauth' | 'jwt';
 
 export interface AuthenticationReference {
-  /** Authentication skipped: the mean of a run before and a run after the methods (half the duration each). */
+  /** Each side is the mean of two runs of a quarter of the duration, in the order skipped, methods, methods reversed, skipped. */
   skipped: Measurement;
   methods: Record<AuthMethod, Measurement>;
 }
@@ -610,7 +610,7 @@ function staticAuthOf(credentials: Credentials): Record<string, string> {
  * requests without an Authorization header and authenticates the others as usual), so that both sides have
  * the same code, history and warm-up: comparing with the long-running gateway of the scenarios measured how
  * a process that has also seeded 100,000 users differs from a fresh one (0.21 against 0.25 ms of CPU per
- * request for the same work), not authentication. Order: skipped, each method, skipped again.
+ * request for the same work), not authentication.
  */
 async function authenticationReference(
   port: number,
@@ -623,9 +623,8 @@ async function authenticationReference(
 ): Promise<AuthenticationReference> {
   const url = `http://127.0.0.1:${port}`;
   const child = startChild(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'bench/gateway-without-auth.mjs')], env, cleanup, 'gateway, authentication skipped');
-  const durationSeconds = Math.max(0.5, options.durationSeconds / 2);
   const scenario = filteredGet(fixture, 'authentication', 'authentication', 'none', options.connections, options.checkEvery);
-  const measure = async (headers: Record<string, string>, seconds = durationSeconds): Promise<Measurement> => {
+  const measure = async (headers: Record<string, string>, seconds: number): Promise<Measurement> => {
     const cpuBefore = cpuMs(child.pid);
     const measurement = await cannon({ url, connections: options.connections, durationSeconds: seconds, headers, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
     const cpuAfter = cpuMs(child.pid);
@@ -637,21 +636,35 @@ async function authenticationReference(
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
     for (const [, headers] of [['', {}] as const, ...methods]) await measure(headers, 0.5); // warm up every path
-    const before = await measure({});
-    const measured = {} as Record<AuthMethod, Measurement>;
-    for (const [method, headers] of methods) measured[method] = await measure(headers);
-    const after = await measure({});
-    const cpu = before.serverCpuMsPerRequest !== undefined && after.serverCpuMsPerRequest !== undefined ? round2((before.serverCpuMsPerRequest + after.serverCpuMsPerRequest) / 2) : undefined;
-    const skipped: Measurement = {
-      ...before,
-      requests: before.requests + after.requests,
-      errors: before.errors + after.errors,
-      failures: [...before.failures, ...after.failures],
-      reqPerSec: (before.reqPerSec + after.reqPerSec) / 2,
-      p50: Math.max(before.p50, after.p50),
-      p99: Math.max(before.p99, after.p99),
-      ...(cpu !== undefined ? { serverCpuMsPerRequest: cpu } : {}),
+    // Two rounds, the second in reverse order (skipped, static, oauth, jwt | jwt, oauth, static, skipped), a
+    // quarter of the duration each: a drift of the machine during the measurement weighs on every side alike.
+    const quarter = Math.max(0.5, options.durationSeconds / 4);
+    const order: Array<[AuthMethod | 'skipped', Record<string, string>]> = [['skipped', {}], ...methods];
+    const runs = new Map<string, Measurement[]>();
+    for (const [name, headers] of [...order, ...[...order].reverse()]) {
+      const measurement = await measure(headers, quarter);
+      runs.set(name, [...(runs.get(name) ?? []), measurement]);
+    }
+    const mean = (name: string): Measurement => {
+      const [first, second] = runs.get(name)!;
+      const cpu =
+        first!.serverCpuMsPerRequest !== undefined && second!.serverCpuMsPerRequest !== undefined
+          ? Math.round(((first!.serverCpuMsPerRequest + second!.serverCpuMsPerRequest) / 2) * 1000) / 1000
+          : undefined;
+      return {
+        ...first!,
+        requests: first!.requests + second!.requests,
+        errors: first!.errors + second!.errors,
+        failures: [...first!.failures, ...second!.failures],
+        reqPerSec: (first!.reqPerSec + second!.reqPerSec) / 2,
+        p50: Math.max(first!.p50, second!.p50),
+        p99: Math.max(first!.p99, second!.p99),
+        ...(cpu !== undefined ? { serverCpuMsPerRequest: cpu } : {}),
+      };
     };
+    const skipped = mean('skipped');
+    const measured = {} as Record<AuthMethod, Measurement>;
+    for (const [method] of methods) measured[method] = mean(method);
     return { skipped, methods: measured };
   } finally {
     await child.stop();
