@@ -596,7 +596,7 @@ async function referenceServer(
 type AuthMethod = 'static' | 'oauth' | 'jwt';
 
 export interface AuthenticationReference {
-  /** Each side is the mean of two runs of a quarter of the duration, in the order skipped, methods, methods reversed, skipped. */
+  /** Each side is the mean of two runs of half the duration, in the order skipped, methods, methods reversed, skipped. */
   skipped: Measurement;
   methods: Record<AuthMethod, Measurement>;
 }
@@ -636,13 +636,14 @@ async function authenticationReference(
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
     for (const [, headers] of [['', {}] as const, ...methods]) await measure(headers, 0.5); // warm up every path
-    // Two rounds, the second in reverse order (skipped, static, oauth, jwt | jwt, oauth, static, skipped), a
-    // quarter of the duration each: a drift of the machine during the measurement weighs on every side alike.
-    const quarter = Math.max(0.5, options.durationSeconds / 4);
+    // Two rounds, the second in reverse order (skipped, static, oauth, jwt | jwt, oauth, static, skipped), half
+    // the duration each: a drift of the machine during the measurement weighs on every side alike. (With a
+    // quarter each, one side came out 10-14 % off in single runs, in no particular position.)
+    const half = Math.max(0.5, options.durationSeconds / 2);
     const order: Array<[AuthMethod | 'skipped', Record<string, string>]> = [['skipped', {}], ...methods];
     const runs = new Map<string, Measurement[]>();
     for (const [name, headers] of [...order, ...[...order].reverse()]) {
-      const measurement = await measure(headers, quarter);
+      const measurement = await measure(headers, half);
       runs.set(name, [...(runs.get(name) ?? []), measurement]);
     }
     const mean = (name: string): Measurement => {
