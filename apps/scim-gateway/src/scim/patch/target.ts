@@ -5,25 +5,18 @@ import { ScimError } from '../errors.js';
 import type { AttributePath, Filter, PatchPath } from '../filter/ast.js';
 import { parsePatchPath } from '../filter/parser.js';
 import { validateValueFilter } from '../filter/validate.js';
-import { findAttribute, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
+import { findAttribute, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
 import { resolveMemberName, resolveParsedPath, type ResolvedName } from '../resource/paths.js';
 
 export type Target =
   /** The extension object as a whole (path = the extension URN). */
-  | { kind: 'extension'; schema: SchemaDefinition }
-  | {
-      kind: 'attribute';
-      /** URN of the extension holding the attribute; undefined for core and common attributes. */
-      extension: string | undefined;
-      attribute: AttributeDefinition;
-      /** `name.givenName`, or the `.value` after `emails[type eq "work"]`. */
-      subAttribute: AttributeDefinition | undefined;
+  | Extract<ResolvedName, { kind: 'extension' }>
+  /** A resolved attribute (resource/paths.ts); its subAttribute may also be the `.value` after `emails[type eq "work"]`. */
+  | (Extract<ResolvedName, { kind: 'attribute' }> & {
       valueFilter: Filter | undefined;
       /** The attribute's path as written, for evaluating the value filter. */
       attributePath: AttributePath;
-      /** Canonical name for messages. */
-      label: string;
-    }
+    })
   /**
    * Nothing to do: an attribute of a schema this resource type does not have (Entra sends Microsoft URNs), or
    * `password`, which is accepted and never stored.
