@@ -33,14 +33,13 @@ export function serializeUser(user: UserRecord, baseUrl: string, groups?: Resour
       type: 'direct',
     }));
   }
-  resource.meta = {
-    resourceType: 'User',
-    created: user.createdAt.toISOString(),
-    lastModified: user.updatedAt.toISOString(),
-    location: userLocation(baseUrl, user.id),
-    version: etagOf(user.version),
-  };
+  resource.meta = metaOf('User', user, userLocation(baseUrl, user.id));
   return resource;
+}
+
+/** The `meta` attribute (RFC 7643 §3.1): the version is the ETag (RFC 7644 §3.14). */
+function metaOf(resourceType: 'User' | 'Group', record: { createdAt: Date; updatedAt: Date; version: number }, location: string): JsonObject {
+  return { resourceType, created: record.createdAt.toISOString(), lastModified: record.updatedAt.toISOString(), location, version: etagOf(record.version) };
 }
 
 export function serializeGroup(group: GroupRecord, baseUrl: string, members?: ResourceRef[]): JsonObject {
@@ -57,12 +56,6 @@ export function serializeGroup(group: GroupRecord, baseUrl: string, members?: Re
       type: 'User',
     }));
   }
-  resource.meta = {
-    resourceType: 'Group',
-    created: group.createdAt.toISOString(),
-    lastModified: group.updatedAt.toISOString(),
-    location: groupLocation(baseUrl, group.id),
-    version: etagOf(group.version),
-  };
+  resource.meta = metaOf('Group', group, groupLocation(baseUrl, group.id));
   return resource;
 }
