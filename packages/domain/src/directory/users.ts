@@ -155,18 +155,11 @@ export async function listResources<T>(
   query: ListQuery,
   map: (row: unknown) => T,
 ): Promise<{ items: T[]; total: number }> {
-  const base = (): Knex.QueryBuilder => {
-    const builder = db(`${table} as r`);
-    if (query.ownerClientId) builder.where('r.created_by_client_id', query.ownerClientId);
-    if (query.where) builder.whereRaw(query.where.sql, query.where.bindings);
-    return builder;
-  };
-  const direction = query.descending ? 'desc' : 'asc';
-  const ordered = (builder: Knex.QueryBuilder): Knex.QueryBuilder => {
-    if (query.orderBy) builder.orderByRaw(`${query.orderBy.sql} ${direction} nulls last, r.seq ${direction}`, query.orderBy.bindings);
-    else builder.orderBy('r.seq', direction);
-    return builder;
-  };
+  // One definition of which rows (owner scope and filter) and in which order, for every statement below.
+  const scope = scopeSql(query);
+  const order = orderSql(query);
+  const base = (): Knex.QueryBuilder => db(`${table} as r`).whereRaw(scope.sql, scope.values as Knex.RawBinding[]);
+  const ordered = (builder: Knex.QueryBuilder): Knex.QueryBuilder => builder.orderByRaw(order.sql, order.values as Knex.RawBinding[]);
   let page: () => Promise<unknown[]>;
   if (query.offset > 0) {
     // Deep pages (startIndex near the end): the rows OFFSET skips are walked in a subquery that reads only
@@ -178,7 +171,9 @@ export async function listResources<T>(
   } else {
     // The first page, a filtered lookup or a cursor page: the request path's commonest statement, written out
     // here so that its text depends only on the query's shape (a prepared statement, see @roster/db).
-    const { sql, values } = firstPageSql(table, columns, query);
+    const afterSeq = query.afterSeq === undefined ? '' : ' AND r.seq > ?';
+    const sql = `SELECT ${columns} FROM ${table} AS r WHERE ${scope.sql}${afterSeq} ORDER BY ${order.sql} LIMIT ?`;
+    const values = [...scope.values, ...(query.afterSeq === undefined ? [] : [query.afterSeq]), ...order.values, query.limit];
     page = () => selectRows(db, sql, values);
   }
   const wantsRows = query.limit > 0;
@@ -199,30 +194,25 @@ export async function listResources<T>(
   return { items: rows.map(map), total };
 }
 
-/** The page without OFFSET: owner scope, filter, keyset position, order, limit; values in placeholder order. */
-function firstPageSql(table: 'users' | 'groups', columns: string, query: ListQuery): { sql: string; values: unknown[] } {
+/** Which rows a list reads, over the row alias `r`: the owner scope (data scope "own") and the filter. */
+function scopeSql(query: ListQuery): { sql: string; values: unknown[] } {
+  const parts = ['TRUE'];
   const values: unknown[] = [];
-  let sql = `SELECT ${columns} FROM ${table} AS r WHERE TRUE`;
   if (query.ownerClientId) {
-    sql += ' AND r.created_by_client_id = ?';
+    parts.push('r.created_by_client_id = ?');
     values.push(query.ownerClientId);
   }
   if (query.where) {
-    sql += ` AND (${query.where.sql})`;
+    parts.push(`(${query.where.sql})`);
     values.push(...query.where.bindings);
   }
-  if (query.afterSeq !== undefined) {
-    sql += ' AND r.seq > ?';
-    values.push(query.afterSeq);
-  }
+  return { sql: parts.join(' AND '), values };
+}
+
+/** The list order: the sortBy expression if any (missing values last), `r.seq` breaking ties. */
+function orderSql(query: ListQuery): { sql: string; values: unknown[] } {
   const direction = query.descending ? 'DESC' : 'ASC';
-  if (query.orderBy) {
-    sql += ` ORDER BY ${query.orderBy.sql} ${direction} NULLS LAST, r.seq ${direction}`;
-    values.push(...query.orderBy.bindings);
-  } else {
-    sql += ` ORDER BY r.seq ${direction}`;
-  }
-  sql += ' LIMIT ?';
-  values.push(query.limit);
-  return { sql, values };
+  return query.orderBy
+    ? { sql: `${query.orderBy.sql} ${direction} NULLS LAST, r.seq ${direction}`, values: query.orderBy.bindings }
+    : { sql: `r.seq ${direction}`, values: [] };
 }
