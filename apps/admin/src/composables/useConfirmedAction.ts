@@ -9,9 +9,21 @@ export interface ConfirmedActionOptions {
 }
 
 /**
+ * The part of a confirmed action that ConfirmDialog drives. Only reads of `pending`, so an action on any target
+ * type fits; `ask` stays with the page, which knows the target.
+ */
+export interface ConfirmedActionState {
+  pending: Readonly<Ref<unknown>>;
+  busy: Readonly<Ref<boolean>>;
+  error: Readonly<Ref<string | null>>;
+  confirm: () => Promise<void>;
+  cancel: () => void;
+}
+
+/**
  * A destructive action behind a confirmation dialog: `ask(target)` opens it, `confirm()` runs the action with a
  * busy flag and closes the dialog on success or keeps it open with the error, `cancel()` closes it and forgets
- * the error. Bind `pending !== null` to the dialog's `open`.
+ * the error. Pass the whole object to ConfirmDialog's `action` prop.
  */
 export function useConfirmedAction<T>(run: (target: T) => Promise<unknown>, options: ConfirmedActionOptions = {}) {
   const pending = ref(null) as Ref<T | null>;
