@@ -241,30 +241,15 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const run = async (scenario: Scenario, auth: Record<string, string>, warmUpSeconds = 0): Promise<ScenarioResult> => {
       abortIfAsked();
       rss.setPhase(scenario.id);
-      if (warmUpSeconds > 0) {
-        await cannon({ url: gateway.url, connections: scenario.connections, durationSeconds: warmUpSeconds, headers: auth, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
-      }
-      const amount = scenario.amount?.();
-      const cpuBefore = cpuMs(gateway.child.pid);
-      const measurement = await cannon({
-        url: gateway.url,
-        connections: scenario.connections,
-        durationSeconds: options.durationSeconds,
-        ...(amount !== undefined ? { amount } : {}),
-        headers: auth,
-        request: scenario.request,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const cpuAfter = cpuMs(gateway.child.pid);
+      const settings = { connections: scenario.connections, headers: auth, signal: options.signal };
+      if (warmUpSeconds > 0) await measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: warmUpSeconds });
+      const measurement = await measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: options.durationSeconds, amount: scenario.amount?.() });
       // Requests still in flight when autocannon stops keep the server busy (ten /Bulk requests on the
       // embedded database's single connection: half a minute): wait until it answers promptly again.
       await settle(`${gateway.url}/readyz`, options.signal);
       if (benchDatabaseUrl) {
         const waited = await databaseQuiet(benchDatabaseUrl, options.signal);
         if (waited > 1000) log(`${scenario.id}: the database was busy for ${(waited / 1000).toFixed(1)} s after it (writes after the response, autovacuum)`);
-      }
-      if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
-        measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
       }
       const result: ScenarioResult = { id: scenario.id, title: scenario.title, connections: scenario.connections, measurement, rssPeakMb: round1(rss.peaks.get(scenario.id) ?? 0) };
       log(`${scenario.id}: ${Math.round(measurement.reqPerSec)} req/s, p50 ${measurement.p50} ms, p99 ${measurement.p99} ms, errors ${measurement.errors}${measurement.failures.length ? ` (${measurement.failures[0]})` : ''}`);
@@ -384,7 +369,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         const nodeArgs = options.gateway === 'dist' ? GATEWAY_NODE_FLAGS : ['--import', 'tsx', '--conditions=source'];
         if (options.gateway === 'source') env.BENCH_GATEWAY_SOURCE = '1';
         const methods: Array<[AuthMethod, Record<string, string>]> = [
-          ['static', staticAuthOf(credentials)],
+          ['static', staticAuth],
           ['oauth', { authorization: `Bearer ${credentials.oauthToken}` }],
           ['jwt', { authorization: `Bearer ${await idp.issueAccessToken()}` }],
         ];
@@ -559,38 +544,45 @@ async function walkCursor(http: ScimHttp, total: number): Promise<string> {
 
 async function minimalKoa(databaseUrl: string, fixture: Fixture, options: BenchOptions, cleanup: Cleanup): Promise<Measurement> {
   const port = await freePort();
-  const env = { PORT: String(port), DATABASE_URL: databaseUrl, POOL_MAX: String(options.connections) };
-  return referenceServer('minimal Koa server', 'bench/minimal-server.mjs', port, env, fixture, options, cleanup);
-}
-
-/** Starts a reference server of the bench folder, measures the filtered GET on it (no Authorization header), stops it. */
-async function referenceServer(
-  label: string,
-  script: string,
-  port: number,
-  env: Record<string, string>,
-  fixture: Fixture,
-  options: BenchOptions,
-  cleanup: Cleanup,
-  nodeArgs: string[] = [],
-): Promise<Measurement> {
   const url = `http://127.0.0.1:${port}`;
-  const child = startChild(process.execPath, [...nodeArgs, path.join(REPO_ROOT, script)], env, cleanup, label);
+  const env = { PORT: String(port), DATABASE_URL: databaseUrl, POOL_MAX: String(options.connections) };
+  const child = startChild(process.execPath, [path.join(REPO_ROOT, 'bench/minimal-server.mjs')], env, cleanup, 'minimal Koa server');
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
-    const scenario = filteredGet(fixture, label, label, 'none', options.connections, options.checkEvery);
-    // A fresh process first runs unoptimised code; the gateway it is compared with has been warm since seeding.
-    await cannon({ url, connections: options.connections, durationSeconds: 1, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
-    const cpuBefore = cpuMs(child.pid);
-    const measurement = await cannon({ url, connections: options.connections, durationSeconds: options.durationSeconds, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
-    const cpuAfter = cpuMs(child.pid);
-    if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
-      measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
-    }
-    return measurement;
+    const { request } = filteredGet(fixture, 'minimal-koa', 'minimal Koa + pg', 'none', options.connections, options.checkEvery);
+    // A fresh process first runs unoptimised code: one unmeasured second.
+    await measureServer(child.pid, url, request, { connections: options.connections, durationSeconds: 1, signal: options.signal });
+    return await measureServer(child.pid, url, request, { connections: options.connections, durationSeconds: options.durationSeconds, signal: options.signal });
   } finally {
     await child.stop();
   }
+}
+
+/**
+ * One autocannon run against a server process, with that process's CPU per request (user + system time over
+ * the requests). Every measurement of the harness goes through here.
+ */
+async function measureServer(
+  pid: number,
+  url: string,
+  request: Scenario['request'],
+  options: Pick<BenchOptions, 'signal'> & { connections: number; durationSeconds: number; headers?: Record<string, string>; amount?: number | undefined },
+): Promise<Measurement> {
+  const cpuBefore = cpuMs(pid);
+  const measurement = await cannon({
+    url,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    ...(options.amount !== undefined ? { amount: options.amount } : {}),
+    headers: options.headers ?? {},
+    request,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const cpuAfter = cpuMs(pid);
+  if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
+    measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
+  }
+  return measurement;
 }
 
 type AuthMethod = 'static' | 'oauth' | 'jwt';
@@ -599,10 +591,6 @@ export interface AuthenticationReference {
   /** Each side is the mean of two runs of half the duration, in the order skipped, methods, methods reversed, skipped. */
   skipped: Measurement;
   methods: Record<AuthMethod, Measurement>;
-}
-
-function staticAuthOf(credentials: Credentials): Record<string, string> {
-  return { authorization: `Bearer ${credentials.staticToken}` };
 }
 
 /**
@@ -624,15 +612,8 @@ async function authenticationReference(
   const url = `http://127.0.0.1:${port}`;
   const child = startChild(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'bench/gateway-without-auth.mjs')], env, cleanup, 'gateway, authentication skipped');
   const scenario = filteredGet(fixture, 'authentication', 'authentication', 'none', options.connections, options.checkEvery);
-  const measure = async (headers: Record<string, string>, seconds: number): Promise<Measurement> => {
-    const cpuBefore = cpuMs(child.pid);
-    const measurement = await cannon({ url, connections: options.connections, durationSeconds: seconds, headers, request: scenario.request, ...(options.signal ? { signal: options.signal } : {}) });
-    const cpuAfter = cpuMs(child.pid);
-    if (cpuBefore !== undefined && cpuAfter !== undefined && measurement.requests > 0) {
-      measurement.serverCpuMsPerRequest = Math.round(((cpuAfter - cpuBefore) / measurement.requests) * 1000) / 1000;
-    }
-    return measurement;
-  };
+  const measure = (headers: Record<string, string>, seconds: number): Promise<Measurement> =>
+    measureServer(child.pid, url, scenario.request, { connections: options.connections, durationSeconds: seconds, headers, signal: options.signal });
   try {
     await waitReady(`${url}/readyz`, child, performance.now(), 30_000);
     for (const [, headers] of [['', {}] as const, ...methods]) await measure(headers, 0.5); // warm up every path
