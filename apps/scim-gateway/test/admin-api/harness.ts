@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createApp } from '../../src/app.js';
 import { createServices, type Services } from '../../src/services.js';
+import { request, type HttpResponse } from '../support/http.js';
 
 // The whole gateway over real HTTP on 127.0.0.1 (port 0) with a fresh test database, a steppable clock and
 // the log captured as JSON lines, for the admin API tests.
@@ -18,13 +19,7 @@ export class TestClock {
   }
 }
 
-export interface TestResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  // Parsed JSON body (undefined when the body is empty or not JSON).
-  body: unknown;
-}
+export type TestResponse = HttpResponse;
 
 export interface Gateway {
   url: string;
@@ -114,19 +109,13 @@ export class Agent {
     } else if (options.raw !== undefined) {
       body = options.raw;
     }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
+    // Redirects (the OIDC sign-in steps) are what the tests check, so they are returned, not followed.
+    const response = await request(`${this.baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
     for (const setCookie of response.headers.getSetCookie()) {
       const match = /^roster_session=([^;]*)/.exec(setCookie);
       if (match) this.cookie = match[1] || undefined;
     }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
+    return response;
   }
 
   get(path: string, headers?: Record<string, string>): Promise<TestResponse> {

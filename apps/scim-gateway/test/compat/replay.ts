@@ -16,6 +16,7 @@
 // "{{variable}}" stands for the saved value whatever its JSON type. REPLAY_PRINT=1 prints every response.
 import { expect } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
+import { request as sendRequest, type HttpResponse } from '../support/http.js';
 
 export interface ReplayStep {
   note: string;
@@ -35,12 +36,7 @@ export interface ReplayFixture {
   scenarios: ReplayScenario[];
 }
 
-export interface ReplayResponse {
-  status: number;
-  headers: Headers;
-  body: unknown;
-  text: string;
-}
+export type ReplayResponse = HttpResponse;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -84,15 +80,7 @@ export async function send(gw: TestGateway, request: ReplayStep['request'], vars
   }
   // Sent as written after the host: `//Users` must reach the server doubled, as Keycloak's plugin sends it.
   const url = `${gw.url}/scim_v2${substitute(request.path, vars) as string}`;
-  const response = await fetch(url, { method: request.method, headers, ...(body === undefined ? {} : { body }) });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return sendRequest(url, { method: request.method, headers, body });
 }
 
 /** Replays a scenario in order; every assertion names the step. Returns the variables it saved. */

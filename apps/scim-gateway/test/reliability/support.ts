@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from '@roster/db';
+import { request, type HttpResponse } from '../support/http.js';
 
 // Helpers for the reliability suite: whole gateway processes (child processes of the test, killed in afterAll
 // and on failure), a private PostgreSQL server (never the machine's shared one), HTTP calls with deadlines.
@@ -17,31 +18,15 @@ export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const MAIN_TS = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-export interface HttpResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: unknown;
-}
+export type { HttpResponse } from '../support/http.js';
 
 /** One HTTP call with a deadline (every test is bounded in time); JSON in, parsed JSON out when possible. */
 export async function call(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: unknown; raw?: string; timeoutMs?: number } = {},
 ): Promise<HttpResponse> {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  let payload: string | undefined = init.raw;
-  if (payload === undefined && init.body !== undefined) payload = JSON.stringify(init.body);
-  if (payload !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/scim+json';
-  const response = await fetch(url, { method: init.method ?? 'GET', headers, body: payload, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body };
+  const payload = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+  return request(url, { method: init.method, headers: init.headers, body: payload, contentType: 'application/scim+json', signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
 }
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });

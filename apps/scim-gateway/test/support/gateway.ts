@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { createApp, type RosterApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { request, type HttpResponse } from './http.js';
 
 export interface TestGateway {
   url: string;
@@ -25,12 +26,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export interface ScimResponse {
-  status: number;
-  headers: Headers;
-  body: unknown;
-  text: string;
-}
+export type ScimResponse = HttpResponse;
 
 let clientCounter = 0;
 
@@ -73,19 +69,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     const token = options.token === undefined ? first.token : options.token;
     if (token) headers.authorization = `Bearer ${token}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (body !== undefined) payload = JSON.stringify(body);
-    if (payload !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/scim+json';
-    const response = await fetch(`${url}/scim_v2${path}`, { method, headers, body: payload });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
+    const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    return request(`${url}/scim_v2${path}`, { method, headers, body: payload, contentType: 'application/scim+json' });
   }
 
   return {
