@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../errors.js';
+import { thrownScimError } from '../errors.testing.js';
 import type { Filter } from './ast.js';
 import { compileFilter } from './compile-sql.js';
 import { FILTER_LIMITS, parseFilter, parsePatchPath, parseValueFilter } from './parser.js';
@@ -11,15 +12,6 @@ function eq(attribute: string, value: string | number | boolean | null, subAttri
   return { kind: 'compare', path: subAttribute ? { attribute, subAttribute } : { attribute }, op: 'eq', value };
 }
 
-function errorOf(run: () => unknown): ScimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return error;
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-}
 
 describe('parseFilter', () => {
   it.each(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'] as const)('parses the %s operator in any case', (op) => {
@@ -145,7 +137,7 @@ describe('parseFilter', () => {
     ['   ', 'the filter is empty'],
     ['a eq 1e999', 'at 6: the number 1e999 is out of range'],
   ])('rejects %j with a positioned message', (text, message) => {
-    const error = errorOf(() => parseFilter(text));
+    const error = thrownScimError(() => parseFilter(text));
     expect(error.status).toBe(400);
     expect(error.scimType).toBe('invalidFilter');
     expect(error.detail).toBe(message);
@@ -153,13 +145,13 @@ describe('parseFilter', () => {
 
   it('refuses filters beyond the length, comparison and depth limits', () => {
     const long = `userName eq "${'x'.repeat(FILTER_LIMITS.maxLength)}"`;
-    expect(errorOf(() => parseFilter(long)).detail).toMatch(/at most 4096 are accepted/);
+    expect(thrownScimError(() => parseFilter(long)).detail).toMatch(/at most 4096 are accepted/);
     const many = Array.from({ length: FILTER_LIMITS.maxComparisons + 1 }, (_, i) => `a eq ${i}`).join(' or ');
-    expect(errorOf(() => parseFilter(many)).detail).toMatch(/more than 100 comparisons/);
+    expect(thrownScimError(() => parseFilter(many)).detail).toMatch(/more than 100 comparisons/);
     const exactly = Array.from({ length: FILTER_LIMITS.maxComparisons }, (_, i) => `a eq ${i}`).join(' or ');
     expect(parseFilter(exactly)).toMatchObject({ kind: 'or' });
     const deep = `${'('.repeat(FILTER_LIMITS.maxDepth + 1)}a pr${')'.repeat(FILTER_LIMITS.maxDepth + 1)}`;
-    expect(errorOf(() => parseFilter(deep)).detail).toMatch(/nests deeper than 32 levels/);
+    expect(thrownScimError(() => parseFilter(deep)).detail).toMatch(/nests deeper than 32 levels/);
     const deepest = `${'not('.repeat(FILTER_LIMITS.maxDepth)}a pr${')'.repeat(FILTER_LIMITS.maxDepth)}`;
     expect(parseFilter(deepest)).toMatchObject({ kind: 'not' });
   });
@@ -167,7 +159,7 @@ describe('parseFilter', () => {
   it('lexes a long pathological input in linear time', () => {
     const text = `a eq "${'\\\\'.repeat(1000)}` + '\\'; // unterminated escape run: a backtracking regex would explode
     const started = performance.now();
-    expect(errorOf(() => parseFilter(text)).scimType).toBe('invalidFilter');
+    expect(thrownScimError(() => parseFilter(text)).scimType).toBe('invalidFilter');
     expect(performance.now() - started).toBeLessThan(200);
   });
 });
@@ -197,14 +189,14 @@ describe('parsePatchPath', () => {
     ['emails[type eq]', "at 15: expected a value after 'eq', found ']'"],
     ['emails x', "at 8: expected '[' or the end of the path, found 'x'"],
   ])('rejects %j with invalidPath', (text, message) => {
-    const error = errorOf(() => parsePatchPath(text));
+    const error = thrownScimError(() => parsePatchPath(text));
     expect(error.scimType).toBe('invalidPath');
     expect(error.detail).toBe(message);
   });
 
   it('parses a bare value filter with invalidPath errors', () => {
     expect(parseValueFilter('type eq "work"')).toEqual(eq('type', 'work'));
-    expect(errorOf(() => parseValueFilter('type eq')).scimType).toBe('invalidPath');
+    expect(thrownScimError(() => parseValueFilter('type eq')).scimType).toBe('invalidPath');
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors.js';
+import { scimErrorOf } from '../errors.testing.js';
 import type { JsonObject } from '../resource/values.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, applyUserPatch, parsePatchRequest, type MemberChanges } from './index.js';
 
@@ -28,15 +28,6 @@ function patchGroup(before: JsonObject, ...operations: unknown[]) {
   return applyGroupPatch(before, parsePatchRequest({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations }));
 }
 
-function scimErrorOf(run: () => unknown): { status: number; scimType: string | undefined; detail: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return { status: error.status, scimType: error.scimType, detail: error.detail };
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-}
 
 const user: JsonObject = {
   userName: 'bjensen@example.com',

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors.js';
+import { scimErrorOf } from '../errors.testing.js';
 import { PATCH_LIMITS, PATCH_OP_SCHEMA, parsePatchRequest } from './parse.js';
 
 function errorOf(body: unknown): { status: number; scimType: string | undefined; detail: string } {
-  try {
-    parsePatchRequest(body);
-  } catch (error) {
-    if (error instanceof ScimError) return { status: error.status, scimType: error.scimType, detail: error.detail };
-    throw error;
-  }
-  throw new Error('expected a ScimError');
+  return scimErrorOf(() => parsePatchRequest(body));
 }
 
 const message = (...operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations: operations });

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ScimError } from '../errors.js';
+import { scimErrorOf } from '../errors.testing.js';
 import { groupColumns, normalizeGroupInput, normalizeUserInput, userColumns } from './normalize.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-function errorOf(run: () => unknown): { status: number; scimType: string | undefined; detail: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return { status: error.status, scimType: error.scimType, detail: error.detail };
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-}
 
 describe('normalizeUserInput', () => {
   it('stores canonical names, the extension under its URN, and drops what the server owns', () => {
@@ -82,14 +73,14 @@ describe('normalizeUserInput', () => {
   ];
   for (const [name, body, expected] of cases) {
     it(`refuses ${name}`, () => {
-      expect(errorOf(() => normalizeUserInput(body))).toEqual({ status: 400, ...expected });
+      expect(scimErrorOf(() => normalizeUserInput(body))).toEqual({ status: 400, ...expected });
     });
   }
 
   it('refuses a body nested too deeply', () => {
     let value: unknown = 'x';
     for (let depth = 0; depth < 20; depth += 1) value = [value];
-    expect(errorOf(() => normalizeUserInput({ userName: 'a', custom: value }))).toEqual({
+    expect(scimErrorOf(() => normalizeUserInput({ userName: 'a', custom: value }))).toEqual({
       status: 400,
       scimType: 'invalidValue',
       detail: 'the request body nests objects and arrays deeper than 16 levels',
@@ -132,7 +123,7 @@ describe('normalizeGroupInput', () => {
   ];
   for (const [name, body, detail] of cases) {
     it(`refuses ${name}`, () => {
-      expect(errorOf(() => normalizeGroupInput(body))).toEqual({ status: 400, scimType: 'invalidValue', detail });
+      expect(scimErrorOf(() => normalizeGroupInput(body))).toEqual({ status: 400, scimType: 'invalidValue', detail });
     });
   }
 });
