@@ -258,6 +258,24 @@ describe('negative matrix', () => {
     expectRefused(await call('/protected', { headers: { authorization: 'Bearer' } }), { status: 400, error: 'invalid_request', detail: /malformed/ });
   });
 
+  it('3b. two Authorization headers: 400 invalid_request, even when the first one is valid', async () => {
+    // fetch folds repeated headers into one; node:http's setHeader with an array sends one line per value.
+    const url = new URL('/protected', protectedApp.url);
+    const token = keep(clients.okta.token!);
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(url, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.setHeader('authorization', [`Bearer ${token}`, 'Bearer other']);
+      request.on('error', reject);
+      request.end();
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body).toContain('send exactly one Authorization header');
+  });
+
   it('4. a token with a space in it: 400 invalid_request', async () => {
     expectRefused(await call('/protected', { headers: { authorization: 'Bearer abc def' } }), { status: 400, error: 'invalid_request', detail: /malformed/ });
   });

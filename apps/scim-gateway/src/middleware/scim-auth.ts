@@ -50,6 +50,16 @@ function refuse(ctx: Context, publicUrl: string, error: AuthError): void {
  * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
  * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
  */
+/**
+ * How many Authorization headers the request carried. Node keeps only the first in `headers`; the raw list
+ * is scanned instead of building `headersDistinct`, which makes arrays of every header on every request.
+ */
+function authorizationHeaders(raw: string[]): number {
+  let count = 0;
+  for (let index = 0; index < raw.length; index += 2) if (raw[index]!.length === 13 && raw[index]!.toLowerCase() === 'authorization') count += 1;
+  return count;
+}
+
 export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config'>): Middleware {
   const { authenticator, audit, config } = services;
 
@@ -81,8 +91,7 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
       await fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 section 2.1)', 'token_in_query'));
       return;
     }
-    const headers = ctx.req.headersDistinct.authorization;
-    if (headers && headers.length > 1) {
+    if (authorizationHeaders(ctx.req.rawHeaders) > 1) {
       await fail(ctx, AuthError.invalidRequest('send exactly one Authorization header', 'malformed_header'));
       return;
     }
