@@ -42,7 +42,9 @@ interface MatchedLayer {
  * never become label values. Read from every layer the routers matched, not from the last one that ran: a request
  * refused by middleware (401, 429) never reaches its route but is still counted under it.
  */
-function routeOf(ctx: { matched?: unknown; method: string }): string {
+function routeOf(ctx: { matched?: unknown; method: string }, state: RequestState): string {
+  // The SCIM surface and the admin API name the route themselves; the other routers through ctx.matched.
+  if (state.route) return state.route;
   const layers = (Array.isArray(ctx.matched) ? ctx.matched : []) as MatchedLayer[];
   const routes = layers.filter((layer) => Array.isArray(layer.methods) && layer.methods.length > 0 && typeof layer.path === 'string');
   const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
@@ -140,7 +142,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       await next();
     } finally {
       const state = ctx.state as MetricsState;
-      const route = routeOf(ctx as unknown as { matched?: unknown; method: string });
+      const route = routeOf(ctx as unknown as { matched?: unknown; method: string }, state);
       const method = ctx.method;
       requests.inc({ route, method, status: String(ctx.status), client: state.clientId ?? 'none' });
       duration.observe({ route, method }, (performance.now() - started) / 1000);

@@ -80,13 +80,10 @@ export function createTokenBucketLimiter(options: RateLimitOptions): TokenBucket
  */
 export function scimRateLimit(options: RateLimitOptions): Middleware {
   const limiter = createTokenBucketLimiter(options);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const state = ctx.state as RequestState & { errorDetail?: string };
     const clientId = state.clientId;
-    if (!clientId) {
-      await next();
-      return;
-    }
+    if (!clientId) return next();
     const waitSeconds = limiter.take(clientId);
     if (waitSeconds > 0) {
       const retryAfter = Math.max(1, Math.ceil(waitSeconds));
@@ -98,8 +95,8 @@ export function scimRateLimit(options: RateLimitOptions): Middleware {
       sendScim(ctx, 429, error.toJSON(), { 'Retry-After': String(retryAfter) });
       state.errorDetail = error.detail;
       options.onLimited?.(clientId);
-      return;
+      return Promise.resolve();
     }
-    await next();
+    return next();
   };
 }

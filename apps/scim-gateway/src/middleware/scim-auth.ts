@@ -103,6 +103,6 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
     const state = ctx.state as ScimAuthState;
     state.client = result.client;
     state.clientId = result.client.id;
-    await next();
+    return next();
   };
 }

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
@@ -10,6 +9,7 @@ import { auditAs, callerOf } from './scim-context.js';
 import { scimErrorFromDatabase } from '../scim/db-errors.js';
 import { etagOf, userLocation } from '../scim/serialize.js';
 import { bulkGate } from '../middleware/bulk-gate.js';
+import type { ScimRoutes } from './scim-routes.js';
 
 export const MAX_BULK_OPERATIONS = 1000;
 /** /Bulk requests a process runs at once (middleware/bulk-gate.ts); more wait in line. */
@@ -114,7 +114,7 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  * failed operation leaves no trace and the others stand. An operation that refers to a bulkId created later
  * in the request waits until that resource exists (§3.7.2); references that never resolve fail.
  */
-export function mountBulkRoute(router: Router, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
+export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
   // Bodies are read only once admitted, so waiting requests hold no parsed JSON.
   router.post('/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');

@@ -1,10 +1,10 @@
-import type Router from '@koa/router';
 import type { JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { MAX_PAYLOAD_BYTES, sendScim } from '../scim/http.js';
 import { DEFAULT_PAGE_SIZE, LIST_RESPONSE_SCHEMA, MAX_PAGE_SIZE } from '../scim/list.js';
 import { commonAttributes, findSchema, resourceTypes, schemas, type SchemaDefinition } from '../scim/schemas/index.js';
 import { MAX_BULK_OPERATIONS } from './bulk.js';
+import type { ScimRoutes } from './scim-routes.js';
 
 // Discovery (RFC 7644 §4): readable without authentication, since it holds no secrets and identity providers
 // read it before they have a working credential. Every value is true to what is implemented.
@@ -73,7 +73,7 @@ function listOf(resources: JsonObject[]): JsonObject {
   return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: resources.length, itemsPerPage: resources.length, startIndex: 1, Resources: resources };
 }
 
-export function mountDiscoveryRoutes(router: Router, deps: { publicUrl: string; baseUrl: string }): void {
+export function mountDiscoveryRoutes(router: ScimRoutes, deps: { publicUrl: string; baseUrl: string }): void {
   const { publicUrl, baseUrl } = deps;
   const config = serviceProviderConfig(publicUrl, baseUrl);
 

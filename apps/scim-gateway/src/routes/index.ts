@@ -1,7 +1,8 @@
-import Router from '@koa/router';
+import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
+import type { RequestState } from '../middleware/request-context.js';
 import { scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
@@ -11,6 +12,7 @@ import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
 import { mountDiscoveryRoutes } from './discovery.js';
 import { mountResourceRoutes, searchAllAndRespond, searchParamsOf } from './resources.js';
+import { ScimRoutes, type ScimContext } from './scim-routes.js';
 
 export const SCIM_PREFIX = '/scim_v2';
 
@@ -29,37 +31,65 @@ function normalizedScimPath(path: string): string {
  * The whole SCIM surface as one middleware: a request under /scim_v2 (any case) is answered here, any other
  * passes on. Dispatching on the prefix first spares every SCIM request the matching against the admin API's
  * routes, and a SCIM request never falls through to another surface (unknown endpoints are SCIM 404s).
+ *
+ * Discovery (GET and HEAD) needs no credential (RFC 7644 §4); everything else, including unknown endpoints and
+ * other methods on the discovery endpoints, is authenticated first, so an unauthenticated caller learns nothing
+ * but the 401. A known endpoint asked with a method it does not take answers 405 with Allow (RFC 9110
+ * §15.5.6), and OPTIONS answers 204 with Allow.
  */
 export function scimSurface(deps: { config: Config; services: Services }): Middleware {
-  const router = createScimRouter(deps);
-  const routes = router.routes();
-  const allowed = router.allowedMethods();
+  const { config, services } = deps;
+  const { discovery, api } = createScimRoutes(deps);
+  const errors = scimErrors();
+  // Errors become SCIM responses inside the audit middleware too, so failed requests reach the activity log.
+  const authenticated = compose([scimAuthentication(services), services.scimAudit.middleware, scimErrors(), scimRateLimit(config.rateLimit)]);
+
   return (ctx, next) => {
     if (!SCIM_PATH.test(ctx.path)) return next();
     const normalized = normalizedScimPath(ctx.path);
     if (normalized !== ctx.path) ctx.path = normalized;
-    return routes(ctx as Parameters<typeof routes>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next));
+    const path = ctx.path.slice(SCIM_PREFIX.length) || '/';
+    const state = ctx.state as RequestState;
+    const open = discovery.match(path, ctx.method);
+    if (open.route) {
+      state.route = SCIM_PREFIX + open.template;
+      (ctx as ScimContext).params = open.params;
+      return errors(ctx, () => open.route!.run(ctx as ScimContext));
+    }
+    const found = api.match(path, ctx.method);
+    // Metrics and logs count a request under its endpoint even when it is refused before reaching it (401, 429).
+    const template = found.template ?? open.template;
+    state.route = template ? SCIM_PREFIX + template : `${SCIM_PREFIX}/*rest`;
+    (ctx as ScimContext).params = found.params;
+    return errors(ctx, () =>
+      authenticated(ctx, async () => {
+        if (found.route) return found.route.run(ctx as ScimContext);
+        const allowed = [...new Set([...found.allowed, ...open.allowed])];
+        if (allowed.length === 0) {
+          throw ScimError.notFound(path === '/' ? 'no such SCIM endpoint: try /scim_v2/ServiceProviderConfig' : 'no such SCIM endpoint');
+        }
+        const allow = [...allowed, 'OPTIONS'].join(', ');
+        if (ctx.method === 'OPTIONS') {
+          ctx.status = 204;
+          ctx.set('Allow', allow);
+          return;
+        }
+        throw new ScimError(405, undefined, `${ctx.method} is not allowed on this SCIM endpoint; use ${allowed.join(', ')}`, { headers: { Allow: allow } });
+      }),
+    );
   };
 }
 
-function createScimRouter(deps: { config: Config; services: Services }): Router {
+function createScimRoutes(deps: { config: Config; services: Services }): { discovery: ScimRoutes; api: ScimRoutes } {
   const { config, services } = deps;
   const baseUrl = `${config.publicUrl}${SCIM_PREFIX}`;
   const users = createUserService({ knex: services.knex, baseUrl, settings: services.settings });
   const groups = createGroupService({ knex: services.knex, baseUrl, settings: services.settings });
 
-  const scim = new Router({ prefix: SCIM_PREFIX, sensitive: false });
-  scim.use(scimErrors());
+  const discovery = new ScimRoutes();
+  mountDiscoveryRoutes(discovery, { publicUrl: config.publicUrl, baseUrl });
 
-  // Discovery needs no credential (RFC 7644 §4).
-  mountDiscoveryRoutes(scim, { publicUrl: config.publicUrl, baseUrl });
-
-  const api = new Router({ sensitive: false });
-  api.use(scimAuthentication(services));
-  api.use(services.scimAudit.middleware);
-  // Errors become SCIM responses here too, inside the audit middleware, so failed requests reach the activity log.
-  api.use(scimErrors());
-  api.use(scimRateLimit(config.rateLimit));
+  const api = new ScimRoutes();
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);
   mountBulkRoute(api, { knex: services.knex, users, groups, baseUrl });
@@ -74,14 +104,5 @@ function createScimRouter(deps: { config: Config; services: Services }): Router 
   api.all('/Me/*rest', () => {
     throw ScimError.notImplemented('/Me is not supported: SCIM clients are not users of this service');
   });
-  scim.use(api.routes());
-  scim.use(api.allowedMethods({ throw: true }));
-
-  scim.all('/*rest', () => {
-    throw ScimError.notFound('no such SCIM endpoint');
-  });
-  scim.all('/', () => {
-    throw ScimError.notFound('no such SCIM endpoint: try /scim_v2/ServiceProviderConfig');
-  });
-  return scim;
+  return { discovery, api };
 }

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { JsonObject } from '@roster/domain';
 import { notModified, readJsonBody, sendScim } from '../scim/http.js';
@@ -7,6 +6,7 @@ import { ScimError } from '../scim/errors.js';
 import type { ResourceTypeName } from '../scim/schemas/index.js';
 import type { ScimCaller } from '../scim/service/types.js';
 import { auditAs, callerOf, listParamsOf, listResponse, project, projectionOf, wants, type Projection } from './scim-context.js';
+import type { ScimRoutes } from './scim-routes.js';
 
 interface ReadFlags {
   withGroups: boolean;
@@ -67,7 +67,7 @@ export async function listAndRespond(ctx: Context, type: ResourceTypeName, servi
   sendScim(ctx, 200, listResponse(type, result, params));
 }
 
-export function mountResourceRoutes(router: Router, type: ResourceTypeName, service: ResourceService): void {
+export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, service: ResourceService): void {
   const path = ENDPOINT[type];
   const noun = NOUN[type];
 
