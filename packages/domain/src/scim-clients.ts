@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUuid } from './directory/rows.js';
 import type { Knex } from 'knex';
 import type { AuditService } from './audit.js';
@@ -30,7 +30,8 @@ export function generateSecret(prefix: string): string {
 
 /** SHA-256 hex of a secret: the only form in which it is stored. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot crypto.hash (Node 20.12) skips building a Hash object: this runs on every SCIM request.
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time comparison of two hex hashes of equal length (no early exit on the first differing byte). */

@@ -49,18 +49,21 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      const durationMs = Math.round((performance.now() - state.startedAt) * 10) / 10;
       const status = ctx.status;
-      const line = {
-        method: ctx.method,
-        path: ctx.path,
-        route: (ctx.state as RequestState).route,
-        status,
-        durationMs,
-        clientId: (ctx.state as RequestState).clientId,
-      };
-      if (status >= 500) state.log.error(line, 'request');
-      else if (logger.isLevelEnabled('info')) state.log.info(line, 'request');
+      const failed = status >= 500;
+      // The access line is built only when it is written (below info, only for failures).
+      if (failed || logger.isLevelEnabled('info')) {
+        const line = {
+          method: ctx.method,
+          path: ctx.path,
+          route: (ctx.state as RequestState).route,
+          status,
+          durationMs: Math.round((performance.now() - state.startedAt) * 10) / 10,
+          clientId: (ctx.state as RequestState).clientId,
+        };
+        if (failed) state.log.error(line, 'request');
+        else state.log.info(line, 'request');
+      }
     }
   };
 }

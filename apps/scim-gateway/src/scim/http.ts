@@ -67,7 +67,8 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     ctx.body = null;
     return;
   }
-  ctx.type = SCIM_CONTENT_TYPE;
+  // The header itself, not `ctx.type`: Koa's setter looks the full type up in its MIME table on every response.
+  ctx.set('Content-Type', SCIM_CONTENT_TYPE);
   ctx.body = JSON.stringify(body);
 }
 
