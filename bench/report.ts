@@ -37,6 +37,11 @@ export function markdownReport(result: BenchResult): string {
   for (const scenario of result.scenarios) {
     const m = scenario.measurement;
     lines.push(`| ${scenario.title} | ${scenario.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} | ${ratio(scenario.vsMinimal)} | ${ratio(scenario.vsRawSql)} |`);
+    const paired = scenario.pairedMinimal;
+    if (paired) {
+      const vsRaw = rawSql ? paired.reqPerSec / rawSql.reqPerSec : undefined;
+      lines.push(`| reference: minimal Koa + pg, right before and after the row above | ${options.connections} | ${n(paired.reqPerSec)} | ${paired.p50} | ${paired.p99} | ${paired.errors} | ${cpu(paired.serverCpuMsPerRequest)} | 1.00 | ${ratio(vsRaw)} |`);
+    }
   }
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');

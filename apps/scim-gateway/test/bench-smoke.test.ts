@@ -61,6 +61,16 @@ describe('benchmark harness (smoke)', () => {
         expect(result.references.authentication?.methods[method].errors, method).toBe(0);
         expect(result.references.authentication?.methods[method].requests, method).toBeGreaterThan(0);
       }
+      // The two budgets against the minimal server pair it with their scenario and say so.
+      for (const id of ['filter-static', 'get-by-id']) {
+        const scenario = result.scenarios.find((candidate) => candidate.id === id)!;
+        expect(scenario.pairedMinimal?.errors, id).toBe(0);
+        expect(scenario.pairedMinimal?.requests, id).toBeGreaterThan(0);
+        expect(scenario.vsMinimal, id).toBe(Math.round((scenario.measurement.reqPerSec / scenario.pairedMinimal!.reqPerSec) * 100) / 100);
+        expect(result.budgets.find((check) => check.budget === `${id}: >= 0.9 x minimal Koa + pg`)?.measured, id).toContain('measured right before and after');
+      }
+      expect(result.scenarios.find((candidate) => candidate.id === 'filter-oauth')?.pairedMinimal).toBeUndefined();
+      expect(markdownReport(result)).toContain('| reference: minimal Koa + pg, right before and after the row above |');
     }
     expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
     expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
