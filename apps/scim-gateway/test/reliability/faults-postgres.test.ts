@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '@roster/db';
 import {
@@ -166,21 +167,21 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     expect(group.status).toBe(201);
     const groupId = (group.body as { id: string }).id;
 
-    const inFlight = call(`${gateway.url}/scim_v2/Groups/${groupId}`, {
-      method: 'PATCH',
-      headers: bearer(token),
-      body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: memberIds.map((value) => ({ value })) }] },
-      timeoutMs: 60_000,
-    });
+    // The request is held in flight by its own body: the first half is sent before SIGTERM, the rest after
+    // shutdown has begun. (Timing a 10,000-member PATCH against a sleep instead raced on a fast machine: the
+    // PATCH could finish before the signal.)
+    const body = JSON.stringify({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: memberIds.map((value) => ({ value })) }] });
+    const inFlight = requestWithHeldBody(`${gateway.url}/scim_v2/Groups/${groupId}`, 'PATCH', bearer(token), body);
     let settled = false;
-    void inFlight.finally(() => {
+    void inFlight.response.finally(() => {
       settled = true;
     });
-    await sleep(150);
+    await inFlight.firstHalfSent;
+    await sleep(100);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
     await waitFor('the process to begin shutting down', async () => (gateway.output().includes('"msg":"shutting down"') ? true : undefined), 10_000, 20);
-    // The PATCH was still running when shutdown began: this is the in-flight request that must finish.
+    // The PATCH was still being received when shutdown began: this is the in-flight request that must finish.
     expect(settled).toBe(false);
     // New requests: the listener is closed (connection refused) or, on a kept-alive socket, answered 503.
     const late = await call(`${gateway.url}/readyz`, { timeoutMs: 5000 }).then(
@@ -189,8 +190,9 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     );
     expect([503, 'refused']).toContain(late);
 
-    const finished = await inFlight;
-    expect([200, 204]).toContain(finished.status);
+    inFlight.sendRest();
+    const finished = await inFlight.response;
+    expect([200, 204], finished.text).toContain(finished.status);
     const code = await gateway.exited;
     expect(code).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(20_000);
@@ -200,3 +202,29 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     expect(await db.knex('group_members').where('group_id', groupId).count<{ count: number }[]>({ count: '*' })).toEqual([{ count: 10_000 }]);
   }, 240_000);
 });
+
+/**
+ * A request whose body is sent in two halves: the second only when `sendRest()` is called. The server has the
+ * request (headers and half the body) in hand, and cannot answer it, until then.
+ */
+function requestWithHeldBody(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+): { firstHalfSent: Promise<void>; sendRest(): void; response: Promise<{ status: number; text: string }> } {
+  const bytes = Buffer.from(body, 'utf8');
+  const half = Math.floor(bytes.length / 2);
+  const request = http.request(url, { method, headers: { ...headers, 'content-type': 'application/scim+json', 'content-length': String(bytes.length) } });
+  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    request.on('error', reject);
+    request.on('response', (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      incoming.on('error', reject);
+    });
+  });
+  const firstHalfSent = new Promise<void>((resolve) => request.write(bytes.subarray(0, half), () => resolve()));
+  return { firstHalfSent, sendRest: () => request.end(bytes.subarray(half)), response };
+}
