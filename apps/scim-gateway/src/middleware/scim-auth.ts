@@ -46,11 +46,6 @@ function refuse(ctx: Context, publicUrl: string, error: AuthError): void {
 }
 
 /**
- * Authenticates every SCIM request (packages/auth: static token, our OAuth access token, or a JWT from the
- * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
- * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
- */
-/**
  * How many Authorization headers the request carried. Node keeps only the first in `headers`; the raw list
  * is scanned instead of building `headersDistinct`, which makes arrays of every header on every request.
  */
@@ -60,6 +55,11 @@ function authorizationHeaders(raw: string[]): number {
   return count;
 }
 
+/**
+ * Authenticates every SCIM request (packages/auth: static token, our OAuth access token, or a JWT from the
+ * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
+ * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
+ */
 export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config'>): Middleware {
   const { authenticator, audit, config } = services;
 

@@ -12,7 +12,6 @@ function eq(attribute: string, value: string | number | boolean | null, subAttri
   return { kind: 'compare', path: subAttribute ? { attribute, subAttribute } : { attribute }, op: 'eq', value };
 }
 
-
 describe('parseFilter', () => {
   it.each(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'] as const)('parses the %s operator in any case', (op) => {
     expect(parseFilter(`userName ${op} "x"`)).toEqual({ kind: 'compare', path: { attribute: 'userName' }, op, value: 'x' });

@@ -28,7 +28,6 @@ function patchGroup(before: JsonObject, ...operations: unknown[]) {
   return applyGroupPatch(before, parsePatchRequest({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations }));
 }
 
-
 const user: JsonObject = {
   userName: 'bjensen@example.com',
   active: true,

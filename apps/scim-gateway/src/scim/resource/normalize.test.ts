@@ -5,7 +5,6 @@ import { groupColumns, normalizeGroupInput, normalizeUserInput, userColumns } fr
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-
 describe('normalizeUserInput', () => {
   it('stores canonical names, the extension under its URN, and drops what the server owns', () => {
     const { data } = normalizeUserInput({
