@@ -91,12 +91,8 @@ export class ScimRoutes {
       const params = paramsOf(route.segments, parts);
       if (!params) continue;
       found.template ??= route.template;
-      if (route.method === '*') {
-        found.allowed.push('*');
-      } else {
-        found.allowed.push(route.method);
-        if (route.method === 'GET') found.allowed.push('HEAD');
-      }
+      // A route for any method always answers, so `allowed` is only read when every route here names its method.
+      if (route.method !== '*') found.allowed.push(...(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]));
       if (!found.route && (route.method === wanted || route.method === '*')) {
         found.route = route;
         found.template = route.template;
