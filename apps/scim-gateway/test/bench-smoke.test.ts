@@ -55,8 +55,8 @@ describe('benchmark harness (smoke)', () => {
       expect(result.references.rawSql?.errors).toBe(0);
       expect(result.references.minimalKoa?.errors).toBe(0);
       expect(result.references.minimalKoa?.requests).toBeGreaterThan(0);
-      expect(result.references.withoutAuthentication?.errors).toBe(0);
-      expect(result.references.withoutAuthentication?.requests).toBeGreaterThan(0);
+      expect(result.references.authentication?.skipped.errors).toBe(0);
+      expect(result.references.authentication?.skipped.requests).toBeGreaterThan(0);
       for (const method of ['static', 'oauth', 'jwt'] as const) {
         expect(result.references.authentication?.methods[method].errors, method).toBe(0);
         expect(result.references.authentication?.methods[method].requests, method).toBeGreaterThan(0);

@@ -13,6 +13,7 @@ import { createLogger } from '../logger.js';
 import { createServices, type Services } from '../services.js';
 import { requestContext } from './request-context.js';
 import { scimAuthentication } from './scim-auth.js';
+import { nodeRequest } from '../../test/support/http.js';
 
 // End to end over HTTP: the gateway (createApp) for the token endpoint and metadata, and a small Koa app with
 // one protected route behind scimAuthentication, against a real OpenID Connect provider on 127.0.0.1.
@@ -262,18 +263,12 @@ describe('negative matrix', () => {
     // fetch folds repeated headers into one; node:http's setHeader with an array sends one line per value.
     const url = new URL('/protected', protectedApp.url);
     const token = keep(clients.okta.token!);
-    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(url, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      });
+    const reply = await nodeRequest(url.toString(), {}, (request) => {
       request.setHeader('authorization', [`Bearer ${token}`, 'Bearer other']);
-      request.on('error', reject);
       request.end();
     });
     expect(reply.status).toBe(400);
-    expect(reply.body).toContain('send exactly one Authorization header');
+    expect(reply.text).toContain('send exactly one Authorization header');
   });
 
   it('4. a token with a space in it: 400 invalid_request', async () => {

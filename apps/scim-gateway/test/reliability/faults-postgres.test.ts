@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '@roster/db';
 import {
@@ -19,6 +18,7 @@ import {
   type HttpResponse,
   type PrivatePostgres,
 } from './support.js';
+import { nodeRequest } from '../support/http.js';
 
 // Issue 6, faults on PostgreSQL: the database stopped under load, and a process killed in the middle of a
 // 10,000-member PATCH. Uses a PRIVATE PostgreSQL server (own data directory and port, started and stopped
@@ -215,16 +215,11 @@ function requestWithHeldBody(
 ): { firstHalfSent: Promise<void>; sendRest(): void; response: Promise<{ status: number; text: string }> } {
   const bytes = Buffer.from(body, 'utf8');
   const half = Math.floor(bytes.length / 2);
-  const request = http.request(url, { method, headers: { ...headers, 'content-type': 'application/scim+json', 'content-length': String(bytes.length) } });
-  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    request.on('error', reject);
-    request.on('response', (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      incoming.on('error', reject);
-    });
+  let sendRest = (): void => {};
+  let firstHalfSent!: Promise<void>;
+  const response = nodeRequest(url, { method, headers: { ...headers, 'content-type': 'application/scim+json', 'content-length': String(bytes.length) } }, (request) => {
+    firstHalfSent = new Promise((resolve) => request.write(bytes.subarray(0, half), () => resolve()));
+    sendRest = () => request.end(bytes.subarray(half));
   });
-  const firstHalfSent = new Promise<void>((resolve) => request.write(bytes.subarray(0, half), () => resolve()));
-  return { firstHalfSent, sendRest: () => request.end(bytes.subarray(half)), response };
+  return { firstHalfSent, sendRest: () => sendRest(), response };
 }

@@ -1,5 +1,8 @@
+import http from 'node:http';
+
 // The one HTTP round trip behind every test helper (gateway.scim, the admin Agent, the compat replay and the
-// reliability `call`): they differ in what they send, not in how they read the reply.
+// reliability `call`): they differ in what they send, not in how they read the reply. `nodeRequest` is for
+// the few requests fetch cannot make.
 
 export interface HttpResponse {
   status: number;
@@ -37,4 +40,21 @@ export async function request(url: string, init: HttpRequest = {}): Promise<Http
     body = undefined;
   }
   return { status: response.status, headers: response.headers, text, body };
+}
+
+/**
+ * One request through node:http, for what fetch cannot send: a header repeated on its own lines, a body sent
+ * in parts. `send` writes the body and ends the request, now or later.
+ */
+export function nodeRequest(url: string, options: http.RequestOptions, send: (request: http.ClientRequest) => void): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    send(request);
+  });
 }
