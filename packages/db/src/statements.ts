@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { createRequire } from 'node:module';
+import pg from 'pg';
 
 /**
  * The read path's hottest statements (a user by id, a filtered or first page of users, a group by id) run here
@@ -16,6 +18,10 @@ import type { Knex } from 'knex';
  * statements on every connection, so at most MAX_NAMED texts get a name; the rest run unnamed, as before.
  * Transactions and the embedded database (PGlite: one connection, in-process, nothing to save) go through
  * knex as before.
+ *
+ * A named statement is described only on its first execution on a connection (see NamedSelect): pg sends
+ * Describe with every execution and parses the RowDescription that answers it, about 5 % of the gateway's CPU
+ * for a lookup (docs/benchmarks.md, finding 18).
  */
 
 const MAX_NAMED = 500;
@@ -27,6 +33,112 @@ interface Prepared {
   parameters: number;
   name: string | undefined;
 }
+
+/** How the rows of one named statement are parsed: pg's Result state after its RowDescription. */
+interface RowTemplate {
+  fields: unknown[];
+  parsers: unknown[];
+  empty: object;
+}
+
+/** The parts of pg's Query and Result that NamedSelect uses (pg 8's own, not in its public types). */
+interface QueryInternals {
+  text: string;
+  name: string | undefined;
+  values: unknown[];
+  binary: boolean | undefined;
+  types: unknown;
+  portal: string;
+  _accumulateRows: boolean;
+  _result: { fields: unknown[]; _parsers: unknown[] | undefined; _prebuiltEmptyResultObject: object | null };
+  hasBeenParsed(connection: unknown): boolean;
+  handleError(error: unknown, connection: unknown): void;
+}
+
+/** The parts of pg's Connection (one per client) that NamedSelect uses. */
+interface ConnectionInternals {
+  submittedNamedStatements: Record<string, string>;
+  parse(message: { text: string; name: string | undefined; types: unknown }): void;
+  bind(message: { portal: string; statement: string | undefined; values: unknown[]; binary: boolean | undefined; valueMapper: unknown }): void;
+  execute(message: { portal: string; rows?: number }): void;
+  close(message: { type: 'S'; name: string | undefined }): void;
+  sync(): void;
+}
+
+/**
+ * Row templates by connection, then by statement name. PostgreSQL keeps a named statement's result type for
+ * the life of the statement (a change of the tables under it fails the execution with "cached plan must not
+ * change result type" rather than answering other columns, "PREPARE", Notes), so the RowDescription of its
+ * first execution on a connection describes every later one on that connection.
+ */
+const templates = new WeakMap<object, Map<string, RowTemplate>>();
+
+/**
+ * pg's Query for a named statement, which sends Describe only until the statement's rows have been described
+ * once on the connection (RFC-less, PostgreSQL protocol 3.0, "Extended Query": Describe is optional, and
+ * Execute answers DataRows without a RowDescription). The rows are parsed exactly as pg parses them, with the
+ * parsers pg chose for that description.
+ */
+class NamedSelect extends pg.Query {
+  constructor(text: string, name: string, values: readonly unknown[], callback: (error: Error | undefined, result: { rows: unknown[] }) => void) {
+    // The text form of the constructor: pg copies an object config property by property.
+    super(text, values as unknown[], callback as never);
+    (this as unknown as QueryInternals).name = name;
+  }
+
+  /** Parse (once per connection), Bind, Describe only while no template is known, Execute, Sync. */
+  prepare(connection: ConnectionInternals): void {
+    const self = this as unknown as QueryInternals;
+    const template = templates.get(connection)?.get(self.name!);
+    if (!template) {
+      // pg's own sequence, with Describe; handleRowDescription keeps the template.
+      this.connection = connection;
+      queryPrototype.prepare.call(this, connection);
+      return;
+    }
+    if (!self.hasBeenParsed(connection)) {
+      connection.parse({ text: self.text, name: self.name, types: self.types });
+      connection.submittedNamedStatements[self.name!] = self.text;
+    }
+    try {
+      connection.bind({ portal: self.portal, statement: self.name, values: self.values, binary: self.binary, valueMapper: pgUtils.prepareValue });
+    } catch (error) {
+      // As pg does: a value that cannot be sent fails this query, and the connection stays usable.
+      connection.close({ type: 'S', name: self.name });
+      connection.sync();
+      self.handleError(error, connection);
+      return;
+    }
+    const result = self._result;
+    result.fields = template.fields;
+    result._parsers = template.parsers;
+    result._prebuiltEmptyResultObject = template.empty;
+    self._accumulateRows = true;
+    connection.execute({ portal: self.portal });
+    connection.sync();
+  }
+
+  handleRowDescription(message: { fields: unknown[] }): void {
+    queryPrototype.handleRowDescription.call(this, message);
+    const connection = this.connection;
+    const result = (this as unknown as QueryInternals)._result;
+    if (!connection || !result._parsers || !result._prebuiltEmptyResultObject) return;
+    let known = templates.get(connection);
+    if (!known) templates.set(connection, (known = new Map()));
+    known.set((this as unknown as QueryInternals).name!, { fields: result.fields, parsers: result._parsers, empty: result._prebuiltEmptyResultObject });
+  }
+
+  /** The connection of the execution that sent Describe (its RowDescription is kept for it). */
+  private connection: ConnectionInternals | undefined;
+}
+
+// pg 8's serialiser of Bind values (exported as 'pg/lib/*', without published types).
+const pgUtils = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
+
+const queryPrototype = pg.Query.prototype as unknown as {
+  prepare(this: unknown, connection: unknown): void;
+  handleRowDescription(this: unknown, message: unknown): void;
+};
 
 /** The parts of knex's client this module uses (knex's own, not in its public types). */
 interface KnexClientInternals {
@@ -81,9 +193,11 @@ export async function selectRows<Row>(db: Knex | Knex.Transaction, sql: string, 
   const client = db.client as unknown as KnexClientInternals;
   const connection = await client.acquireConnection();
   try {
-    const query = statement.name ? { sql: statement.text, bindings: values, options: { name: statement.name } } : { sql: statement.text, bindings: values };
-    const { response } = await client._query(connection, query);
-    return response.rows as Row[];
+    if (!statement.name) return (await client._query(connection, { sql: statement.text, bindings: values })).response.rows as Row[];
+    const name = statement.name;
+    return await new Promise<Row[]>((resolve, reject) => {
+      (connection as pg.Client).query(new NamedSelect(statement.text, name, values, (error, result) => (error ? reject(error) : resolve(result.rows as Row[]))));
+    });
   } finally {
     await client.releaseConnection(connection);
   }
