@@ -199,6 +199,7 @@ export async function selectRows<Row>(db: Knex | Knex.Transaction, sql: string, 
       (connection as pg.Client).query(new NamedSelect(statement.text, name, values, (error, result) => (error ? reject(error) : resolve(result.rows as Row[]))));
     });
   } finally {
-    await client.releaseConnection(connection);
+    // knex's release is synchronous (tarn's release) and answers an already settled promise: nothing to wait for.
+    void client.releaseConnection(connection);
   }
 }
