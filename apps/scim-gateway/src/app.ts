@@ -12,6 +12,7 @@ import { mountAdminApi } from './admin-api/index.js';
 import { serveAdminApp } from './admin-static.js';
 import { createServices, type Services } from './services.js';
 import { createMetrics, mountMetricsRoute } from './metrics.js';
+import { useFastQueryParser } from './query-string.js';
 
 export interface AppOptions {
   config: Config;
@@ -41,6 +42,7 @@ export function createApp(options: AppOptions): RosterApp {
 
   const app = new Koa({ proxy: false });
   app.silent = true;
+  useFastQueryParser(app);
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unhandled koa error'));
 
   const metrics = createMetrics({ knex, now: services.now, processMetrics: options.processMetrics ?? false });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { migrationSource } from './migrations/index.js';
 import { enablePreparedStatements } from './statements.js';
 
-export { selectRows, preparesStatements } from './statements.js';
+export { selectRows, preparesStatements, statement, type Prepared } from './statements.js';
 
 export type { Knex };
 export type DatabaseKind = 'embedded' | 'postgres';

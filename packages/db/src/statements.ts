@@ -26,7 +26,10 @@ import pg from 'pg';
 
 const MAX_NAMED = 500;
 
-interface Prepared {
+/** A statement's text in both forms, with its name when it is prepared. From `statement()`. */
+export interface Prepared {
+  /** The text as written, with knex-style `?` placeholders (run as is through knex where nothing is prepared). */
+  sql: string;
   /** The text with PostgreSQL's numbered parameters ($1, $2 ...). */
   text: string;
   /** Placeholders in the text, checked against the values on each call. */
@@ -162,41 +165,43 @@ export function preparesStatements(db: Knex | Knex.Transaction): boolean {
 }
 
 /**
- * knex's `?` placeholders to PostgreSQL's `$n`, the same rule knex applies (`\?` is a literal question mark).
- * Cached per text: the same shape of query is converted once.
+ * The statement for a text: knex's `?` placeholders to PostgreSQL's `$n`, the same rule knex applies (`\?` is
+ * a literal question mark), and a name while names last. Cached per text: the same shape of query is
+ * converted once.
  */
-function prepared(sql: string): Prepared {
+export function statement(sql: string): Prepared {
   let found = shapes.get(sql);
   if (found) return found;
   let parameters = 0;
   const text = sql.replace(/\\\?|\?/g, (match) => (match === '?' ? `$${++parameters}` : '?'));
-  found = { text, parameters, name: named < MAX_NAMED ? `roster_${++named}` : undefined };
+  found = { sql, text, parameters, name: named < MAX_NAMED ? `roster_${++named}` : undefined };
   // Bounded like the names: beyond it a shape is converted on each call and not remembered.
   if (shapes.size < MAX_NAMED * 4) shapes.set(sql, found);
   return found;
 }
 
 /**
- * Rows of one SELECT written with knex-style `?` placeholders. On a knex instance with prepared statements
- * enabled (and outside a transaction) the statement is named and goes straight to a pooled connection;
- * otherwise it runs as `db.raw`, exactly as before.
+ * Rows of one SELECT written with knex-style `?` placeholders, given as text or as a `statement()` that the
+ * caller keeps for its query shape (the text is then neither built nor looked up again). On a knex instance
+ * with prepared statements enabled (and outside a transaction) the statement is named and goes straight to a
+ * pooled connection; otherwise it runs as `db.raw`, exactly as before.
  */
-export async function selectRows<Row>(db: Knex | Knex.Transaction, sql: string, values: readonly unknown[]): Promise<Row[]> {
+export async function selectRows<Row>(db: Knex | Knex.Transaction, sql: string | Prepared, values: readonly unknown[]): Promise<Row[]> {
   if (!preparesStatements(db)) {
-    const result = (await db.raw(sql, values as Knex.RawBinding[])) as { rows: Row[] };
+    const result = (await db.raw(typeof sql === 'string' ? sql : sql.sql, values as Knex.RawBinding[])) as { rows: Row[] };
     return result.rows;
   }
-  const statement = prepared(sql);
-  if (statement.parameters !== values.length) {
-    throw new Error(`statement expects ${statement.parameters} values, got ${values.length}`);
+  const prepared = typeof sql === 'string' ? statement(sql) : sql;
+  if (prepared.parameters !== values.length) {
+    throw new Error(`statement expects ${prepared.parameters} values, got ${values.length}`);
   }
   const client = db.client as unknown as KnexClientInternals;
   const connection = await client.acquireConnection();
   try {
-    if (!statement.name) return (await client._query(connection, { sql: statement.text, bindings: values })).response.rows as Row[];
-    const name = statement.name;
+    if (!prepared.name) return (await client._query(connection, { sql: prepared.text, bindings: values })).response.rows as Row[];
+    const name = prepared.name;
     return await new Promise<Row[]>((resolve, reject) => {
-      (connection as pg.Client).query(new NamedSelect(statement.text, name, values, (error, result) => (error ? reject(error) : resolve(result.rows as Row[]))));
+      (connection as pg.Client).query(new NamedSelect(prepared.text, name, values, (error, result) => (error ? reject(error) : resolve(result.rows as Row[]))));
     });
   } finally {
     // knex's release is synchronous (tarn's release) and answers an already settled promise: nothing to wait for.

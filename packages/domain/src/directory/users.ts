@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { selectRows } from '@roster/db';
+import { selectRows, statement, type Prepared } from '@roster/db';
 import { USER_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 
@@ -156,10 +156,14 @@ export async function listResources<T>(
   map: (row: unknown) => T,
 ): Promise<{ items: T[]; total: number }> {
   // One definition of which rows (owner scope and filter) and in which order, for every statement below.
-  const scope = scopeSql(query);
-  const order = orderSql(query);
-  const base = (): Knex.QueryBuilder => db(`${table} as r`).whereRaw(scope.sql, scope.values as Knex.RawBinding[]);
-  const ordered = (builder: Knex.QueryBuilder): Knex.QueryBuilder => builder.orderByRaw(order.sql, order.values as Knex.RawBinding[]);
+  const base = (): Knex.QueryBuilder => {
+    const scope = scopeSql(query);
+    return db(`${table} as r`).whereRaw(scope.sql, scope.values as Knex.RawBinding[]);
+  };
+  const ordered = (builder: Knex.QueryBuilder): Knex.QueryBuilder => {
+    const order = orderSql(query);
+    return builder.orderByRaw(order.sql, order.values as Knex.RawBinding[]);
+  };
   let page: () => Promise<unknown[]>;
   if (query.offset > 0) {
     // Deep pages (startIndex near the end): the rows OFFSET skips are walked in a subquery that reads only
@@ -171,10 +175,14 @@ export async function listResources<T>(
   } else {
     // The first page, a filtered lookup or a cursor page: the request path's commonest statement, written out
     // here so that its text depends only on the query's shape (a prepared statement, see @roster/db).
-    const afterSeq = query.afterSeq === undefined ? '' : ' AND r.seq > ?';
-    const sql = `SELECT ${columns} FROM ${table} AS r WHERE ${scope.sql}${afterSeq} ORDER BY ${order.sql} LIMIT ?`;
-    const values = [...scope.values, ...(query.afterSeq === undefined ? [] : [query.afterSeq]), ...order.values, query.limit];
-    page = () => selectRows(db, sql, values);
+    const values: unknown[] = [];
+    if (query.ownerClientId) values.push(query.ownerClientId);
+    if (query.where) for (const binding of query.where.bindings) values.push(binding);
+    if (query.afterSeq !== undefined) values.push(query.afterSeq);
+    if (query.orderBy) for (const binding of query.orderBy.bindings) values.push(binding);
+    values.push(query.limit);
+    const statement = firstPageStatement(table, columns, query);
+    page = () => selectRows(db, statement, values);
   }
   const wantsRows = query.limit > 0;
   const count = (): Promise<number> =>
@@ -192,6 +200,31 @@ export async function listResources<T>(
   }
   const [rows, total] = await Promise.all([wantsRows ? page() : Promise.resolve([] as unknown[]), count()]);
   return { items: rows.map(map), total };
+}
+
+// First-page statements by select list, then by the rest of the query's shape: a lookup finds its statement
+// without writing out its text (about 700 characters) and hashing it again on every request. Bounded, as the
+// prepared statements are: filter shapes come from clients.
+const FIRST_PAGES = new Map<string, Map<string, Prepared>>();
+const MAX_FIRST_PAGE_SHAPES = 2000;
+let firstPageShapes = 0;
+
+function firstPageStatement(table: 'users' | 'groups', columns: string, query: ListQuery): Prepared {
+  let byShape = FIRST_PAGES.get(columns);
+  if (!byShape) FIRST_PAGES.set(columns, (byShape = new Map()));
+  // Everything the text below depends on; the SQL fragments come from our compilers, never from values, and
+  // U+0000 (which no SQL text can hold) keeps two of them from reading as one.
+  const shape = `${table}\u0000${query.ownerClientId ? 1 : 0}${query.afterSeq === undefined ? 0 : 1}${query.descending ? 1 : 0}\u0000${query.orderBy?.sql ?? ''}\u0000${query.where?.sql ?? ''}`;
+  let found = byShape.get(shape);
+  if (found) return found;
+  const scope = scopeSql(query);
+  const afterSeq = query.afterSeq === undefined ? '' : ' AND r.seq > ?';
+  found = statement(`SELECT ${columns} FROM ${table} AS r WHERE ${scope.sql}${afterSeq} ORDER BY ${orderSql(query).sql} LIMIT ?`);
+  if (firstPageShapes < MAX_FIRST_PAGE_SHAPES) {
+    byShape.set(shape, found);
+    firstPageShapes += 1;
+  }
+  return found;
 }
 
 /** Which rows a list reads, over the row alias `r`: the owner scope (data scope "own") and the filter. */
