@@ -78,7 +78,7 @@ const templates = new WeakMap<object, Map<string, RowTemplate>>();
 
 /**
  * pg's Query for a named statement, which sends Describe only until the statement's rows have been described
- * once on the connection (RFC-less, PostgreSQL protocol 3.0, "Extended Query": Describe is optional, and
+ * once on the connection (PostgreSQL's frontend/backend protocol, "Extended Query": Describe is optional, and
  * Execute answers DataRows without a RowDescription). The rows are parsed exactly as pg parses them, with the
  * parsers pg chose for that description.
  */
@@ -95,7 +95,7 @@ class NamedSelect extends pg.Query {
     const template = templates.get(connection)?.get(self.name!);
     if (!template) {
       // pg's own sequence, with Describe; handleRowDescription keeps the template.
-      this.connection = connection;
+      this.describedOn = connection;
       queryPrototype.prepare.call(this, connection);
       return;
     }
@@ -123,7 +123,7 @@ class NamedSelect extends pg.Query {
 
   handleRowDescription(message: { fields: unknown[] }): void {
     queryPrototype.handleRowDescription.call(this, message);
-    const connection = this.connection;
+    const connection = this.describedOn;
     const result = (this as unknown as QueryInternals)._result;
     if (!connection || !result._parsers || !result._prebuiltEmptyResultObject) return;
     let known = templates.get(connection);
@@ -132,7 +132,7 @@ class NamedSelect extends pg.Query {
   }
 
   /** The connection of the execution that sent Describe (its RowDescription is kept for it). */
-  private connection: ConnectionInternals | undefined;
+  private describedOn: ConnectionInternals | undefined;
 }
 
 // pg 8's serialiser of Bind values (exported as 'pg/lib/*', without published types).
