@@ -116,7 +116,7 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  */
 export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
   // Bodies are read only once admitted, so waiting requests hold no parsed JSON.
-  router.post('/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
+  router.on('POST', '/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
     const { operations, failOnErrors } = parseBulkRequest(await readJsonBody(ctx));
     const caller = callerOf(ctx);

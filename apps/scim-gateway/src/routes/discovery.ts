@@ -79,16 +79,16 @@ export function mountDiscoveryRoutes(router: ScimRoutes, deps: { publicUrl: stri
 
   // `serviceConfiguration` is an old draft name that some clients still request.
   for (const path of ['/ServiceProviderConfig', '/ServiceProviderConfigs', '/serviceConfiguration']) {
-    router.get(path, (ctx) => sendScim(ctx, 200, config));
+    router.on('GET', path, (ctx) => sendScim(ctx, 200, config));
   }
-  router.get('/ResourceTypes', (ctx) => sendScim(ctx, 200, listOf([resourceTypeResource('User', baseUrl), resourceTypeResource('Group', baseUrl)])));
-  router.get('/ResourceTypes/:name', (ctx) => {
+  router.on('GET', '/ResourceTypes', (ctx) => sendScim(ctx, 200, listOf([resourceTypeResource('User', baseUrl), resourceTypeResource('Group', baseUrl)])));
+  router.on('GET', '/ResourceTypes/:name', (ctx) => {
     const name = Object.keys(resourceTypes).find((candidate) => candidate.toLowerCase() === ctx.params.name!.toLowerCase());
     if (!name) throw ScimError.notFound(`ResourceType ${ctx.params.name} not found`);
     sendScim(ctx, 200, resourceTypeResource(name as 'User' | 'Group', baseUrl));
   });
-  router.get('/Schemas', (ctx) => sendScim(ctx, 200, listOf(schemas.map((schema) => schemaResource(schema, baseUrl)))));
-  router.get('/Schemas/:urn', (ctx) => {
+  router.on('GET', '/Schemas', (ctx) => sendScim(ctx, 200, listOf(schemas.map((schema) => schemaResource(schema, baseUrl)))));
+  router.on('GET', '/Schemas/:urn', (ctx) => {
     const schema = findSchema(ctx.params.urn!);
     if (!schema) throw ScimError.notFound(`Schema ${ctx.params.urn} not found`);
     sendScim(ctx, 200, schemaResource(schema, baseUrl));

@@ -97,14 +97,14 @@ function createScimRoutes(deps: { config: Config; services: Services }): { disco
   mountResourceRoutes(api, 'Group', groups);
   mountBulkRoute(api, { knex: services.knex, users, groups, baseUrl });
   // POST /.search at the root searches every resource type (RFC 7644 §3.4.3).
-  api.post('/.search', async (ctx) => {
+  api.on('POST', '/.search', async (ctx) => {
     await searchAllAndRespond(ctx, { users, groups }, await searchParamsOf(ctx));
   });
   // Clients are not users: there is no authenticated subject to return (RFC 7644 §3.11).
-  api.all('/Me', () => {
+  api.on('*', '/Me', () => {
     throw ScimError.notImplemented('/Me is not supported: SCIM clients are not users of this service');
   });
-  api.all('/Me/*rest', () => {
+  api.on('*', '/Me/*rest', () => {
     throw ScimError.notImplemented('/Me is not supported: SCIM clients are not users of this service');
   });
   return { discovery, api };

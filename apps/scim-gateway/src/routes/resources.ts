@@ -71,15 +71,15 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
   const path = ENDPOINT[type];
   const noun = NOUN[type];
 
-  router.get(path, async (ctx) => {
+  router.on('GET', path, async (ctx) => {
     await listAndRespond(ctx, type, service, listParamsOf(ctx));
   });
 
-  router.post(`${path}/.search`, async (ctx) => {
+  router.on('POST', `${path}/.search`, async (ctx) => {
     await listAndRespond(ctx, type, service, await searchParamsOf(ctx));
   });
 
-  router.post(path, async (ctx) => {
+  router.on('POST', path, async (ctx) => {
     auditAs(ctx, `scim.${noun}.create`, type);
     const projection = projectionOf(ctx);
     const body = await readJsonBody(ctx);
@@ -89,7 +89,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     sendScim(ctx, 201, project(type, resource, projection), { Location: locationOf(resource), ETag: etagOf(resource) });
   });
 
-  router.get(`${path}/:id`, async (ctx) => {
+  router.on('GET', `${path}/:id`, async (ctx) => {
     const projection = projectionOf(ctx);
     const { resource } = await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection));
     const etag = etagOf(resource);
@@ -100,7 +100,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     sendScim(ctx, 200, project(type, resource, projection), { ETag: etag, 'Content-Location': locationOf(resource) });
   });
 
-  router.put(`${path}/:id`, async (ctx) => {
+  router.on('PUT', `${path}/:id`, async (ctx) => {
     auditAs(ctx, `scim.${noun}.replace`, type, ctx.params.id);
     const projection = projectionOf(ctx);
     const body = await readJsonBody(ctx);
@@ -108,7 +108,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     sendScim(ctx, 200, project(type, resource, projection), { ETag: etagOf(resource), 'Content-Location': locationOf(resource) });
   });
 
-  router.patch(`${path}/:id`, async (ctx) => {
+  router.on('PATCH', `${path}/:id`, async (ctx) => {
     auditAs(ctx, `scim.${noun}.patch`, type, ctx.params.id);
     const projection = projectionOf(ctx);
     const body = await readJsonBody(ctx);
@@ -124,7 +124,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     sendScim(ctx, 200, project(type, resource, projection), { ETag: etagOf(resource), 'Content-Location': locationOf(resource) });
   });
 
-  router.delete(`${path}/:id`, async (ctx) => {
+  router.on('DELETE', `${path}/:id`, async (ctx) => {
     auditAs(ctx, `scim.${noun}.delete`, type, ctx.params.id);
     const { refusal } = await service.delete(callerOf(ctx), ctx.params.id!, ifMatchOf(ctx));
     if (refusal) throw refusal;

@@ -5,15 +5,15 @@ function table(): { routes: ScimRoutes; ran: string[] } {
   const ran: string[] = [];
   const routes = new ScimRoutes();
   const named = (name: string) => () => void ran.push(name);
-  routes.get('/Users', named('list'));
-  routes.post('/Users', named('create'));
-  routes.get('/Users/:id', named('get'));
-  routes.delete('/Users/:id', named('delete'));
-  routes.post('/Users/.search', named('search'));
-  routes.get('/Users/.fixed', named('fixed'));
-  routes.all('/Me', named('me'));
-  routes.all('/Me/*rest', named('me-rest'));
-  routes.post('/Bulk', async (_ctx, next) => {
+  routes.on('GET', '/Users', named('list'));
+  routes.on('POST', '/Users', named('create'));
+  routes.on('GET', '/Users/:id', named('get'));
+  routes.on('DELETE', '/Users/:id', named('delete'));
+  routes.on('POST', '/Users/.search', named('search'));
+  routes.on('GET', '/Users/.fixed', named('fixed'));
+  routes.on('*', '/Me', named('me'));
+  routes.on('*', '/Me/*rest', named('me-rest'));
+  routes.on('POST', '/Bulk', async (_ctx, next) => {
     ran.push('gate');
     await next();
   }, named('bulk'));
@@ -74,8 +74,8 @@ describe('ScimRoutes', () => {
 
   it('refuses templates it could not match', () => {
     const routes = new ScimRoutes();
-    expect(() => routes.get('Users', () => {})).toThrow(/starts with \//);
-    expect(() => routes.get('/:id', () => {})).toThrow(/fixed segment/);
-    expect(() => routes.get('/A/*rest/b', () => {})).toThrow(/last segment/);
+    expect(() => routes.on('GET', 'Users', () => {})).toThrow(/starts with \//);
+    expect(() => routes.on('GET', '/:id', () => {})).toThrow(/fixed segment/);
+    expect(() => routes.on('GET', '/A/*rest/b', () => {})).toThrow(/last segment/);
   });
 });

@@ -5,9 +5,11 @@ import type { Context, Middleware } from 'koa';
 export type ScimContext = Context & { params: Record<string, string> };
 export type ScimMiddleware = (ctx: ScimContext, next: () => Promise<void>) => unknown;
 
+/** The methods SCIM routes are registered for; `*` is any method. */
+export type ScimMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | '*';
+
 interface Route {
-  /** Upper-case method, or `*` for any. */
-  method: string;
+  method: ScimMethod;
   /** The path as registered, under the SCIM prefix (`/Users/:id`): the label of metrics and logs. */
   template: string;
   /** Literal segments lower-cased (endpoint names match in any case), `:name` parameters, a final `*rest`. */
@@ -43,27 +45,8 @@ function decodeParameter(text: string): string {
 export class ScimRoutes {
   readonly #byFirst = new Map<string, Route[]>();
 
-  get(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('GET', path, handlers);
-  }
-  post(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('POST', path, handlers);
-  }
-  put(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('PUT', path, handlers);
-  }
-  patch(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('PATCH', path, handlers);
-  }
-  delete(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('DELETE', path, handlers);
-  }
-  /** Any method. */
-  all(path: string, ...handlers: ScimMiddleware[]): void {
-    this.#add('*', path, handlers);
-  }
-
-  #add(method: string, template: string, handlers: ScimMiddleware[]): void {
+  /** Registers `handlers` for `method` on the path template (`/Users/:id`, `/Me/*rest`). */
+  on(method: ScimMethod, template: string, ...handlers: ScimMiddleware[]): void {
     if (!template.startsWith('/')) throw new Error(`a SCIM route starts with /: ${template}`);
     const segments = template
       .slice(1)
