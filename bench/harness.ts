@@ -555,7 +555,7 @@ async function walkCursor(http: ScimHttp, total: number): Promise<string> {
   return nearEnd;
 }
 
-/** The scenarios whose budget is a ratio to the minimal Koa server: measured paired with it. */
+/** The scenarios whose budget is a ratio to the minimal Koa server (checkBudgets): measured paired with it. */
 const PAIRED_WITH_MINIMAL = ['filter-static', 'get-by-id'];
 
 interface MinimalKoa {
@@ -697,7 +697,7 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
   };
   const fmt = (value: number, digits = 2): string => value.toFixed(digits);
   const { minimalKoa, rawSql: raw } = result.references;
-  for (const id of ['filter-static', 'get-by-id']) {
+  for (const id of PAIRED_WITH_MINIMAL) {
     const m = find(result, id);
     const paired = result.scenarios.find((scenario) => scenario.id === id)?.pairedMinimal;
     const reference = paired ?? minimalKoa;

@@ -50,18 +50,14 @@ interface QueryInternals {
   name: string | undefined;
   values: unknown[];
   binary: boolean | undefined;
-  types: unknown;
   portal: string;
   _accumulateRows: boolean;
   _result: { fields: unknown[]; _parsers: unknown[] | undefined; _prebuiltEmptyResultObject: object | null };
-  hasBeenParsed(connection: unknown): boolean;
   handleError(error: unknown, connection: unknown): void;
 }
 
 /** The parts of pg's Connection (one per client) that NamedSelect uses. */
 interface ConnectionInternals {
-  submittedNamedStatements: Record<string, string>;
-  parse(message: { text: string; name: string | undefined; types: unknown }): void;
   bind(message: { portal: string; statement: string | undefined; values: unknown[]; binary: boolean | undefined; valueMapper: unknown }): void;
   execute(message: { portal: string; rows?: number }): void;
   close(message: { type: 'S'; name: string | undefined }): void;
@@ -89,7 +85,7 @@ class NamedSelect extends pg.Query {
     (this as unknown as QueryInternals).name = name;
   }
 
-  /** Parse (once per connection), Bind, Describe only while no template is known, Execute, Sync. */
+  /** The first time on a connection pg's own Parse, Bind, Describe, Execute, Sync; then Bind, Execute, Sync. */
   prepare(connection: ConnectionInternals): void {
     const self = this as unknown as QueryInternals;
     const template = templates.get(connection)?.get(self.name!);
@@ -99,10 +95,8 @@ class NamedSelect extends pg.Query {
       queryPrototype.prepare.call(this, connection);
       return;
     }
-    if (!self.hasBeenParsed(connection)) {
-      connection.parse({ text: self.text, name: self.name, types: self.types });
-      connection.submittedNamedStatements[self.name!] = self.text;
-    }
+    // No Parse: a template is kept only from a RowDescription on this connection, which came after the Parse
+    // that prepared the statement here.
     try {
       connection.bind({ portal: self.portal, statement: self.name, values: self.values, binary: self.binary, valueMapper: pgUtils.prepareValue });
     } catch (error) {
