@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 import type { JsonObject } from '@roster/domain';
-import { notModified, readJsonBody, sendScim } from '../scim/http.js';
+import { notModified, readJsonBody, sendScim, sendScimJson } from '../scim/http.js';
 import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim/list.js';
 import { ScimError } from '../scim/errors.js';
 import type { ResourceTypeName } from '../scim/schemas/index.js';
 import type { ScimCaller } from '../scim/service/types.js';
-import { auditAs, callerOf, listParamsOf, listResponse, project, projectionOf, wants, type Projection } from './scim-context.js';
+import { auditAs, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
 import type { ScimRoutes } from './scim-routes.js';
 
 interface ReadFlags {
@@ -20,6 +20,8 @@ export interface ResourceService {
   create(caller: ScimCaller, body: unknown, options: ReadFlags): Promise<Written>;
   get(caller: ScimCaller, id: string, options: ReadFlags): Promise<Written>;
   list(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: JsonObject[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
+  /** `list` with every resource as JSON text, for a list without attributes or excludedAttributes (Users). */
+  listJson?(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: string[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
   replace(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
   patch(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
   delete(caller: ScimCaller, id: string, options: { ifMatch?: string }): Promise<{ refusal?: ScimError }>;
@@ -63,6 +65,13 @@ export async function listAndRespond(ctx: Context, type: ResourceTypeName, servi
   const projection: Projection = {};
   if (params.attributes) projection.attributes = params.attributes;
   if (params.excludedAttributes) projection.excludedAttributes = params.excludedAttributes;
+  if (service.listJson && !projection.attributes && !projection.excludedAttributes) {
+    // The resources as the full representation, written as text (the IdPs' filtered lookups land here).
+    const result = await service.listJson(callerOf(ctx), params, readFlags(type, projection));
+    ctx.status = 200;
+    sendScimJson(ctx, listResponseJson(result));
+    return;
+  }
   const result = await service.list(callerOf(ctx), params, readFlags(type, projection));
   sendScim(ctx, 200, listResponse(type, result, params));
 }

@@ -74,3 +74,14 @@ export function listResponse(
   body.Resources = result.resources.map((resource) => project(type, resource, projection));
   return body;
 }
+
+/** `listResponse` written as JSON text around resources already serialized (RFC 7644 §3.4.2). */
+export function listResponseJson(result: { resources: string[]; total: number; startIndex: number; nextCursor?: string | undefined }): string {
+  const cursor = result.nextCursor ? `,"nextCursor":${JSON.stringify(result.nextCursor)}` : '';
+  return (
+    `{"schemas":${LIST_RESPONSE_SCHEMAS_JSON},"totalResults":${result.total},"itemsPerPage":${result.resources.length},` +
+    `"startIndex":${result.startIndex}${cursor},"Resources":[${result.resources.join(',')}]}`
+  );
+}
+
+const LIST_RESPONSE_SCHEMAS_JSON = JSON.stringify([LIST_RESPONSE_SCHEMA]);

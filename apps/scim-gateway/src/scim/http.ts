@@ -67,9 +67,14 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     ctx.body = null;
     return;
   }
+  sendScimJson(ctx, JSON.stringify(body));
+}
+
+/** A SCIM body already written as JSON text; the status and other headers are the caller's. */
+export function sendScimJson(ctx: Context, json: string): void {
   // The header itself, not `ctx.type`: Koa's setter looks the full type up in its MIME table on every response.
   ctx.set('Content-Type', SCIM_CONTENT_TYPE);
-  ctx.body = JSON.stringify(body);
+  ctx.body = json;
 }
 
 /** RFC 7644 §3.14: If-None-Match on GET answers 304 when the client already holds this version. */

@@ -1,4 +1,4 @@
-import type { GroupRecord, JsonObject, ResourceRef, UserRecord } from '@roster/domain';
+import type { DocumentShape, GroupRecord, JsonObject, ResourceRef, UserDocument, UserRecord } from '@roster/domain';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schemas/index.js';
 
 // Resources as served (RFC 7643 §3): schemas, id, externalId, the stored attributes, then the references
@@ -35,6 +35,34 @@ export function serializeUser(user: UserRecord, baseUrl: string, groups?: Resour
   }
   resource.meta = metaOf('User', user, userLocation(baseUrl, user.id));
   return resource;
+}
+
+/**
+ * How lists read user documents to write them into a response unparsed (`userJson`): the attributes served
+ * from their own columns are left out of the document, and the enterprise extension's presence decides
+ * `schemas`.
+ */
+export const USER_DOCUMENT_SHAPE: DocumentShape = { omit: ['externalId', 'userName', 'active'], has: ENTERPRISE_USER_SCHEMA };
+
+const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
+const USER_AND_ENTERPRISE_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
+
+/**
+ * `serializeUser` written straight to JSON text, the stored document spliced in as PostgreSQL wrote it: the
+ * same resource (a test holds the two equal), without parsing the document and serializing it again.
+ */
+export function userJson(user: UserDocument, baseUrl: string, groups?: ResourceRef[]): string {
+  let text = `{"schemas":${user.hasKey ? USER_AND_ENTERPRISE_SCHEMAS_JSON : USER_SCHEMAS_JSON},"id":${JSON.stringify(user.id)}`;
+  if (user.externalId !== null) text += `,"externalId":${JSON.stringify(user.externalId)}`;
+  // jsonb writes an object as `{...}`; its members go between ours (none when it is `{}`).
+  const members = user.documentJson.slice(1, -1);
+  if (members.trim() !== '') text += `,${members}`;
+  text += `,"userName":${JSON.stringify(user.userName)},"active":${user.active}`;
+  if (groups) {
+    const refs = groups.map((group) => ({ value: group.value, $ref: groupLocation(baseUrl, group.value), display: group.display, type: 'direct' }));
+    text += `,"groups":${JSON.stringify(refs)}`;
+  }
+  return `${text},"meta":${JSON.stringify(metaOf('User', user, userLocation(baseUrl, user.id)))}}`;
 }
 
 /** The `meta` attribute (RFC 7643 §3.1): the version is the ETag (RFC 7644 §3.14). */

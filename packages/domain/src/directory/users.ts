@@ -15,6 +15,78 @@ const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
 
+/**
+ * How a list reads users whose documents go into a response as they are: the keys to leave out (served from
+ * their columns instead) and one key whose presence the caller needs to know (`hasKey`).
+ */
+export interface DocumentShape {
+  omit: readonly string[];
+  has: string;
+}
+
+/** A user with its stored document as JSON text, as PostgreSQL writes jsonb, minus the shape's omitted keys. */
+export interface UserDocument {
+  id: string;
+  seq: number;
+  userName: string;
+  externalId: string | null;
+  active: boolean;
+  /** An object's JSON text: `{}` when nothing is left. */
+  documentJson: string;
+  hasKey: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface UserDocumentRow {
+  id: string;
+  seq: number | string;
+  user_name: string;
+  external_id: string | null;
+  active: boolean;
+  document: string;
+  has_key: boolean;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  groups: unknown;
+}
+
+const sqlLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+const DOCUMENT_COLUMNS = new Map<string, string>();
+
+// The document leaves PostgreSQL as text (jsonb's output) instead of being parsed into objects only to be
+// serialized again: parsing and re-serializing it was the largest cost of a filtered GET in the gateway
+// (docs/benchmarks.md, finding 23). `->` (not the `?` operator, which reads as a placeholder) tells presence.
+function documentColumns(shape: DocumentShape): string {
+  const key = `${shape.omit.join('\u0000')}\u0000\u0000${shape.has}`;
+  let columns = DOCUMENT_COLUMNS.get(key);
+  if (columns === undefined) {
+    const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
+    columns =
+      `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
+      `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, r.created_at, r.updated_at, ${GROUPS_OF_ROW}`;
+    DOCUMENT_COLUMNS.set(key, columns);
+  }
+  return columns;
+}
+
+function toUserDocument(row: UserDocumentRow): UserDocument {
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    userName: row.user_name,
+    externalId: row.external_id,
+    active: row.active,
+    documentJson: row.document,
+    hasKey: row.has_key,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 function groupRefs(value: unknown): ResourceRef[] {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
   return Array.isArray(parsed) ? (parsed as ResourceRef[]) : [];
@@ -59,6 +131,20 @@ export const userRepository = {
     const result = await listResources(db, 'users', USER_COLUMNS_WITH_GROUPS_SQL, query, (row) => {
       const user = toUserRecord(row as UserRow);
       groups.set(user.id, groupRefs((row as { groups: unknown }).groups));
+      return user;
+    });
+    return { ...result, groups };
+  },
+
+  /**
+   * A page of users with the groups of each, the documents as JSON text (see `DocumentShape`): for responses
+   * written without any projection of attributes.
+   */
+  async listDocumentsWithGroups(db: Db, query: ListQuery, shape: DocumentShape): Promise<{ items: UserDocument[]; total: number; groups: Map<string, ResourceRef[]> }> {
+    const groups = new Map<string, ResourceRef[]>();
+    const result = await listResources(db, 'users', documentColumns(shape), query, (row) => {
+      const user = toUserDocument(row as UserDocumentRow);
+      groups.set(user.id, groupRefs((row as UserDocumentRow).groups));
       return user;
     });
     return { ...result, groups };

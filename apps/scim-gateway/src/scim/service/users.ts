@@ -4,7 +4,7 @@ import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
 import { normalizeUserInput, userColumns } from '../resource/normalize.js';
-import { etagOf, serializeUser } from '../serialize.js';
+import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson } from '../serialize.js';
 import { planList } from './query.js';
 import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 
@@ -117,6 +117,16 @@ export function createUserService(deps: ResourceServiceDeps) {
         : await userRepository.list(knex, plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
       const resources = page.map((user) => serializeUser(user, baseUrl, groups?.get(user.id)));
+      const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
+      return { resources, total, startIndex: plan.startIndex, nextCursor };
+    },
+
+    /** `list` with each resource as JSON text, for responses without attributes or excludedAttributes. */
+    async listJson(caller: ScimCaller, params: ListParams, options: ReadOptions) {
+      const plan = planList('User', params, visibilityOf(caller), baseUrl);
+      const { items, total, groups } = await userRepository.listDocumentsWithGroups(knex, plan.query, USER_DOCUMENT_SHAPE);
+      const page = plan.nextCursor ? items.slice(0, params.count) : items;
+      const resources = page.map((user) => userJson(user, baseUrl, options.withGroups ? groups.get(user.id) : undefined));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
