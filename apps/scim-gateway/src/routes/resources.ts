@@ -4,6 +4,7 @@ import { notModified, readJsonBody, sendScim, sendScimJson } from '../scim/http.
 import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim/list.js';
 import { ScimError } from '../scim/errors.js';
 import type { ResourceTypeName } from '../scim/schemas/index.js';
+import { etagOf as etagOfVersion } from '../scim/serialize.js';
 import type { ScimCaller } from '../scim/service/types.js';
 import { auditAs, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
 import type { ScimRoutes } from './scim-routes.js';
@@ -20,6 +21,8 @@ export interface ResourceService {
   create(caller: ScimCaller, body: unknown, options: ReadFlags): Promise<Written>;
   get(caller: ScimCaller, id: string, options: ReadFlags): Promise<Written>;
   list(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: JsonObject[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
+  /** `get` with the resource as JSON text, for a GET without attributes or excludedAttributes (Users). */
+  getJson?(caller: ScimCaller, id: string): Promise<{ json: string; version: number; location: string }>;
   /** `list` with every resource as JSON text, for a list without attributes or excludedAttributes (Users). */
   listJson?(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: string[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
   replace(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
@@ -100,6 +103,20 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
 
   router.on('GET', `${path}/:id`, async (ctx) => {
     const projection = projectionOf(ctx);
+    if (service.getJson && !projection.attributes && !projection.excludedAttributes) {
+      // The full representation, written as text (as lists without a projection are).
+      const { json, version, location } = await service.getJson(callerOf(ctx), ctx.params.id!);
+      const etag = etagOfVersion(version);
+      if (notModified(ctx, etag)) {
+        sendScim(ctx, 304, undefined, { ETag: etag });
+        return;
+      }
+      ctx.status = 200;
+      ctx.set('ETag', etag);
+      ctx.set('Content-Location', location);
+      sendScimJson(ctx, json);
+      return;
+    }
     const { resource } = await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection));
     const etag = etagOf(resource);
     if (notModified(ctx, etag)) {

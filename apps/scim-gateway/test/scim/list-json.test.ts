@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseListParams } from '../../src/scim/list.js';
+import { createUserService } from '../../src/scim/service/users.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
-// Lists without attributes/excludedAttributes write each user's stored document into the response as
-// PostgreSQL wrote it (scim/serialize.ts, userJson); GET /Users/:id builds the resource as objects
-// (serializeUser). RFC 7644 §3.4.2 lists the same resources a GET returns: these tests hold the two equal.
+// Reads without attributes/excludedAttributes write each user's stored document into the response as
+// PostgreSQL wrote it (scim/serialize.ts, userJson); with a projection, and after writes, the resource is
+// built as objects (serializeUser). These tests hold the two equal, and lists equal to GET (RFC 7644 §3.4.2).
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -59,7 +61,7 @@ async function got(path: string): Promise<Json> {
   return response.body as Json;
 }
 
-describe('lists written as text hold the same resources as GET /Users/:id', () => {
+describe('reads written as text hold the same resources as the object path', () => {
   let users: Json[];
   beforeAll(async () => {
     users = [];
@@ -73,6 +75,23 @@ describe('lists written as text hold the same resources as GET /Users/:id', () =
       const response = await gw.scim('POST', '/Groups', { schemas: [GROUP], displayName: name, members });
       expect(response.status, response.text).toBe(201);
     }
+  });
+
+  it('serializes every kind of document to the same resource as text and as objects, in lists and by id', async () => {
+    const service = createUserService({ knex: gw.db.knex, baseUrl: gw.scimUrl, settings: gw.roster.services.settings });
+    const caller = { clientId: gw.clientId, authProviderId: null, dataScope: 'all' as const };
+    const params = parseListParams({ count: '100', filter: 'userName pr' });
+    const asObjects = await service.list(caller, params, { withGroups: true });
+    const asText = await service.listJson(caller, params, { withGroups: true });
+    expect(asText.total).toBe(asObjects.total);
+    expect(asText.resources.map((text) => JSON.parse(text) as unknown)).toEqual(asObjects.resources);
+    for (const user of users) {
+      const { resource } = await service.get(caller, user.id, { withGroups: true });
+      const text = await service.getJson(caller, user.id);
+      expect(JSON.parse(text.json), user.userName).toEqual(resource);
+      expect(text.location).toBe(resource.meta && (resource.meta as Json).location);
+    }
+    expect(asObjects.resources.length).toBeGreaterThanOrEqual(users.length);
   });
 
   it('answers a filtered lookup with exactly the resource GET /Users/:id returns, for every kind of document', async () => {

@@ -72,6 +72,20 @@ function documentColumns(shape: DocumentShape): string {
   return columns;
 }
 
+const DOCUMENT_BY_ID = new Map<string, { any: Prepared; owned: Prepared }>();
+
+/** The statements reading one user's document by id, any owner or one client's own. */
+function documentStatements(shape: DocumentShape): { any: Prepared; owned: Prepared } {
+  const columns = documentColumns(shape);
+  let found = DOCUMENT_BY_ID.get(columns);
+  if (found === undefined) {
+    const sql = `SELECT ${columns} FROM users AS r WHERE r.id = ?`;
+    found = { any: statement(sql), owned: statement(`${sql} AND r.created_by_client_id = ?`) };
+    DOCUMENT_BY_ID.set(columns, found);
+  }
+  return found;
+}
+
 function toUserDocument(row: UserDocumentRow): UserDocument {
   return {
     id: row.id,
@@ -114,6 +128,16 @@ export const userRepository = {
       ? await selectRows<UserRow & { groups: unknown }>(db, `${USER_BY_ID_WITH_GROUPS} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
       : await selectRows<UserRow & { groups: unknown }>(db, USER_BY_ID_WITH_GROUPS, [id]);
     return row ? { user: toUserRecord(row), groups: groupRefs(row.groups) } : undefined;
+  },
+
+  /** `findByIdWithGroups` with the document as JSON text (see `DocumentShape`). */
+  async findDocumentByIdWithGroups(db: Db, id: string, shape: DocumentShape, visibility: Visibility = {}): Promise<{ user: UserDocument; groups: ResourceRef[] } | undefined> {
+    if (!isUuid(id)) return undefined;
+    const byId = documentStatements(shape);
+    const [row] = visibility.ownerClientId
+      ? await selectRows<UserDocumentRow>(db, byId.owned, [id, visibility.ownerClientId])
+      : await selectRows<UserDocumentRow>(db, byId.any, [id]);
+    return row ? { user: toUserDocument(row), groups: groupRefs(row.groups) } : undefined;
   },
 
   async findByUserName(db: Db, userName: string): Promise<UserRecord | undefined> {

@@ -4,7 +4,7 @@ import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
 import { normalizeUserInput, userColumns } from '../resource/normalize.js';
-import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson } from '../serialize.js';
+import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson, userLocation } from '../serialize.js';
 import { planList } from './query.js';
 import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 
@@ -119,6 +119,13 @@ export function createUserService(deps: ResourceServiceDeps) {
       const resources = page.map((user) => serializeUser(user, baseUrl, groups?.get(user.id)));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
+    },
+
+    /** `get` with the resource as JSON text, for a GET without attributes or excludedAttributes. */
+    async getJson(caller: ScimCaller, id: string): Promise<{ json: string; version: number; location: string }> {
+      const found = await userRepository.findDocumentByIdWithGroups(knex, id, USER_DOCUMENT_SHAPE, visibilityOf(caller));
+      if (!found) return notFound(id);
+      return { json: userJson(found.user, baseUrl, found.groups), version: found.user.version, location: userLocation(baseUrl, found.user.id) };
     },
 
     /** `list` with each resource as JSON text, for responses without attributes or excludedAttributes. */
