@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { ScimError } from './errors.js';
 
@@ -67,7 +68,44 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     ctx.body = null;
     return;
   }
+  const members = (body as { members?: unknown }).members;
+  if (Array.isArray(members) && members.length > SLICE_MEMBERS_ABOVE) {
+    sendScimSliced(ctx, body as Record<string, unknown>, members);
+    return;
+  }
   sendScimJson(ctx, JSON.stringify(body));
+}
+
+/** A resource with more members than this is written to the socket in slices (`sendScimSliced`). */
+export const SLICE_MEMBERS_ABOVE = 1000;
+const MEMBERS_PER_SLICE = 1000;
+// Stands for the members while the rest of the resource is serialized. It holds U+0000, which no stored value
+// can (PostgreSQL's text and jsonb refuse it), so its JSON text occurs nowhere else in the resource.
+const MEMBERS_PLACEHOLDER = '\u0000members\u0000';
+const MEMBERS_PLACEHOLDER_JSON = JSON.stringify(MEMBERS_PLACEHOLDER);
+
+/**
+ * A group of 100,000 members is 17 MB of JSON. Serialized whole, it exists as one string, again as the buffer
+ * written to the socket, and the serializer's own buffers on the way: about 70 MB that each such GET left for
+ * the garbage collector (docs/benchmarks.md, finding 24). Written slice by slice, with the stream's
+ * backpressure, at most one slice is held at a time. The same bytes as `JSON.stringify`, without
+ * Content-Length (chunked transfer coding, RFC 9112 §7.1).
+ */
+function sendScimSliced(ctx: Context, body: Record<string, unknown>, members: unknown[]): void {
+  const text = JSON.stringify({ ...body, members: MEMBERS_PLACEHOLDER });
+  const at = text.indexOf(MEMBERS_PLACEHOLDER_JSON);
+  const head = `${text.slice(0, at)}[`;
+  const tail = `]${text.slice(at + MEMBERS_PLACEHOLDER_JSON.length)}`;
+  function* slices(): Generator<string> {
+    yield head;
+    for (let start = 0; start < members.length; start += MEMBERS_PER_SLICE) {
+      const slice = members.slice(start, start + MEMBERS_PER_SLICE).map((member) => JSON.stringify(member));
+      yield (start === 0 ? '' : ',') + slice.join(',');
+    }
+    yield tail;
+  }
+  ctx.set('Content-Type', SCIM_CONTENT_TYPE);
+  ctx.body = Readable.from(slices(), { objectMode: false });
 }
 
 /** A SCIM body already written as JSON text; the status and other headers are the caller's. */

@@ -267,3 +267,41 @@ describe('POST /.search at the root', () => {
     expect(onlyGroups.totalResults).toBeGreaterThan(0);
   });
 });
+
+describe('GET of a large group', () => {
+  it('writes more than 1,000 members in slices: the same JSON as one string, chunked instead of with Content-Length', async () => {
+    const operations = Array.from({ length: 1001 }, (_, index) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `large${index}`,
+      data: { schemas: [USER], userName: `large${index}@example.com`, displayName: index % 2 ? `Large "${index}" \\ ü` : undefined },
+    }));
+    const bulk = await gw.scim('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: operations.slice(0, 1000) });
+    expect(bulk.status).toBe(200);
+    const last = await gw.scim('POST', '/Users', operations[1000]!.data);
+    expect(last.status).toBe(201);
+    const ids = [...((bulk.body as Json).Operations as Json[]).map((result) => String(result.location).split('/').pop()!), (last.body as Json).id as string];
+    const create = (displayName: string, members: string[]) => gw.scim('POST', '/Groups', { schemas: [GROUP], displayName, externalId: 'large "ext"', members: members.map((value) => ({ value })) });
+
+    for (const [name, members, sliced] of [
+      ['Exactly 1000', ids.slice(0, 1000), false],
+      ['Over 1000', ids, true],
+    ] as const) {
+      const created = await create(name, members);
+      expect(created.status, created.text).toBe(201);
+      const response = await gw.scim('GET', `/Groups/${(created.body as Json).id}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+      expect(response.headers.get('etag')).toBe('W/"1"');
+      expect(response.headers.get('content-length') === null, name).toBe(sliced);
+      const body = response.body as Json;
+      // Byte for byte what one JSON.stringify writes: no placeholder left, no separator missing or doubled.
+      expect(response.text).toBe(JSON.stringify(body));
+      expect(body).toMatchObject({ schemas: [GROUP], displayName: name, externalId: 'large "ext"', meta: { resourceType: 'Group', version: 'W/"1"' } });
+      expect(body.members).toHaveLength(members.length);
+      expect(body.members.map((member: Json) => member.value)).toEqual(members);
+      expect(body.members[1]).toEqual({ value: members[1], $ref: `${gw.scimUrl}/Users/${members[1]}`, display: 'Large "1" \\ ü', type: 'User' });
+      expect(body.members[0].display).toBe('large0@example.com');
+    }
+  });
+});

@@ -77,12 +77,13 @@ export const groupRepository = {
   },
 
   async members(db: Db, groupId: string): Promise<ResourceRef[]> {
+    // The display name chosen in SQL: one string per member instead of two (a group can have 100,000 members).
     const rows = (await db('group_members as gm')
       .join('users as u', 'u.id', 'gm.user_id')
-      .select('u.id', 'u.display_name', 'u.user_name')
+      .select('u.id', db.raw('coalesce(u.display_name, u.user_name) AS display'))
       .where('gm.group_id', groupId)
-      .orderBy('u.seq')) as Array<{ id: string; display_name: string | null; user_name: string }>;
-    return rows.map((row) => ({ value: row.id, display: row.display_name ?? row.user_name }));
+      .orderBy('u.seq')) as Array<{ id: string; display: string }>;
+    return rows.map((row) => ({ value: row.id, display: row.display }));
   },
 
   /** Members of several groups at once (list responses), one query. */
