@@ -6,6 +6,7 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair, startTestIdentityProvider, TEST_RESOURCES, type TestIdentityProvider } from '@roster/auth/testing';
+import { AuthError } from '@roster/auth';
 import { DomainError } from '@roster/domain';
 import { createApp, type RosterApp } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
@@ -323,6 +324,33 @@ describe('negative matrix', () => {
     } finally {
       offsetMs -= config.credentialCacheMs + 1;
       await other.authenticator.settled();
+    }
+  });
+
+  it('12b. the cache answers without a wait only what authenticate verified, and forgets what it would refuse', async () => {
+    const created = await services.scimClients.createStaticToken(clients.keycloak.id, {}, adminId);
+    const other = createServices({ knex: db.knex, config, logger: createLogger('silent'), now });
+    const { authenticator } = other;
+    const header = `Bearer ${keep(created.token)}`;
+    try {
+      expect(authenticator.authenticateFromCache(header)).toBeUndefined();
+      const verified = await authenticator.authenticate(header);
+      expect(verified).toMatchObject({ client: { id: clients.keycloak.id } });
+      expect(authenticator.authenticateFromCache(header)).toBe(verified);
+      expect(authenticator.authenticateFromCache(`bearer   ${created.token}  `)).toBe(verified);
+      // What authenticate refuses is never a cache hit: another scheme, a leading space, no header.
+      for (const refused of [`Basic ${created.token}`, ` Bearer ${created.token}`, `Bearer ${created.token}x`, undefined]) {
+        expect(authenticator.authenticateFromCache(refused), String(refused)).toBeUndefined();
+        expect(await authenticator.authenticate(refused)).toBeInstanceOf(AuthError);
+      }
+      offsetMs += config.credentialCacheMs + 1;
+      try {
+        expect(authenticator.authenticateFromCache(header)).toBeUndefined();
+      } finally {
+        offsetMs -= config.credentialCacheMs + 1;
+      }
+    } finally {
+      await authenticator.settled();
     }
   });
 

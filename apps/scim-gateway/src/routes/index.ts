@@ -64,9 +64,10 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     const template = found.template ?? open.template;
     state.route = template ? SCIM_PREFIX + template : `${SCIM_PREFIX}/*rest`;
     (ctx as ScimContext).params = found.params;
+    const route = found.route;
+    if (route) return errors(ctx, () => authenticated(ctx, () => route.run(ctx as ScimContext)));
     return errors(ctx, () =>
       authenticated(ctx, async () => {
-        if (found.route) return found.route.run(ctx as ScimContext);
         const allowed = [...new Set([...found.allowed, ...open.allowed])];
         if (allowed.length === 0) {
           throw ScimError.notFound(path === '/' ? 'no such SCIM endpoint: try /scim_v2/ServiceProviderConfig' : 'no such SCIM endpoint');

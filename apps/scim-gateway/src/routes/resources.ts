@@ -83,9 +83,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
   const path = ENDPOINT[type];
   const noun = NOUN[type];
 
-  router.on('GET', path, async (ctx) => {
-    await listAndRespond(ctx, type, service, listParamsOf(ctx));
-  });
+  router.on('GET', path, (ctx) => listAndRespond(ctx, type, service, listParamsOf(ctx)));
 
   router.on('POST', `${path}/.search`, async (ctx) => {
     await listAndRespond(ctx, type, service, await searchParamsOf(ctx));

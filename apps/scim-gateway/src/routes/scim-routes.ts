@@ -27,6 +27,25 @@ export interface ScimMatch {
   params: Record<string, string>;
 }
 
+const finished = (): Promise<void> => Promise.resolve();
+
+/** The route's handlers as one function; most routes have one handler, called without koa-compose's dispatch. */
+function chainOf(handlers: ScimMiddleware[]): (ctx: ScimContext) => Promise<void> {
+  if (handlers.length !== 1) {
+    const chain = compose(handlers as Middleware[]);
+    return (ctx) => chain(ctx);
+  }
+  const only = handlers[0]!;
+  return (ctx) => {
+    // As koa-compose: a handler that throws gives a rejected promise, never a synchronous throw.
+    try {
+      return Promise.resolve(only(ctx, finished)) as Promise<void>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  };
+}
+
 /** @koa/router's rule: a parameter that is not valid percent-encoding is passed on as sent. */
 function decodeParameter(text: string): string {
   try {
@@ -54,8 +73,7 @@ export class ScimRoutes {
       .map((segment) => (segment.startsWith(':') || segment.startsWith('*') ? segment : segment.toLowerCase()));
     if (segments.slice(0, -1).some((segment) => segment.startsWith('*'))) throw new Error(`only the last segment may be *rest: ${template}`);
     if (segments[0]!.startsWith(':') || segments[0]!.startsWith('*')) throw new Error(`a SCIM route starts with a fixed segment: ${template}`);
-    const chain = compose(handlers as Middleware[]);
-    const route: Route = { method, template, segments, run: (ctx) => chain(ctx) };
+    const route: Route = { method, template, segments, run: chainOf(handlers) };
     // A fixed segment wins over a parameter whatever the order of registration: fewer variable segments
     // first (the sort is stable, so equals keep their order).
     const variable = (candidate: Route): number => candidate.segments.filter((segment) => segment.startsWith(':') || segment.startsWith('*')).length;
