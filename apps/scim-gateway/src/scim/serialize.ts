@@ -58,11 +58,29 @@ export function userJson(user: UserDocument, baseUrl: string, groups?: ResourceR
   const members = user.documentJson.slice(1, -1);
   if (members.trim() !== '') text += `,${members}`;
   text += `,"userName":${JSON.stringify(user.userName)},"active":${user.active}`;
+  const prefixes = locationPrefixes(baseUrl);
   if (groups) {
-    const refs = groups.map((group) => ({ value: group.value, $ref: groupLocation(baseUrl, group.value), display: group.display, type: 'direct' }));
-    text += `,"groups":${JSON.stringify(refs)}`;
+    // Ids are PostgreSQL uuids (hex digits and dashes): written as they are, as in the meta below.
+    let refs = '';
+    for (const group of groups) {
+      refs += `${refs ? ',' : ''}{"value":"${group.value}","$ref":${prefixes.groups}${group.value}","display":${JSON.stringify(group.display)},"type":"direct"}`;
+    }
+    text += `,"groups":[${refs}]`;
   }
-  return `${text},"meta":${JSON.stringify(metaOf('User', user, userLocation(baseUrl, user.id)))}}`;
+  const created = user.createdAt.toISOString();
+  const modified = user.updatedAt.toISOString();
+  return `${text},"meta":{"resourceType":"User","created":"${created}","lastModified":"${modified}","location":${prefixes.users}${user.id}","version":"W/\\"${user.version}\\""}}`;
+}
+
+let prefixesOf: { baseUrl: string; users: string; groups: string } | undefined;
+
+/** `"<baseUrl>/Users/` and `"<baseUrl>/Groups/` as JSON text without the closing quote (one base URL per process). */
+function locationPrefixes(baseUrl: string): { users: string; groups: string } {
+  if (prefixesOf?.baseUrl !== baseUrl) {
+    const open = (path: string): string => JSON.stringify(`${baseUrl}${path}`).slice(0, -1);
+    prefixesOf = { baseUrl, users: open('/Users/'), groups: open('/Groups/') };
+  }
+  return prefixesOf;
 }
 
 /** The `meta` attribute (RFC 7643 §3.1): the version is the ETag (RFC 7644 §3.14). */
