@@ -67,9 +67,7 @@ export function userJson(user: UserDocument, baseUrl: string, groups?: ResourceR
     }
     text += `,"groups":[${refs}]`;
   }
-  const created = user.createdAt.toISOString();
-  const modified = user.updatedAt.toISOString();
-  return `${text},"meta":{"resourceType":"User","created":"${created}","lastModified":"${modified}","location":${prefixes.users}${user.id}","version":"W/\\"${user.version}\\""}}`;
+  return `${text},"meta":{"resourceType":"User","created":"${user.created}","lastModified":"${user.lastModified}","location":${prefixes.users}${user.id}","version":"W/\\"${user.version}\\""}}`;
 }
 
 let prefixesOf: { baseUrl: string; users: string; groups: string } | undefined;

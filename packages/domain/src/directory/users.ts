@@ -35,8 +35,9 @@ export interface UserDocument {
   documentJson: string;
   hasKey: boolean;
   version: number;
-  createdAt: Date;
-  updatedAt: Date;
+  /** created_at and updated_at as RFC 3339 text in UTC with milliseconds, as `Date.toISOString` writes them. */
+  created: string;
+  lastModified: string;
 }
 
 interface UserDocumentRow {
@@ -48,8 +49,8 @@ interface UserDocumentRow {
   document: string;
   has_key: boolean;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  created: string;
+  modified: string;
   groups: unknown;
 }
 
@@ -66,7 +67,8 @@ function documentColumns(shape: DocumentShape): string {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
     columns =
       `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
-      `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, r.created_at, r.updated_at, ${GROUPS_OF_ROW}`;
+      `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, ${isoText('r.created_at')} AS created, ` +
+      `${isoText('r.updated_at')} AS modified, ${GROUPS_OF_ROW}`;
     DOCUMENT_COLUMNS.set(key, columns);
   }
   return columns;
@@ -86,6 +88,14 @@ function documentStatements(shape: DocumentShape): { any: Prepared; owned: Prepa
   return found;
 }
 
+/**
+ * A timestamptz as `Date.toISOString` writes it (both truncate to milliseconds; a test compares them): read as
+ * text, it needs neither the driver's date parser nor `toISOString` in the gateway.
+ */
+function isoText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 function toUserDocument(row: UserDocumentRow): UserDocument {
   return {
     id: row.id,
@@ -96,8 +106,8 @@ function toUserDocument(row: UserDocumentRow): UserDocument {
     documentJson: row.document,
     hasKey: row.has_key,
     version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    created: row.created,
+    lastModified: row.modified,
   };
 }
 
