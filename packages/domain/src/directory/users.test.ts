@@ -71,11 +71,11 @@ describe('userRepository.listDocumentsWithGroups: documents and timestamps as te
     const user = await userRepository.insert(db.knex, { columns: columns('doc-1'), data, createdByClientId: null });
     const other = await userRepository.insert(db.knex, { columns: columns('doc-2'), data: { userName: 'doc-2' }, createdByClientId: null });
     const found = await userRepository.findDocumentByIdWithGroups(db.knex, user.id, shape);
-    expect(JSON.parse(found!.user.documentJson)).toEqual({ title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 } });
-    expect(found!.user.hasKey).toBe(true);
+    expect(JSON.parse(found!.documentJson)).toEqual({ title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 } });
+    expect(found!.hasKey).toBe(true);
     const bare = await userRepository.findDocumentByIdWithGroups(db.knex, other.id, shape);
-    expect(bare!.user.documentJson).toBe('{}');
-    expect(bare!.user.hasKey).toBe(false);
+    expect(bare!.documentJson).toBe('{}');
+    expect(bare!.hasKey).toBe(false);
     expect(await userRepository.findDocumentByIdWithGroups(db.knex, other.id, shape, { ownerClientId: '5b0d2f0e-4a57-4f0b-9c4e-0d7f3a0b1c2d' })).toBeUndefined();
     expect(await userRepository.findDocumentByIdWithGroups(db.knex, 'not-a-uuid', shape)).toBeUndefined();
   });

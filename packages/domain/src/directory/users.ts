@@ -38,6 +38,8 @@ export interface UserDocument {
   /** created_at and updated_at as RFC 3339 text in UTC with milliseconds, as `Date.toISOString` writes them. */
   created: string;
   lastModified: string;
+  /** The user's groups, in group order. */
+  groups: ResourceRef[];
 }
 
 interface UserDocumentRow {
@@ -55,35 +57,34 @@ interface UserDocumentRow {
 }
 
 const sqlLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
-const DOCUMENT_COLUMNS = new Map<string, string>();
+const DOCUMENT_COLUMNS = new WeakMap<DocumentShape, string>();
 
 // The document leaves PostgreSQL as text (jsonb's output) instead of being parsed into objects only to be
 // serialized again: parsing and re-serializing it was the largest cost of a filtered GET in the gateway
 // (docs/benchmarks.md, finding 23). `->` (not the `?` operator, which reads as a placeholder) tells presence.
 function documentColumns(shape: DocumentShape): string {
-  const key = `${shape.omit.join('\u0000')}\u0000\u0000${shape.has}`;
-  let columns = DOCUMENT_COLUMNS.get(key);
+  // By the shape object itself: callers keep theirs in a constant.
+  let columns = DOCUMENT_COLUMNS.get(shape);
   if (columns === undefined) {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
     columns =
       `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
       `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, ${isoText('r.created_at')} AS created, ` +
       `${isoText('r.updated_at')} AS modified, ${GROUPS_OF_ROW}`;
-    DOCUMENT_COLUMNS.set(key, columns);
+    DOCUMENT_COLUMNS.set(shape, columns);
   }
   return columns;
 }
 
-const DOCUMENT_BY_ID = new Map<string, { any: Prepared; owned: Prepared }>();
+const DOCUMENT_BY_ID = new WeakMap<DocumentShape, { any: Prepared; owned: Prepared }>();
 
 /** The statements reading one user's document by id, any owner or one client's own. */
 function documentStatements(shape: DocumentShape): { any: Prepared; owned: Prepared } {
-  const columns = documentColumns(shape);
-  let found = DOCUMENT_BY_ID.get(columns);
+  let found = DOCUMENT_BY_ID.get(shape);
   if (found === undefined) {
-    const sql = `SELECT ${columns} FROM users AS r WHERE r.id = ?`;
+    const sql = `SELECT ${documentColumns(shape)} FROM users AS r WHERE r.id = ?`;
     found = { any: statement(sql), owned: statement(`${sql} AND r.created_by_client_id = ?`) };
-    DOCUMENT_BY_ID.set(columns, found);
+    DOCUMENT_BY_ID.set(shape, found);
   }
   return found;
 }
@@ -108,6 +109,7 @@ function toUserDocument(row: UserDocumentRow): UserDocument {
     version: row.version,
     created: row.created,
     lastModified: row.modified,
+    groups: groupRefs(row.groups),
   };
 }
 
@@ -141,13 +143,13 @@ export const userRepository = {
   },
 
   /** `findByIdWithGroups` with the document as JSON text (see `DocumentShape`). */
-  async findDocumentByIdWithGroups(db: Db, id: string, shape: DocumentShape, visibility: Visibility = {}): Promise<{ user: UserDocument; groups: ResourceRef[] } | undefined> {
+  async findDocumentByIdWithGroups(db: Db, id: string, shape: DocumentShape, visibility: Visibility = {}): Promise<UserDocument | undefined> {
     if (!isUuid(id)) return undefined;
     const byId = documentStatements(shape);
     const [row] = visibility.ownerClientId
       ? await selectRows<UserDocumentRow>(db, byId.owned, [id, visibility.ownerClientId])
       : await selectRows<UserDocumentRow>(db, byId.any, [id]);
-    return row ? { user: toUserDocument(row), groups: groupRefs(row.groups) } : undefined;
+    return row ? toUserDocument(row) : undefined;
   },
 
   async findByUserName(db: Db, userName: string): Promise<UserRecord | undefined> {
@@ -174,14 +176,8 @@ export const userRepository = {
    * A page of users with the groups of each, the documents as JSON text (see `DocumentShape`): for responses
    * written without any projection of attributes.
    */
-  async listDocumentsWithGroups(db: Db, query: ListQuery, shape: DocumentShape): Promise<{ items: UserDocument[]; total: number; groups: Map<string, ResourceRef[]> }> {
-    const groups = new Map<string, ResourceRef[]>();
-    const result = await listResources(db, 'users', documentColumns(shape), query, (row) => {
-      const user = toUserDocument(row as UserDocumentRow);
-      groups.set(user.id, groupRefs((row as UserDocumentRow).groups));
-      return user;
-    });
-    return { ...result, groups };
+  listDocumentsWithGroups(db: Db, query: ListQuery, shape: DocumentShape): Promise<{ items: UserDocument[]; total: number }> {
+    return listResources(db, 'users', documentColumns(shape), query, toUserDocument as (row: unknown) => UserDocument);
   },
 
   /**
@@ -322,26 +318,34 @@ export async function listResources<T>(
   return { items: rows.map(map), total };
 }
 
-// First-page statements by select list, then by the rest of the query's shape: a lookup finds its statement
-// without writing out its text (about 700 characters) and hashing it again on every request. Bounded, as the
-// prepared statements are: filter shapes come from clients.
-const FIRST_PAGES = new Map<string, Map<string, Prepared>>();
+// First-page statements by the query's shape: a lookup finds its statement without writing out its text
+// (about 700 characters) and hashing it again on every request. Keyed level by level (select list, table,
+// flags, order, filter) on values that are the same request after request (the SQL fragments are our
+// compilers' strings), so no key is written out per request either. Bounded, as the prepared statements
+// are: filter shapes come from clients.
+type ShapeLevel = Map<string | number, Prepared | ShapeLevel>;
+const FIRST_PAGES: ShapeLevel = new Map();
 const MAX_FIRST_PAGE_SHAPES = 2000;
 let firstPageShapes = 0;
 
 function firstPageStatement(table: 'users' | 'groups', columns: string, query: ListQuery): Prepared {
-  let byShape = FIRST_PAGES.get(columns);
-  if (!byShape) FIRST_PAGES.set(columns, (byShape = new Map()));
-  // Everything the text below depends on; the SQL fragments come from our compilers, never from values, and
-  // U+0000 (which no SQL text can hold) keeps two of them from reading as one.
-  const shape = `${table}\u0000${query.ownerClientId ? 1 : 0}${query.afterSeq === undefined ? 0 : 1}${query.descending ? 1 : 0}\u0000${query.orderBy?.sql ?? ''}\u0000${query.where?.sql ?? ''}`;
-  let found = byShape.get(shape);
+  // Everything the text below depends on; the SQL fragments come from our compilers, never from values.
+  const flags = (query.ownerClientId ? 1 : 0) | (query.afterSeq === undefined ? 0 : 2) | (query.descending ? 4 : 0);
+  const path = [columns, table, flags, query.orderBy?.sql ?? '', query.where?.sql ?? ''];
+  let level = FIRST_PAGES;
+  for (let index = 0; index < path.length - 1; index += 1) {
+    let next = level.get(path[index]!) as ShapeLevel | undefined;
+    if (next === undefined) level.set(path[index]!, (next = new Map()));
+    level = next;
+  }
+  const last = path[path.length - 1]!;
+  let found = level.get(last) as Prepared | undefined;
   if (found) return found;
   const scope = scopeSql(query);
   const afterSeq = query.afterSeq === undefined ? '' : ' AND r.seq > ?';
   found = statement(`SELECT ${columns} FROM ${table} AS r WHERE ${scope.sql}${afterSeq} ORDER BY ${orderSql(query).sql} LIMIT ?`);
   if (firstPageShapes < MAX_FIRST_PAGE_SHAPES) {
-    byShape.set(shape, found);
+    level.set(last, found);
     firstPageShapes += 1;
   }
   return found;

@@ -123,17 +123,17 @@ export function createUserService(deps: ResourceServiceDeps) {
 
     /** `get` with the resource as JSON text, for a GET without attributes or excludedAttributes. */
     async getJson(caller: ScimCaller, id: string): Promise<{ json: string; version: number; location: string }> {
-      const found = await userRepository.findDocumentByIdWithGroups(knex, id, USER_DOCUMENT_SHAPE, visibilityOf(caller));
-      if (!found) return notFound(id);
-      return { json: userJson(found.user, baseUrl, found.groups), version: found.user.version, location: userLocation(baseUrl, found.user.id) };
+      const user = await userRepository.findDocumentByIdWithGroups(knex, id, USER_DOCUMENT_SHAPE, visibilityOf(caller));
+      if (!user) return notFound(id);
+      return { json: userJson(user, baseUrl, user.groups), version: user.version, location: userLocation(baseUrl, user.id) };
     },
 
     /** `list` with each resource as JSON text, for responses without attributes or excludedAttributes. */
     async listJson(caller: ScimCaller, params: ListParams, options: ReadOptions) {
       const plan = planList('User', params, visibilityOf(caller), baseUrl);
-      const { items, total, groups } = await userRepository.listDocumentsWithGroups(knex, plan.query, USER_DOCUMENT_SHAPE);
+      const { items, total } = await userRepository.listDocumentsWithGroups(knex, plan.query, USER_DOCUMENT_SHAPE);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
-      const resources = page.map((user) => userJson(user, baseUrl, options.withGroups ? groups.get(user.id) : undefined));
+      const resources = page.map((user) => userJson(user, baseUrl, options.withGroups ? user.groups : undefined));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
