@@ -31,8 +31,9 @@ export function parseQueryString(text: string, fallback: (text: string) => Query
       }
       const existing = Object.hasOwn(result, name) ? result[name] : undefined;
       if (existing === undefined) {
-        // An own property even for `__proto__`, as Koa's defineProperty makes it.
-        Object.defineProperty(result, name, { value, writable: true, enumerable: true, configurable: true });
+        // An own property even for `__proto__`, as Koa's defineProperty makes it (assignment would set the prototype).
+        if (name === '__proto__') Object.defineProperty(result, name, { value, writable: true, enumerable: true, configurable: true });
+        else result[name] = value;
       } else if (Array.isArray(existing)) {
         existing.push(value);
       } else {
