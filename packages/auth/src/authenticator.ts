@@ -216,7 +216,12 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     if (authorization === undefined) return undefined;
     const match = BEARER.exec(authorization);
     if (!match) return undefined;
-    const hit = cached(hashSecret(match[1]!));
+    return usedFromCache(hashSecret(match[1]!));
+  }
+
+  /** The cache's answer for a token's hash; a static token answered from it counts as used (last_used_at). */
+  function usedFromCache(hash: string): Authenticated | undefined {
+    const hit = cached(hash);
     if (hit && hit.credential.kind === 'static_token' && hit.credential.id) touchLastUsed(hit.credential.id);
     return hit;
   }
@@ -234,11 +239,8 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     if (!match) return AuthError.invalidRequest('the Authorization header is malformed: expected Bearer <token> (RFC 6750 section 2.1)', 'malformed_header');
     const token = match[1]!;
     const hash = hashSecret(token);
-    const hit = cached(hash);
-    if (hit) {
-      if (hit.credential.kind === 'static_token' && hit.credential.id) touchLastUsed(hit.credential.id);
-      return hit;
-    }
+    const hit = usedFromCache(hash);
+    if (hit) return hit;
 
     let result: Authenticated | AuthError;
     if (token.startsWith(SECRET_PREFIX.staticToken) || token.startsWith(SECRET_PREFIX.accessToken)) {

@@ -4,7 +4,6 @@ import { notModified, readJsonBody, sendScim, sendScimJson } from '../scim/http.
 import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim/list.js';
 import { ScimError } from '../scim/errors.js';
 import type { ResourceTypeName } from '../scim/schemas/index.js';
-import { etagOf as etagOfVersion } from '../scim/serialize.js';
 import type { ScimCaller } from '../scim/service/types.js';
 import { auditAs, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
 import type { ScimRoutes } from './scim-routes.js';
@@ -21,10 +20,10 @@ export interface ResourceService {
   create(caller: ScimCaller, body: unknown, options: ReadFlags): Promise<Written>;
   get(caller: ScimCaller, id: string, options: ReadFlags): Promise<Written>;
   list(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: JsonObject[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
-  /** `get` with the resource as JSON text, for a GET without attributes or excludedAttributes (Users). */
-  getJson?(caller: ScimCaller, id: string): Promise<{ json: string; version: number; location: string }>;
-  /** `list` with every resource as JSON text, for a list without attributes or excludedAttributes (Users). */
-  listJson?(caller: ScimCaller, params: ListParams, options: ReadFlags): Promise<{ resources: string[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
+  /** `get` with the full resource as JSON text, for a GET without attributes or excludedAttributes (Users). */
+  getJson?(caller: ScimCaller, id: string): Promise<{ json: string; etag: string; location: string }>;
+  /** `list` with every full resource as JSON text, for a list without attributes or excludedAttributes (Users). */
+  listJson?(caller: ScimCaller, params: ListParams): Promise<{ resources: string[]; total: number; startIndex: number; nextCursor?: string | undefined }>;
   replace(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
   patch(caller: ScimCaller, id: string, body: unknown, options: ReadFlags & { ifMatch?: string }): Promise<Written>;
   delete(caller: ScimCaller, id: string, options: { ifMatch?: string }): Promise<{ refusal?: ScimError }>;
@@ -70,9 +69,7 @@ export async function listAndRespond(ctx: Context, type: ResourceTypeName, servi
   if (params.excludedAttributes) projection.excludedAttributes = params.excludedAttributes;
   if (service.listJson && !projection.attributes && !projection.excludedAttributes) {
     // The resources as the full representation, written as text (the IdPs' filtered lookups land here).
-    const result = await service.listJson(callerOf(ctx), params, readFlags(type, projection));
-    ctx.status = 200;
-    sendScimJson(ctx, listResponseJson(result));
+    sendScimJson(ctx, listResponseJson(await service.listJson(callerOf(ctx), params)));
     return;
   }
   const result = await service.list(callerOf(ctx), params, readFlags(type, projection));
@@ -101,27 +98,18 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
 
   router.on('GET', `${path}/:id`, async (ctx) => {
     const projection = projectionOf(ctx);
-    if (service.getJson && !projection.attributes && !projection.excludedAttributes) {
-      // The full representation, written as text (as lists without a projection are).
-      const { json, version, location } = await service.getJson(callerOf(ctx), ctx.params.id!);
-      const etag = etagOfVersion(version);
-      if (notModified(ctx, etag)) {
-        sendScim(ctx, 304, undefined, { ETag: etag });
-        return;
-      }
-      ctx.status = 200;
-      ctx.set('ETag', etag);
-      ctx.set('Content-Location', location);
-      sendScimJson(ctx, json);
-      return;
-    }
-    const { resource } = await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection));
-    const etag = etagOf(resource);
+    // The full representation is written as text where the service can (as lists without a projection are).
+    const full = !projection.attributes && !projection.excludedAttributes;
+    const read = service.getJson && full ? await service.getJson(callerOf(ctx), ctx.params.id!) : undefined;
+    const resource = read ? undefined : (await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection))).resource;
+    const etag = read ? read.etag : etagOf(resource!);
     if (notModified(ctx, etag)) {
       sendScim(ctx, 304, undefined, { ETag: etag });
       return;
     }
-    sendScim(ctx, 200, project(type, resource, projection), { ETag: etag, 'Content-Location': locationOf(resource) });
+    const headers = { ETag: etag, 'Content-Location': read ? read.location : locationOf(resource!) };
+    if (read) sendScimJson(ctx, read.json, headers);
+    else sendScim(ctx, 200, project(type, resource!, projection), headers);
   });
 
   router.on('PUT', `${path}/:id`, async (ctx) => {

@@ -73,11 +73,11 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     sendScimSliced(ctx, body as Record<string, unknown>, members);
     return;
   }
-  sendScimJson(ctx, JSON.stringify(body));
+  writeJson(ctx, JSON.stringify(body));
 }
 
 /** A resource with more members than this is written to the socket in slices (`sendScimSliced`). */
-export const SLICE_MEMBERS_ABOVE = 1000;
+const SLICE_MEMBERS_ABOVE = 1000;
 const MEMBERS_PER_SLICE = 1000;
 // Stands for the members while the rest of the resource is serialized. It holds U+0000, which no stored value
 // can (PostgreSQL's text and jsonb refuse it), so its JSON text occurs nowhere else in the resource.
@@ -87,7 +87,7 @@ const MEMBERS_PLACEHOLDER_JSON = JSON.stringify(MEMBERS_PLACEHOLDER);
 /**
  * A group of 100,000 members is 17 MB of JSON. Serialized whole, it exists as one string, again as the buffer
  * written to the socket, and the serializer's own buffers on the way: about 70 MB that each such GET left for
- * the garbage collector (docs/benchmarks.md, finding 24). Written slice by slice, with the stream's
+ * the garbage collector (docs/benchmarks.md, finding 27). Written slice by slice, with the stream's
  * backpressure, at most one slice is held at a time. The same bytes as `JSON.stringify`, without
  * Content-Length (chunked transfer coding, RFC 9112 §7.1).
  */
@@ -108,11 +108,17 @@ function sendScimSliced(ctx: Context, body: Record<string, unknown>, members: un
   ctx.body = Readable.from(slices(), { objectMode: false });
 }
 
-/** A SCIM body already written as JSON text; the status and other headers are the caller's. */
-export function sendScimJson(ctx: Context, json: string): void {
+function writeJson(ctx: Context, json: string): void {
   // The header itself, not `ctx.type`: Koa's setter looks the full type up in its MIME table on every response.
   ctx.set('Content-Type', SCIM_CONTENT_TYPE);
   ctx.body = json;
+}
+
+/** A SCIM body already written as JSON text (200 unless told), with these headers. */
+export function sendScimJson(ctx: Context, json: string, headers: Record<string, string> = {}, status = 200): void {
+  ctx.status = status;
+  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+  writeJson(ctx, json);
 }
 
 /** RFC 7644 §3.14: If-None-Match on GET answers 304 when the client already holds this version. */

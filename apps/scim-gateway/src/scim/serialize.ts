@@ -48,10 +48,11 @@ const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
 const USER_AND_ENTERPRISE_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
 
 /**
- * `serializeUser` written straight to JSON text, the stored document spliced in as PostgreSQL wrote it: the
- * same resource (a test holds the two equal), without parsing the document and serializing it again.
+ * `serializeUser` with the user's groups, written straight to JSON text, the stored document spliced in as
+ * PostgreSQL wrote it: the same resource (a test holds the two equal), without parsing the document and
+ * serializing it again.
  */
-export function userJson(user: UserDocument, baseUrl: string, groups?: ResourceRef[]): string {
+export function userJson(user: UserDocument, baseUrl: string): string {
   let text = `{"schemas":${user.hasKey ? USER_AND_ENTERPRISE_SCHEMAS_JSON : USER_SCHEMAS_JSON},"id":${JSON.stringify(user.id)}`;
   if (user.externalId !== null) text += `,"externalId":${JSON.stringify(user.externalId)}`;
   // jsonb writes an object as `{...}`; its members go between ours (none when it is `{}`).
@@ -59,15 +60,13 @@ export function userJson(user: UserDocument, baseUrl: string, groups?: ResourceR
   if (members.trim() !== '') text += `,${members}`;
   text += `,"userName":${JSON.stringify(user.userName)},"active":${user.active}`;
   const prefixes = locationPrefixes(baseUrl);
-  if (groups) {
-    // Ids are PostgreSQL uuids (hex digits and dashes): written as they are, as in the meta below.
-    let refs = '';
-    for (const group of groups) {
-      refs += `${refs ? ',' : ''}{"value":"${group.value}","$ref":${prefixes.groups}${group.value}","display":${JSON.stringify(group.display)},"type":"direct"}`;
-    }
-    text += `,"groups":[${refs}]`;
+  // Ids are PostgreSQL uuids (hex digits and dashes): written as they are, as in the meta below.
+  let refs = '';
+  for (const group of user.groups) {
+    refs += `${refs ? ',' : ''}{"value":"${group.value}","$ref":${prefixes.groups}${group.value}","display":${JSON.stringify(group.display)},"type":"direct"}`;
   }
-  return `${text},"meta":{"resourceType":"User","created":"${user.created}","lastModified":"${user.lastModified}","location":${prefixes.users}${user.id}","version":"W/\\"${user.version}\\""}}`;
+  const meta = `{"resourceType":"User","created":"${user.created}","lastModified":"${user.lastModified}","location":${prefixes.users}${user.id}","version":${JSON.stringify(etagOf(user.version))}}`;
+  return `${text},"groups":[${refs}],"meta":${meta}}`;
 }
 
 let prefixesOf: { baseUrl: string; users: string; groups: string } | undefined;

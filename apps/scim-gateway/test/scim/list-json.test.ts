@@ -82,14 +82,15 @@ describe('reads written as text hold the same resources as the object path', () 
     const caller = { clientId: gw.clientId, authProviderId: null, dataScope: 'all' as const };
     const params = parseListParams({ count: '100', filter: 'userName pr' });
     const asObjects = await service.list(caller, params, { withGroups: true });
-    const asText = await service.listJson(caller, params, { withGroups: true });
+    const asText = await service.listJson(caller, params);
     expect(asText.total).toBe(asObjects.total);
     expect(asText.resources.map((text) => JSON.parse(text) as unknown)).toEqual(asObjects.resources);
     for (const user of users) {
       const { resource } = await service.get(caller, user.id, { withGroups: true });
       const text = await service.getJson(caller, user.id);
       expect(JSON.parse(text.json), user.userName).toEqual(resource);
-      expect(text.location).toBe(resource.meta && (resource.meta as Json).location);
+      expect(text.location).toBe((resource.meta as Json).location);
+      expect(text.etag).toBe((resource.meta as Json).version);
     }
     expect(asObjects.resources.length).toBeGreaterThanOrEqual(users.length);
   });

@@ -121,19 +121,19 @@ export function createUserService(deps: ResourceServiceDeps) {
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
 
-    /** `get` with the resource as JSON text, for a GET without attributes or excludedAttributes. */
-    async getJson(caller: ScimCaller, id: string): Promise<{ json: string; version: number; location: string }> {
+    /** `get` with the full resource as JSON text, for a GET without attributes or excludedAttributes. */
+    async getJson(caller: ScimCaller, id: string): Promise<{ json: string; etag: string; location: string }> {
       const user = await userRepository.findDocumentByIdWithGroups(knex, id, USER_DOCUMENT_SHAPE, visibilityOf(caller));
       if (!user) return notFound(id);
-      return { json: userJson(user, baseUrl, user.groups), version: user.version, location: userLocation(baseUrl, user.id) };
+      return { json: userJson(user, baseUrl), etag: etagOf(user.version), location: userLocation(baseUrl, user.id) };
     },
 
-    /** `list` with each resource as JSON text, for responses without attributes or excludedAttributes. */
-    async listJson(caller: ScimCaller, params: ListParams, options: ReadOptions) {
+    /** `list` with each full resource as JSON text, for responses without attributes or excludedAttributes. */
+    async listJson(caller: ScimCaller, params: ListParams) {
       const plan = planList('User', params, visibilityOf(caller), baseUrl);
       const { items, total } = await userRepository.listDocumentsWithGroups(knex, plan.query, USER_DOCUMENT_SHAPE);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
-      const resources = page.map((user) => userJson(user, baseUrl, options.withGroups ? user.groups : undefined));
+      const resources = page.map((user) => userJson(user, baseUrl));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
