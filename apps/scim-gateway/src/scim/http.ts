@@ -68,44 +68,100 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     ctx.body = null;
     return;
   }
-  const members = (body as { members?: unknown }).members;
-  if (Array.isArray(members) && members.length > SLICE_MEMBERS_ABOVE) {
-    sendScimSliced(ctx, body as Record<string, unknown>, members);
+  if (membersIn(body) > SLICE_MEMBERS_ABOVE) {
+    ctx.set('Content-Type', SCIM_CONTENT_TYPE);
+    ctx.body = Readable.from(chunked(jsonSlices(body)), { objectMode: false });
     return;
   }
   writeJson(ctx, JSON.stringify(body));
 }
 
-/** A resource with more members than this is written to the socket in slices (`sendScimSliced`). */
+/** A body with more members than this (one resource, or all of a list's resources) is written in slices. */
 const SLICE_MEMBERS_ABOVE = 1000;
 const MEMBERS_PER_SLICE = 1000;
-// Stands for the members while the rest of the resource is serialized. It holds U+0000, which no stored value
-// can (PostgreSQL's text and jsonb refuse it), so its JSON text occurs nowhere else in the resource.
-const MEMBERS_PLACEHOLDER = '\u0000members\u0000';
-const MEMBERS_PLACEHOLDER_JSON = JSON.stringify(MEMBERS_PLACEHOLDER);
+/** Pieces are gathered into chunks of about this many characters before they go to the socket. */
+const CHUNK_CHARS = 64 * 1024;
+// Stands for the members (or a list's resources) while the rest of the body is serialized. It holds U+0000,
+// which no stored value can (PostgreSQL's text and jsonb refuse it), so its JSON text occurs nowhere else.
+const PLACEHOLDER = '\u0000sliced\u0000';
+const PLACEHOLDER_JSON = JSON.stringify(PLACEHOLDER);
+
+function membersOf(value: unknown): unknown[] | undefined {
+  const members = value !== null && typeof value === 'object' ? (value as { members?: unknown }).members : undefined;
+  return Array.isArray(members) ? members : undefined;
+}
+
+function resourcesOf(value: unknown): unknown[] | undefined {
+  const resources = value !== null && typeof value === 'object' ? (value as { Resources?: unknown }).Resources : undefined;
+  return Array.isArray(resources) ? resources : undefined;
+}
+
+/** The members a body carries: a resource's own, or the sum over a ListResponse's resources. */
+function membersIn(body: unknown): number {
+  const own = membersOf(body)?.length ?? 0;
+  const resources = resourcesOf(body);
+  if (!resources) return own;
+  let total = own;
+  for (const resource of resources) total += membersOf(resource)?.length ?? 0;
+  return total;
+}
+
+/** `JSON.stringify` of `value` with `key` left out, split where the key's value goes: [before, after]. */
+function around(value: object, key: string): [string, string] {
+  const text = JSON.stringify({ ...value, [key]: PLACEHOLDER });
+  const at = text.indexOf(PLACEHOLDER_JSON);
+  return [text.slice(0, at), text.slice(at + PLACEHOLDER_JSON.length)];
+}
 
 /**
  * A group of 100,000 members is 17 MB of JSON. Serialized whole, it exists as one string, again as the buffer
  * written to the socket, and the serializer's own buffers on the way: about 70 MB that each such GET left for
  * the garbage collector (docs/benchmarks.md, finding 27). Written slice by slice, with the stream's
- * backpressure, at most one slice is held at a time. The same bytes as `JSON.stringify`, without
- * Content-Length (chunked transfer coding, RFC 9112 §7.1).
+ * backpressure, at most one chunk is held at a time. The same bytes as `JSON.stringify`, without
+ * Content-Length (chunked transfer coding, RFC 9112 §7.1). A ListResponse is written resource by resource,
+ * each large group among them in slices: a page of groups holding the big one weighs the same.
  */
-function sendScimSliced(ctx: Context, body: Record<string, unknown>, members: unknown[]): void {
-  const text = JSON.stringify({ ...body, members: MEMBERS_PLACEHOLDER });
-  const at = text.indexOf(MEMBERS_PLACEHOLDER_JSON);
-  const head = `${text.slice(0, at)}[`;
-  const tail = `]${text.slice(at + MEMBERS_PLACEHOLDER_JSON.length)}`;
-  function* slices(): Generator<string> {
-    yield head;
-    for (let start = 0; start < members.length; start += MEMBERS_PER_SLICE) {
-      const slice = members.slice(start, start + MEMBERS_PER_SLICE).map((member) => JSON.stringify(member));
-      yield (start === 0 ? '' : ',') + slice.join(',');
+function* jsonSlices(body: unknown): Generator<string> {
+  const resources = resourcesOf(body);
+  if (resources && resources.length > 0) {
+    const [head, tail] = around(body as object, 'Resources');
+    yield `${head}[`;
+    for (let index = 0; index < resources.length; index++) {
+      if (index > 0) yield ',';
+      yield* resourceSlices(resources[index]);
     }
-    yield tail;
+    yield `]${tail}`;
+    return;
   }
-  ctx.set('Content-Type', SCIM_CONTENT_TYPE);
-  ctx.body = Readable.from(slices(), { objectMode: false });
+  yield* resourceSlices(body);
+}
+
+function* resourceSlices(resource: unknown): Generator<string> {
+  const members = membersOf(resource);
+  if (!members || members.length <= MEMBERS_PER_SLICE) {
+    yield JSON.stringify(resource);
+    return;
+  }
+  const [head, tail] = around(resource as object, 'members');
+  yield `${head}[`;
+  for (let start = 0; start < members.length; start += MEMBERS_PER_SLICE) {
+    const slice = members.slice(start, start + MEMBERS_PER_SLICE).map((member) => JSON.stringify(member));
+    yield (start === 0 ? '' : ',') + slice.join(',');
+  }
+  yield `]${tail}`;
+}
+
+/** Gathers small pieces (a list's separators and small resources) into chunks of about CHUNK_CHARS. */
+function* chunked(pieces: Iterable<string>): Generator<string> {
+  let pending = '';
+  for (const piece of pieces) {
+    pending += piece;
+    if (pending.length >= CHUNK_CHARS) {
+      yield pending;
+      pending = '';
+    }
+  }
+  if (pending) yield pending;
 }
 
 function writeJson(ctx: Context, json: string): void {

@@ -303,5 +303,28 @@ describe('GET of a large group', () => {
       expect(body.members[1]).toEqual({ value: members[1], $ref: `${gw.scimUrl}/Users/${members[1]}`, display: 'Large "1" \\ ü', type: 'User' });
       expect(body.members[0].display).toBe('large0@example.com');
     }
+
+    // Lists: a page whose groups carry more than 1,000 members in all is written resource by resource, each
+    // large group in slices; the page of the 1,000-member group alone is one string with Content-Length.
+    for (const [filter, names, sliced] of [
+      ['displayName eq "Exactly 1000"', ['Exactly 1000'], false],
+      ['externalId eq "large \\"ext\\""', ['Exactly 1000', 'Over 1000'], true],
+    ] as const) {
+      for (const [method, path, payload] of [
+        ['GET', `/Groups?filter=${encodeURIComponent(filter)}&sortBy=displayName`, undefined],
+        ['POST', '/Groups/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter, sortBy: 'displayName' }],
+      ] as const) {
+        const response = await gw.scim(method, path, payload);
+        expect(response.status, response.text).toBe(200);
+        expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+        expect(response.headers.get('content-length') === null, `${method} ${filter}`).toBe(sliced);
+        const body = response.body as Json;
+        expect(response.text).toBe(JSON.stringify(body));
+        expect(body.totalResults).toBe(names.length);
+        expect(body.Resources.map((resource: Json) => resource.displayName)).toEqual(names);
+        expect(body.Resources.map((resource: Json) => resource.members.length)).toEqual(names.map((name) => (name === 'Exactly 1000' ? 1000 : 1001)));
+        expect(body.Resources.at(-1).members.at(-1).value).toBe(ids[names.length === 1 ? 999 : 1000]);
+      }
+    }
   });
 });
