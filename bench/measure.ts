@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { cpuMs } from './processes.js';
 
 // How a figure is measured: autocannon against an HTTP server, or a pool of pg clients running one query in
 // a closed loop (the raw SQL reference). Both give the same shape.
@@ -22,6 +23,55 @@ export interface Measurement {
    * req/s it barely moves when other work shares the machine.
    */
   serverCpuMsPerRequest?: number;
+  /**
+   * CPU milliseconds PostgreSQL's backends for the database spent per request (DatabaseCpu): where PostgreSQL
+   * runs on this machine. What the database's size costs shows here, not in the gateway's own CPU.
+   */
+  databaseCpuMsPerRequest?: number;
+}
+
+/**
+ * The CPU time of the PostgreSQL backends connected to one database, read from /proc: PostgreSQL on the same
+ * machine, readable by this user (as in CI and on the benchmark machine); otherwise `sample` gives nothing.
+ */
+export class DatabaseCpu {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async open(databaseUrl: string): Promise<DatabaseCpu> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    return new DatabaseCpu(client);
+  }
+
+  /** CPU ms by backend pid (client backends of this database, this probe's own excluded). */
+  async sample(): Promise<Map<number, number> | undefined> {
+    const { rows } = await this.client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
+    const sample = new Map<number, number>();
+    for (const { pid } of rows) {
+      const ms = cpuMs(pid);
+      if (ms !== undefined) sample.set(pid, ms);
+    }
+    return rows.length > 0 && sample.size === 0 ? undefined : sample;
+  }
+
+  /** CPU ms spent between two samples; a backend that appeared in between counts from its start. */
+  static spent(before: Map<number, number> | undefined, after: Map<number, number> | undefined): number | undefined {
+    if (!before || !after) return undefined;
+    let total = 0;
+    for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+    return total;
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+}
+
+/** Per request, rounded to 0.001 ms. */
+export function perRequest(ms: number | undefined, requests: number): number | undefined {
+  return ms === undefined || requests === 0 ? undefined : Math.round((ms / requests) * 1000) / 1000;
 }
 
 export interface CannonRequest {
@@ -132,6 +182,8 @@ export async function rawSql(options: {
   params: () => unknown[];
   check?: (rows: unknown[]) => string | undefined;
   signal?: AbortSignal;
+  /** Also report PostgreSQL's CPU per lookup. */
+  databaseCpu?: DatabaseCpu;
 }): Promise<Measurement> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.connections });
   const latencies: number[] = [];
@@ -141,6 +193,7 @@ export async function rawSql(options: {
   try {
     // Warm every connection first so connecting is not measured.
     await Promise.all(Array.from({ length: options.connections }, () => pool.query('SELECT 1')));
+    const cpuBefore = await options.databaseCpu?.sample();
     const started = performance.now();
     const end = started + options.durationSeconds * 1000;
     const worker = async (): Promise<void> => {
@@ -167,8 +220,10 @@ export async function rawSql(options: {
     };
     await Promise.all(Array.from({ length: options.connections }, worker));
     const seconds = (performance.now() - started) / 1000;
+    const databaseCpuMsPerRequest = perRequest(DatabaseCpu.spent(cpuBefore, await options.databaseCpu?.sample()), latencies.length);
     const { p50, p99, max } = percentiles(latencies) ?? { p50: 0, p99: 0, max: 0 };
     return {
+      ...(databaseCpuMsPerRequest !== undefined ? { databaseCpuMsPerRequest } : {}),
       requests: latencies.length,
       seconds,
       reqPerSec: latencies.length / seconds,

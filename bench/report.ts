@@ -1,9 +1,10 @@
 import type { BenchResult } from './harness.js';
+import type { Measurement } from './measure.js';
 
 // The Markdown that `pnpm bench` prints and docs/benchmarks.md quotes.
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
-const ratio = (value: number | undefined): string => (value === undefined ? '' : value.toFixed(2));
+const ratio = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '' : value.toFixed(2));
 
 export function markdownReport(result: BenchResult): string {
   const lines: string[] = [];
@@ -12,36 +13,37 @@ export function markdownReport(result: BenchResult): string {
   lines.push('');
   lines.push(`${result.startedAt} · ${machine.cpu} × ${machine.cores} cores · ${machine.memoryGb} GB · ${machine.os} · Node ${machine.node}${machine.postgres ? ` · PostgreSQL ${machine.postgres}` : ''} · gateway from ${options.gateway} · load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd ?? '?'} at end`);
   lines.push('');
-  lines.push('| scenario | conn | req/s | p50 ms | p99 ms | errors | server CPU ms/req | vs minimal Koa | vs raw SQL |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const cpu = (value: number | undefined): string => (value === undefined ? '' : value.toFixed(2));
-  const { rawSql, minimalKoa, authentication } = result.references;
-  if (rawSql) lines.push(`| reference: raw SQL lookup through pg | ${options.connections} | ${n(rawSql.reqPerSec)} | ${rawSql.p50} | ${rawSql.p99} | ${rawSql.errors} | | | 1.00 |`);
-  if (minimalKoa) {
-    lines.push(`| reference: minimal Koa + pg filtered GET | ${options.connections} | ${n(minimalKoa.reqPerSec)} | ${minimalKoa.p50} | ${minimalKoa.p99} | ${minimalKoa.errors} | ${cpu(minimalKoa.serverCpuMsPerRequest)} | 1.00 | ${ratio(rawSql ? minimalKoa.reqPerSec / rawSql.reqPerSec : undefined)} |`);
-  }
-  if (authentication) {
-    const m = authentication.skipped;
-    const vsMinimal = minimalKoa ? m.reqPerSec / minimalKoa.reqPerSec : undefined;
+  const { rawSql, minimalKoa, authentication, flatness } = result.references;
+  const database = result.database === 'postgres';
+  lines.push(`| scenario | conn | req/s | p50 ms | p99 ms | errors | server CPU ms/req |${database ? ' PostgreSQL CPU ms/req |' : ''} vs minimal Koa | vs raw SQL |`);
+  lines.push(`|---|---:|---:|---:|---:|---:|---:|${database ? '---:|' : ''}---:|---:|`);
+  const cpu = (value: number | undefined): string => (value === undefined ? '' : value.toFixed(3));
+  /** One row; `vsMinimal` is the minimal server's req/s to compare with (the paired one under a scenario). */
+  const row = (title: string, connections: number, m: Measurement, against: { minimal?: number | undefined; vsMinimal?: number | undefined } = {}): void => {
+    const vsMinimal = against.vsMinimal ?? (against.minimal ? m.reqPerSec / against.minimal : minimalKoa ? m.reqPerSec / minimalKoa.reqPerSec : undefined);
     const vsRaw = rawSql ? m.reqPerSec / rawSql.reqPerSec : undefined;
-    lines.push(`| reference: the gateway with authentication skipped, filtered GET | ${options.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} | ${ratio(vsMinimal)} | ${ratio(vsRaw)} |`);
-  }
+    const databaseCell = database ? ` ${cpu(m.databaseCpuMsPerRequest)} |` : '';
+    lines.push(`| ${title} | ${connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} |${databaseCell} ${ratio(vsMinimal)} | ${ratio(vsRaw)} |`);
+  };
+  if (rawSql) row('reference: raw SQL lookup through pg', options.connections, rawSql, { vsMinimal: Number.NaN });
+  if (minimalKoa) row('reference: minimal Koa + pg filtered GET', options.connections, minimalKoa);
+  if (authentication) row('reference: the gateway with authentication skipped, filtered GET', options.connections, authentication.skipped);
   const methodTitles = { static: 'static token', oauth: 'OAuth client-credentials token', jwt: 'IdP JWT' } as const;
   for (const method of ['static', 'oauth', 'jwt'] as const) {
     const m = authentication?.methods[method];
-    if (!m) continue;
-    const vsMinimal = minimalKoa ? m.reqPerSec / minimalKoa.reqPerSec : undefined;
-    const vsRaw = rawSql ? m.reqPerSec / rawSql.reqPerSec : undefined;
-    lines.push(`| reference: the same process, ${methodTitles[method]} | ${options.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} | ${ratio(vsMinimal)} | ${ratio(vsRaw)} |`);
+    if (m) row(`reference: the same process, ${methodTitles[method]}`, options.connections, m);
+  }
+  if (flatness) {
+    row(`reference: filtered GET at ${n(flatness.smallUsers)} users (a second database and process, interleaved with the next row)`, options.connections, flatness.small);
+    row(`reference: filtered GET at ${n(flatness.users)} users (the scenarios' process, interleaved with the row above)`, options.connections, flatness.large);
+    if (flatness.rawSql) {
+      row(`reference: raw SQL lookup at ${n(flatness.smallUsers)} users (interleaved with the next row)`, options.connections, flatness.rawSql.small, { vsMinimal: Number.NaN });
+      row(`reference: raw SQL lookup at ${n(flatness.users)} users (interleaved with the row above)`, options.connections, flatness.rawSql.large, { vsMinimal: Number.NaN });
+    }
   }
   for (const scenario of result.scenarios) {
-    const m = scenario.measurement;
-    lines.push(`| ${scenario.title} | ${scenario.connections} | ${n(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${m.errors} | ${cpu(m.serverCpuMsPerRequest)} | ${ratio(scenario.vsMinimal)} | ${ratio(scenario.vsRawSql)} |`);
-    const paired = scenario.pairedMinimal;
-    if (paired) {
-      const vsRaw = rawSql ? paired.reqPerSec / rawSql.reqPerSec : undefined;
-      lines.push(`| reference: minimal Koa + pg, right before and after the row above | ${options.connections} | ${n(paired.reqPerSec)} | ${paired.p50} | ${paired.p99} | ${paired.errors} | ${cpu(paired.serverCpuMsPerRequest)} | 1.00 | ${ratio(vsRaw)} |`);
-    }
+    row(scenario.title, scenario.connections, scenario.measurement, { vsMinimal: scenario.vsMinimal ?? Number.NaN });
+    if (scenario.pairedMinimal) row('reference: minimal Koa + pg, right before and after the row above', options.connections, scenario.pairedMinimal, { vsMinimal: 1 });
   }
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');
