@@ -15,9 +15,11 @@ export interface AuditEventInput {
   requestId?: string | null;
   /** Non-secret detail (an error message, changed fields). Never a credential. */
   detail?: Record<string, unknown> | null;
+  /** When it happened; the time of the insert when left out. */
+  at?: Date;
 }
 
-export interface AuditEvent extends Required<Omit<AuditEventInput, 'detail'>> {
+export interface AuditEvent extends Required<Omit<AuditEventInput, 'detail' | 'at'>> {
   id: number;
   at: Date;
   detail: Record<string, unknown> | null;
@@ -73,6 +75,7 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
 
 export function toAuditRow(event: AuditEventInput): Record<string, unknown> {
   return {
+    ...(event.at ? { at: event.at } : {}),
     actor_type: event.actorType,
     client_id: event.clientId ?? null,
     admin_id: event.adminId ?? null,
@@ -116,6 +119,31 @@ export function createAuditService(knex: Knex) {
     /** Records one event; `trx` keeps it in the same transaction as the change it describes. */
     async record(event: AuditEventInput, trx: Knex | Knex.Transaction = knex): Promise<void> {
       await trx('audit_events').insert(toAuditRow(event));
+    },
+
+    /**
+     * Records several events in one statement, each with its own time (`at`). Should the database refuse the
+     * statement, each event is tried alone, so one bad event costs only itself; returns the events that could
+     * not be written, with why.
+     */
+    async recordMany(events: AuditEventInput[]): Promise<Array<{ event: AuditEventInput; error: unknown }>> {
+      if (events.length === 0) return [];
+      const rows = events.map((event) => toAuditRow({ ...event, at: event.at ?? new Date() }));
+      try {
+        await knex('audit_events').insert(rows);
+        return [];
+      } catch (error) {
+        if (events.length === 1) return [{ event: events[0]!, error }];
+      }
+      const failed: Array<{ event: AuditEventInput; error: unknown }> = [];
+      for (const [index, row] of rows.entries()) {
+        try {
+          await knex('audit_events').insert(row);
+        } catch (error) {
+          failed.push({ event: events[index]!, error });
+        }
+      }
+      return failed;
     },
 
     async list(query: AuditQuery = {}): Promise<{ items: AuditEvent[]; total: number }> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scimAudit } from '../../src/middleware/scim-audit.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -296,5 +297,56 @@ describe('audit', () => {
     await gw.roster.services.scimAudit.drain();
     const [event] = await gw.db.knex('audit_events').where('request_id', 'req-audit-1');
     expect(event).toMatchObject({ actor_type: 'scim_client', client_id: gw.clientId, operation: 'scim.user.create', resource_type: 'User', resource_id: (response.body as Json).id, status: 201 });
+  });
+
+  it('writes the events of concurrent writes together, each with its own time, and without being asked to', async () => {
+    const statements: string[] = [];
+    const listener = (query: { sql: string }): void => void statements.push(query.sql);
+    gw.db.knex.on('query', listener);
+    const before = Date.now();
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          gw.scim('POST', '/Users', { schemas: [USER], userName: `batched${n}@example.com` }, { headers: { 'x-request-id': `req-batch-${n}` } }),
+        ),
+      );
+      expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 20 }, () => 201));
+      // No drain(): the batch is written within its time bound by itself.
+      let events: Array<{ request_id: string; at: Date; resource_id: string }> = [];
+      for (let waited = 0; events.length < 20 && waited < 5000; waited += 25) {
+        events = await gw.db.knex('audit_events').whereLike('request_id', 'req-batch-%');
+        if (events.length < 20) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(events.map((event) => event.request_id).sort()).toEqual(Array.from({ length: 20 }, (_, n) => `req-batch-${n}`).sort());
+      const ids = new Set(responses.map((response) => (response.body as Json).id));
+      expect(events.every((event) => ids.has(event.resource_id))).toBe(true);
+      for (const event of events) expect(new Date(event.at).getTime()).toBeGreaterThanOrEqual(before - 1);
+    } finally {
+      gw.db.knex.off('query', listener);
+    }
+    expect(statements.filter((sql) => sql.startsWith('insert into "audit_events"')).length).toBeGreaterThan(0);
+  });
+
+  it('puts the events that wait together into one INSERT', async () => {
+    // Its own provisioning log on the gateway's database, so that the requests' timing cannot split the batch:
+    // twenty responses decided in one turn of the event loop.
+    const log = scimAudit(gw.roster.services.audit, gw.roster.services.logger);
+    const statements: string[] = [];
+    const listener = (query: { sql: string }): void => void statements.push(query.sql);
+    gw.db.knex.on('query', listener);
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) => {
+          const ctx = { status: 204, method: 'PATCH', path: `/scim_v2/Users/${n}`, state: { requestId: `req-one-insert-${n}`, startedAt: performance.now(), clientId: gw.clientId, audit: { operation: 'scim.user.patch', resourceType: 'User', resourceId: `id-${n}` } } };
+          return log.middleware(ctx as unknown as Parameters<typeof log.middleware>[0], async () => undefined);
+        }),
+      );
+      await log.drain();
+    } finally {
+      gw.db.knex.off('query', listener);
+    }
+    expect(statements.filter((sql) => sql.startsWith('insert into "audit_events"'))).toHaveLength(1);
+    const events = await gw.db.knex('audit_events').whereLike('request_id', 'req-one-insert-%').orderBy('id').pluck('resource_id');
+    expect(events).toEqual(Array.from({ length: 20 }, (_, n) => `id-${n}`));
   });
 });
