@@ -14,8 +14,8 @@ const GROUPS_OF_ROW =
 const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 
 /**
- * POST /Users in one statement, written once (a prepared statement on PostgreSQL): knex's builder cost about a
- * tenth of a create, and an unnamed statement is planned on every execution (docs/benchmarks.md, finding 32).
+ * POST /Users in one statement, written once (a prepared statement on PostgreSQL): building it with knex and
+ * planning it anew on every execution cost about a seventh of a create (docs/benchmarks.md, finding 32).
  * The columns are UserColumns, in this order, then `data` and the creating client.
  */
 const INSERT_USER_SQL =
