@@ -181,6 +181,40 @@ describe('concurrent PATCHes of one group', () => {
   });
 });
 
+describe('a PATCH that only removes listed members', () => {
+  it('runs as one statement, without a transaction block, and answers as the transaction did', async () => {
+    const members = users(18, 22);
+    const groupId = await createGroup(members);
+    const statements: string[] = [];
+    const listener = (query: { sql: string }): void => void statements.push(query.sql);
+    gw.db.knex.on('query', listener);
+    let responses: ScimResponse[];
+    try {
+      responses = [
+        await patch(groupId, [removeListed([members[0]!])]),
+        await patch(groupId, [removeFiltered([members[1]!, members[2]!])]),
+        // A retry: nobody listed is a member any more; the version stays.
+        await patch(groupId, [removeListed([members[0]!]), removeFiltered([members[1]!])]),
+        await patch('0b9d6c52-0000-4000-8000-000000000000', [removeListed([members[3]!])]),
+      ];
+    } finally {
+      gw.db.knex.off('query', listener);
+    }
+    expect(responses.map((response) => [response.status, response.headers.get('etag')])).toEqual([
+      [204, 'W/"2"'],
+      [204, 'W/"3"'],
+      [204, 'W/"3"'],
+      [404, null],
+    ]);
+    expect(await readGroup(groupId)).toEqual({ members: [members[3]!], version: 'W/"3"' });
+    // knex sees no transaction and no statement of the transaction's (on PostgreSQL it sees none at all: the
+    // statement is prepared and runs beside knex; on the embedded database it runs through knex as one query).
+    const ours = statements.filter((sql) => !sql.startsWith('insert into "audit_events"'));
+    expect(ours.filter((sql) => /^(begin|commit|rollback)|^update "groups"|for key share$/i.test(sql.trim()))).toEqual([]);
+    expect(ours.every((sql) => sql.startsWith('WITH g AS (SELECT'))).toBe(true);
+  });
+});
+
 describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
   /** A transaction on its own connection, standing for another request in the middle of its work. */
   async function otherTransaction(): Promise<{ trx: Knex.Transaction; pid: number }> {
@@ -253,6 +287,66 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
     // The member was there when the PATCH ran: nothing changed, the version stays.
     expect(response.headers.get('etag')).toBe('W/"1"');
     expect(await readGroup(groupId)).toEqual({ members: [member], version: 'W/"1"' });
+  });
+
+  /** Whether another connection finds this membership row locked (FOR UPDATE NOWAIT refused), or gone. */
+  async function membershipLocked(groupId: string, userId: string): Promise<'locked' | 'free' | 'gone'> {
+    try {
+      return await gw.db.knex.transaction(async (trx) => {
+        const { rows } = (await trx.raw('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ? FOR UPDATE NOWAIT', [groupId, userId])) as { rows: unknown[] };
+        return rows.length ? 'free' : 'gone';
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '55P03') return 'locked';
+      throw error;
+    }
+  }
+
+  it('a PATCH that only removes members waits at the version bump after deleting them', async () => {
+    const members = users(13, 16);
+    const groupId = await createGroup(members);
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      // What a concurrent member PATCH holds between its version bump and its commit.
+      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]);
+      pending = patch(groupId, [removeListed([members[0]!])]);
+      await backendBlockedBy(other.pid);
+      // The member is already deleted by the waiting statement (its row locked until it commits); the others not.
+      expect(await membershipLocked(groupId, members[0]!)).toBe('locked');
+      expect(await membershipLocked(groupId, members[1]!)).toBe('free');
+    } finally {
+      await other.trx.rollback();
+      await pending;
+    }
+    const response = await pending!;
+    expect(response.status, response.text).toBe(204);
+    expect(response.headers.get('etag')).toBe('W/"2"');
+    expect(await readGroup(groupId)).toEqual({ members: members.slice(1).sort(), version: 'W/"2"' });
+  });
+
+  it('a one-statement removal waits for an exclusive writer of the group before touching any member, so the two never deadlock', async () => {
+    const members = users(16, 18);
+    const groupId = await createGroup(members);
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      // What a DELETE, a PUT or a PATCH with If-Match takes first.
+      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]);
+      pending = patch(groupId, [removeFiltered([members[0]!])]);
+      await backendBlockedBy(other.pid);
+      expect(await membershipLocked(groupId, members[0]!), 'the removal locked a member before the group').toBe('free');
+      // The exclusive writer deletes the group meanwhile, memberships included, as DELETE /Groups does: had the
+      // removal locked the member first, this would wait for it while it waits for us.
+      await other.trx.raw('WITH memberships AS (DELETE FROM group_members WHERE group_id = ?) DELETE FROM groups WHERE id = ?', [groupId, groupId]);
+      await other.trx.commit();
+    } finally {
+      if (!other.trx.isCompleted()) await other.trx.rollback();
+      await pending;
+    }
+    const response = await pending!;
+    expect(response.status, response.text).toBe(404);
+    expect(await gw.db.knex('group_members').where('group_id', groupId).count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
   it('a member PATCH waits for another one only at its version bump, after inserting its members', async () => {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { GROUP_COLUMNS, isUuid, toGroupRecord, type GroupRow } from './rows.js';
-import { selectRows } from '@roster/db';
+import { selectRows, statement, type Prepared } from '@roster/db';
 import { listResources } from './users.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, Visibility } from './types.js';
 
@@ -11,6 +11,33 @@ const SLICE = 10_000;
 
 const GROUP_COLUMNS_SQL = GROUP_COLUMNS.join(', ');
 const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?`;
+
+/**
+ * A PATCH that only removes listed members, as ONE statement outside any transaction (removeMembersAtOnce).
+ * The locks are taken in the order of the transaction it replaces (see the group service's patchMembers):
+ * FOR KEY SHARE on the group row (`g`), the member rows FOR UPDATE in id order and deleted (`removed`), then
+ * the version bump. The order is the plan's, so each step is made to need the one before as a scalar subquery
+ * (an InitPlan, run before the scan that uses it): the member rows are found by `(SELECT id FROM g)`, and the
+ * bump's WHERE needs `counted`, that is the whole DELETE, before it touches the group row.
+ * What changes is that the bump is held only until the statement's own commit, not for a round trip to the
+ * gateway and back with COMMIT: ten PATCHes of one group take turns on that row (docs/benchmarks.md,
+ * finding 34). One row comes back when the group is there: the group after the bump, or as it was when no
+ * listed user was a member (a retry must not bump the version); none when it is not there.
+ */
+function removeAtOnceSql(owned: boolean): Prepared {
+  const visible = owned ? ' AND r.created_by_client_id = ?' : '';
+  return statement(
+    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${visible} FOR KEY SHARE), ` +
+      'removed AS (DELETE FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id IN (' +
+      'SELECT user_id FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE) RETURNING 1), ' +
+      'counted AS (SELECT count(*)::int AS n FROM removed), ' +
+      'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
+      `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
+      'SELECT (SELECT n FROM counted) AS removed_count, b.* FROM bumped AS b ' +
+      'UNION ALL SELECT (SELECT n FROM counted), g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)',
+  );
+}
+const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(true) };
 
 /**
  * Groups and memberships. A group row never holds its members: changing one member touches one row.
@@ -139,6 +166,23 @@ export const groupRepository = {
     }
     return removed;
   },
+
+  /**
+   * Removes these members and bumps the version when any was removed, in one statement (REMOVE_AT_ONCE).
+   * For at most SLICE ids; undefined when the group is not there or not visible.
+   */
+  async removeMembersAtOnce(db: Knex, groupId: string, userIds: string[], visibility: Visibility = {}): Promise<{ group: GroupRecord; removed: number } | undefined> {
+    if (!isUuid(groupId)) return undefined;
+    const ids = userIds.filter(isUuid);
+    if (ids.length > SLICE) throw new Error(`removeMembersAtOnce takes at most ${SLICE} ids`);
+    const [row] = visibility.ownerClientId
+      ? await selectRows<GroupRow & { removed_count: number }>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
+      : await selectRows<GroupRow & { removed_count: number }>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
+    return row ? { group: toGroupRecord(row), removed: row.removed_count } : undefined;
+  },
+
+  /** The most ids removeMembersAtOnce takes. */
+  removeAtOnceLimit: SLICE,
 
   async removeAllMembers(db: Db, groupId: string): Promise<number> {
     return db('group_members').where('group_id', groupId).delete();

@@ -85,6 +85,19 @@ export function applyMemberOperation(
 }
 
 /**
+ * The member changes of operations that all pass `addsOrRemovesListedMembers`, worked out without the group:
+ * such operations touch nothing else, so the group's attributes cannot change the outcome.
+ */
+export function memberChangesOf(operations: readonly PatchOperation[]): MemberChanges {
+  const changes = new MemberChangeSet();
+  for (const operation of operations) {
+    if (!addsOrRemovesListedMembers(operation)) throw new Error('memberChangesOf takes only operations that add or remove listed members');
+    applyMemberOperation(changes, operation.op, { subAttribute: undefined, valueFilter: operation.path!.valueFilter }, operation.value);
+  }
+  return changes.changes;
+}
+
+/**
  * Whether the operation, whatever the group holds, can only add members or remove named ones: its path is
  * `members` itself, and it is an add, or a remove that names the members to remove (a value filter, or Entra's
  * value list, patch/quirks.ts). A PATCH made only of such operations leaves every other attribute as it is and

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
-import { addsOrRemovesListedMembers, applyGroupPatch, parsePatchRequest, type PatchOperation } from '../patch/index.js';
+import { addsOrRemovesListedMembers, applyGroupPatch, memberChangesOf, parsePatchRequest, type PatchOperation } from '../patch/index.js';
 import { groupColumns, normalizeGroupInput } from '../resource/normalize.js';
 import { serializeGroup } from '../serialize.js';
 import { planList } from './query.js';
@@ -65,6 +65,22 @@ export function createGroupService(deps: ResourceServiceDeps) {
    * uncommitted insert or delete of the same member, a delete for an uncommitted delete of it, and every one
    * adds before it removes, each in id order (groupRepository.addMembers, removeMembers).
    */
+  /**
+   * The member ids a PATCH removes when removing listed members is all it does, and they fit one statement;
+   * otherwise undefined (the transaction then does it, and reports any error in its usual order).
+   */
+  function removalsOnly(operations: PatchOperation[]): string[] | undefined {
+    if (!operations.every((operation) => operation.op === 'remove')) return undefined;
+    let changes;
+    try {
+      changes = memberChangesOf(operations);
+    } catch {
+      return undefined;
+    }
+    if (changes.replaceAll || changes.add.length > 0 || changes.remove.length > groupRepository.removeAtOnceLimit) return undefined;
+    return changes.remove;
+  }
+
   async function patchMembers(tx: Knex.Transaction, caller: ScimCaller, id: string, operations: PatchOperation[], options: GroupReadOptions) {
     const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'keyShare' });
     if (!current) return notFound(id);
@@ -129,6 +145,13 @@ export function createGroupService(deps: ResourceServiceDeps) {
       // Decided before the group is read, because that read takes the lock: upgrading a lock later is how two
       // transactions deadlock. If-Match needs the version to stay as checked until the write, so the row lock.
       const membersOnly = options.ifMatch === undefined && operations.every(addsOrRemovesListedMembers);
+      // The most frequent PATCH of a sync (Entra ID removes members one request at a time): one statement.
+      const removals = membersOnly && !trx && !options.withMembers ? removalsOnly(operations) : undefined;
+      if (removals) {
+        const removed = await groupRepository.removeMembersAtOnce(knex, id, removals, visibilityOf(caller));
+        if (!removed) return notFound(id);
+        return { group: removed.group, resource: await serializeOne(knex, removed.group, options) };
+      }
       const run = async (tx: Knex.Transaction) => {
         if (membersOnly) return patchMembers(tx, caller, id, operations, options);
         // The row lock serialises this PATCH with every other write of the group, so no change is lost.
