@@ -836,8 +836,11 @@ function find(result: BenchResult, id: string): Measurement | undefined {
 /** The budgets of issue 7, each with what was measured; `null` when the run did not measure it. */
 export function checkBudgets(result: BenchResult): BudgetCheck[] {
   const checks: BudgetCheck[] = [];
+  // The budgets of issue 7 are PostgreSQL's: on the embedded database they are reported, not judged (only a
+  // wrong answer is).
+  const judged = (budget: string): boolean => result.database === 'postgres' || budget.startsWith('no errors');
   const add = (budget: string, measured: string | undefined, pass: boolean | undefined): void => {
-    checks.push({ budget, measured: measured ?? 'not measured', pass: measured === undefined || pass === undefined ? null : pass });
+    checks.push({ budget, measured: measured ?? 'not measured', pass: measured === undefined || pass === undefined || !judged(budget) ? null : pass });
   };
   const fmt = (value: number, digits = 2): string => value.toFixed(digits);
   const { minimalKoa, rawSql: raw } = result.references;

@@ -85,7 +85,8 @@ describe('benchmark harness (smoke)', () => {
     }
     const flat = result.budgets.find((check) => check.budget.startsWith('filtered GET flat from 2,000'))!;
     expect(flat.measured).toContain(`(${Math.round(flatness.small.reqPerSec)} -> ${Math.round(flatness.large.reqPerSec)} req/s`);
-    expect(flat.pass).toBe(flatness.large.reqPerSec >= 0.9 * flatness.small.reqPerSec);
+    // Judged on PostgreSQL; on the embedded database the budgets are reported only.
+    expect(flat.pass).toBe(postgresUrl ? flatness.large.reqPerSec >= 0.9 * flatness.small.reqPerSec : null);
     expect(markdownReport(result)).toContain('| reference: filtered GET at 200 users (a second database and process, interleaved with the next row) |');
     expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
     expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
