@@ -181,7 +181,7 @@ describe('concurrent PATCHes of one group', () => {
   });
 });
 
-describe('a PATCH that only removes listed members', () => {
+describe('a PATCH that only adds members, or only removes listed ones', () => {
   it('runs as one statement, without a transaction block, and answers as the transaction did', async () => {
     const members = users(18, 22);
     const groupId = await createGroup(members);
@@ -213,6 +213,55 @@ describe('a PATCH that only removes listed members', () => {
     expect(ours.filter((sql) => /^(begin|commit|rollback)|^update "groups"|for key share$/i.test(sql.trim()))).toEqual([]);
     expect(ours.every((sql) => sql.startsWith('WITH g AS (SELECT'))).toBe(true);
   });
+
+  it('adds the same way; an unknown member refuses the whole PATCH, naming it, and nothing is written', async () => {
+    const members = users(22, 26);
+    const groupId = await createGroup([members[0]!]);
+    const statements: string[] = [];
+    const listener = (query: { sql: string }): void => void statements.push(query.sql);
+    gw.db.knex.on('query', listener);
+    let responses: ScimResponse[];
+    try {
+      responses = [
+        await patch(groupId, [add([members[1]!, members[2]!])]),
+        // A retry: both are members already; the version stays.
+        await patch(groupId, [add([members[1]!])]),
+        await patch('0b9d6c52-0000-4000-8000-000000000001', [add([members[3]!])]),
+      ];
+    } finally {
+      gw.db.knex.off('query', listener);
+    }
+    expect(responses.map((response) => [response.status, response.headers.get('etag')])).toEqual([
+      [204, 'W/"2"'],
+      [204, 'W/"2"'],
+      [404, null],
+    ]);
+    const ours = statements.filter((sql) => !sql.startsWith('insert into "audit_events"'));
+    expect(ours.every((sql) => sql.startsWith('WITH g AS (SELECT'))).toBe(true);
+
+    const unknown = '0b9d6c52-0000-4000-8000-000000000002';
+    const refused = await patch(groupId, [add([members[3]!, unknown])]);
+    expect(refused.status, refused.text).toBe(400);
+    expect((refused.body as Json).detail).toContain(unknown);
+    expect((refused.body as Json).detail).not.toContain(members[3]!);
+    expect(await readGroup(groupId)).toEqual({ members: members.slice(0, 3).sort(), version: 'W/"2"' });
+  });
+
+  it('never adds a user the caller cannot see, nor changes a group it cannot see', async () => {
+    const own = await gw.addClient({ dataScope: 'own' });
+    const mine = await gw.scim('POST', '/Users', { schemas: [USER], userName: 'own-member@example.com' }, { token: own.token });
+    const myGroup = await gw.scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Own group' }, { token: own.token });
+    expect([mine.status, myGroup.status]).toEqual([201, 201]);
+    const [myId, myGroupId] = [(mine.body as Json).id as string, (myGroup.body as Json).id as string];
+    const someoneElses = users(26, 27)[0]!;
+    const addAs = (groupId: string, ids: string[]) =>
+      gw.scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [add(ids)] }, { token: own.token });
+    expect((await addAs(myGroupId, [someoneElses])).status).toBe(400);
+    expect((await addAs(myGroupId, [myId])).status).toBe(204);
+    expect((await addAs(await createGroup(), [myId])).status).toBe(404);
+    const shown = await gw.scim('GET', `/Groups/${myGroupId}`, undefined, { token: own.token });
+    expect(((shown.body as Json).members as Json[]).map((member) => member.value)).toEqual([myId]);
+  });
 });
 
 describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
@@ -237,12 +286,22 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
     throw new Error('the PATCH never waited for the other transaction');
   }
 
-  /** Whether the backend has written group_members in its transaction (a write takes ROW EXCLUSIVE on the table). */
-  async function holdsRowExclusiveOnMembers(pid: number): Promise<boolean> {
-    const { rows } = (await gw.db.knex.raw("SELECT 1 FROM pg_locks WHERE pid = ? AND relation = 'group_members'::regclass AND mode = 'RowExclusiveLock'", [pid])) as {
-      rows: unknown[];
-    };
-    return rows.length > 0;
+  /**
+   * Whether another request's uncommitted insert of this membership is in the way: an insert of the same row
+   * from here waits for it, and gives up after 200 ms (lock_not_available). Rolled back either way.
+   */
+  async function membershipInsertBlocked(groupId: string, userId: string): Promise<boolean> {
+    const trx = await gw.db.knex.transaction();
+    try {
+      await trx.raw("SET LOCAL lock_timeout = '200ms'");
+      await trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [groupId, userId]);
+      return false;
+    } catch (error) {
+      if ((error as { code?: string }).code === '55P03') return true;
+      throw error;
+    } finally {
+      await trx.rollback();
+    }
   }
 
   it('a member PATCH does not wait for another one that is inserting members (the group row is not locked exclusively)', async () => {
@@ -273,8 +332,8 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
       // What a DELETE, a PUT or a PATCH with If-Match takes first.
       await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]);
       pending = patch(groupId, [add([member])]);
-      const waiting = await backendBlockedBy(other.pid);
-      expect(await holdsRowExclusiveOnMembers(waiting.pid), 'the PATCH inserted members before locking the group').toBe(false);
+      await backendBlockedBy(other.pid);
+      expect(await membershipInsertBlocked(groupId, member), 'the PATCH inserted members before locking the group').toBe(false);
       // Had the PATCH inserted the member already, this insert would wait for it while it waits for us.
       await other.trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, member]);
       await other.trx.commit();
@@ -357,9 +416,8 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
       // What a concurrent member PATCH holds between its version bump and its commit.
       await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]);
       pending = patch(groupId, [add(users(2, 12))]);
-      const waiting = await backendBlockedBy(other.pid);
-      expect(waiting.query).toMatch(/^update "groups"/i);
-      expect(await holdsRowExclusiveOnMembers(waiting.pid), 'the waiting PATCH had not inserted its members yet').toBe(true);
+      await backendBlockedBy(other.pid);
+      expect(await membershipInsertBlocked(groupId, users(2, 12)[0]!), 'the waiting PATCH had not inserted its members yet').toBe(true);
     } finally {
       await other.trx.rollback();
       await pending;

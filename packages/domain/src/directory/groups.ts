@@ -40,6 +40,30 @@ function removeAtOnceSql(owned: boolean): Prepared {
 const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(true) };
 
 /**
+ * A PATCH that only adds members, as one statement in the same way (addMembersAtOnce): the group locked FOR KEY
+ * SHARE first (the INSERT's rows need `(SELECT id FROM g)`), the users looked up (visible to the caller, as
+ * userRepository.existingIds), the memberships inserted in id order only if every user was found, then the
+ * bump when any was new. `complete` false means nothing was written: the caller refuses the request, naming
+ * the unknown users.
+ */
+function addAtOnceSql(owned: boolean): Prepared {
+  const visible = owned ? ' AND r.created_by_client_id = ?' : '';
+  return statement(
+    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${visible} FOR KEY SHARE), ` +
+      `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${visible}), ` +
+      'complete AS (SELECT count(*) = ?::int AS ok FROM found), ' +
+      'added AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
+      'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING 1), ' +
+      'counted AS (SELECT count(*)::int AS n FROM added), ' +
+      'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
+      `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
+      'SELECT (SELECT n FROM counted) AS changed_count, (SELECT ok FROM complete) AS complete, b.* FROM bumped AS b ' +
+      'UNION ALL SELECT (SELECT n FROM counted), (SELECT ok FROM complete), g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)',
+  );
+}
+const ADD_AT_ONCE = { any: addAtOnceSql(false), owned: addAtOnceSql(true) };
+
+/**
  * Groups and memberships. A group row never holds its members: changing one member touches one row.
  *
  * group_members.group_id has no foreign key (migration 20261128190000 says why); the rule that replaces it:
@@ -181,8 +205,30 @@ export const groupRepository = {
     return row ? { group: toGroupRecord(row), removed: row.removed_count } : undefined;
   },
 
-  /** The most ids removeMembersAtOnce takes. */
-  removeAtOnceLimit: SLICE,
+  /**
+   * Adds these users (distinct uuids, at most SLICE) as members and bumps the version when any was new, in one
+   * statement (ADD_AT_ONCE). undefined when the group is not there or not visible; `complete: false`, with
+   * nothing written, when a user is not there or not visible to the caller.
+   */
+  async addMembersAtOnce(
+    db: Knex,
+    groupId: string,
+    userIds: string[],
+    visibility: Visibility = {},
+  ): Promise<{ complete: false } | { complete: true; group: GroupRecord; added: number } | undefined> {
+    if (!isUuid(groupId)) return undefined;
+    if (userIds.length > SLICE || !userIds.every(isUuid)) throw new Error(`addMembersAtOnce takes at most ${SLICE} uuids`);
+    type Row = GroupRow & { changed_count: number; complete: boolean };
+    const [row] = visibility.ownerClientId
+      ? await selectRows<Row>(db, ADD_AT_ONCE.owned, [groupId, visibility.ownerClientId, userIds, visibility.ownerClientId, userIds.length])
+      : await selectRows<Row>(db, ADD_AT_ONCE.any, [groupId, userIds, userIds.length]);
+    if (!row) return undefined;
+    if (!row.complete) return { complete: false };
+    return { complete: true, group: toGroupRecord(row), added: row.changed_count };
+  },
+
+  /** The most ids removeMembersAtOnce and addMembersAtOnce take. */
+  atOnceLimit: SLICE,
 
   async removeAllMembers(db: Db, groupId: string): Promise<number> {
     return db('group_members').where('group_id', groupId).delete();

@@ -66,19 +66,26 @@ export function createGroupService(deps: ResourceServiceDeps) {
    * adds before it removes, each in id order (groupRepository.addMembers, removeMembers).
    */
   /**
-   * The member ids a PATCH removes when removing listed members is all it does, and they fit one statement;
-   * otherwise undefined (the transaction then does it, and reports any error in its usual order).
+   * The members a PATCH adds when adding is all it does, or removes when removing listed members is all it
+   * does, if they fit one statement (distinct uuids for adds); otherwise undefined, and the transaction does it
+   * (and reports any error in its usual order).
    */
-  function removalsOnly(operations: PatchOperation[]): string[] | undefined {
-    if (!operations.every((operation) => operation.op === 'remove')) return undefined;
+  function addsOnlyOrRemovalsOnly(operations: PatchOperation[]): { add?: string[]; remove?: string[] } | undefined {
     let changes;
     try {
       changes = memberChangesOf(operations);
     } catch {
       return undefined;
     }
-    if (changes.replaceAll || changes.add.length > 0 || changes.remove.length > groupRepository.removeAtOnceLimit) return undefined;
-    return changes.remove;
+    if (changes.replaceAll) return undefined;
+    if (changes.add.length === 0 && operations.every((operation) => operation.op === 'remove')) {
+      return changes.remove.length <= groupRepository.atOnceLimit ? { remove: changes.remove } : undefined;
+    }
+    if (changes.remove.length === 0 && operations.every((operation) => operation.op === 'add')) {
+      const ids = changes.add.map((member) => member.value);
+      return ids.length > 0 && ids.length <= groupRepository.atOnceLimit && ids.every(isUuid) ? { add: ids } : undefined;
+    }
+    return undefined;
   }
 
   async function patchMembers(tx: Knex.Transaction, caller: ScimCaller, id: string, operations: PatchOperation[], options: GroupReadOptions) {
@@ -145,12 +152,19 @@ export function createGroupService(deps: ResourceServiceDeps) {
       // Decided before the group is read, because that read takes the lock: upgrading a lock later is how two
       // transactions deadlock. If-Match needs the version to stay as checked until the write, so the row lock.
       const membersOnly = options.ifMatch === undefined && operations.every(addsOrRemovesListedMembers);
-      // The most frequent PATCH of a sync (Entra ID removes members one request at a time): one statement.
-      const removals = membersOnly && !trx && !options.withMembers ? removalsOnly(operations) : undefined;
-      if (removals) {
-        const removed = await groupRepository.removeMembersAtOnce(knex, id, removals, visibilityOf(caller));
+      // The most frequent PATCHes of a sync (Entra ID adds and removes members one request at a time): one
+      // statement each (docs/benchmarks.md, finding 34).
+      const atOnce = membersOnly && !trx && !options.withMembers ? addsOnlyOrRemovalsOnly(operations) : undefined;
+      if (atOnce?.remove) {
+        const removed = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
         if (!removed) return notFound(id);
         return { group: removed.group, resource: await serializeOne(knex, removed.group, options) };
+      }
+      if (atOnce?.add) {
+        const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller));
+        if (!added) return notFound(id);
+        // Otherwise a member is unknown, and nothing was written: the transaction below names them (400).
+        if (added.complete) return { group: added.group, resource: await serializeOne(knex, added.group, options) };
       }
       const run = async (tx: Knex.Transaction) => {
         if (membersOnly) return patchMembers(tx, caller, id, operations, options);
