@@ -25,16 +25,30 @@ const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?
  * listed user was a member (a retry must not bump the version); none when it is not there.
  */
 function removeAtOnceSql(owned: boolean): Prepared {
-  const visible = owned ? ' AND r.created_by_client_id = ?' : '';
   return statement(
-    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${visible} FOR KEY SHARE), ` +
-      'removed AS (DELETE FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id IN (' +
+    lockGroupSql(owned) +
+      'changed AS (DELETE FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id IN (' +
       'SELECT user_id FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE) RETURNING 1), ' +
-      'counted AS (SELECT count(*)::int AS n FROM removed), ' +
-      'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
-      `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
-      'SELECT (SELECT n FROM counted) AS removed_count, b.* FROM bumped AS b ' +
-      'UNION ALL SELECT (SELECT n FROM counted), g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)',
+      bumpAndAnswerSql(''),
+  );
+}
+
+/** The start of both: the group (visible to the caller) locked FOR KEY SHARE, as `g`. */
+function lockGroupSql(owned: boolean): string {
+  return `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), `;
+}
+
+/**
+ * The end of both: the bump when the `changed` CTE changed any membership (counting it whole first), and the
+ * answer: the group after the bump, or `g` as it was; `extra` adds columns in front of the group's.
+ */
+function bumpAndAnswerSql(extra: string): string {
+  return (
+    'counted AS (SELECT count(*)::int AS n FROM changed), ' +
+    'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
+    `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
+    `SELECT (SELECT n FROM counted) AS changed_count${extra}, b.* FROM bumped AS b ` +
+    `UNION ALL SELECT (SELECT n FROM counted)${extra}, g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)`
   );
 }
 const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(true) };
@@ -47,18 +61,13 @@ const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(tru
  * the unknown users.
  */
 function addAtOnceSql(owned: boolean): Prepared {
-  const visible = owned ? ' AND r.created_by_client_id = ?' : '';
   return statement(
-    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${visible} FOR KEY SHARE), ` +
-      `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${visible}), ` +
+    lockGroupSql(owned) +
+      `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${owned ? ' AND r.created_by_client_id = ?' : ''}), ` +
       'complete AS (SELECT count(*) = ?::int AS ok FROM found), ' +
-      'added AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
+      'changed AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
       'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING 1), ' +
-      'counted AS (SELECT count(*)::int AS n FROM added), ' +
-      'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
-      `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
-      'SELECT (SELECT n FROM counted) AS changed_count, (SELECT ok FROM complete) AS complete, b.* FROM bumped AS b ' +
-      'UNION ALL SELECT (SELECT n FROM counted), (SELECT ok FROM complete), g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)',
+      bumpAndAnswerSql(', (SELECT ok FROM complete) AS complete'),
   );
 }
 const ADD_AT_ONCE = { any: addAtOnceSql(false), owned: addAtOnceSql(true) };
@@ -200,9 +209,9 @@ export const groupRepository = {
     const ids = userIds.filter(isUuid);
     if (ids.length > SLICE) throw new Error(`removeMembersAtOnce takes at most ${SLICE} ids`);
     const [row] = visibility.ownerClientId
-      ? await selectRows<GroupRow & { removed_count: number }>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
-      : await selectRows<GroupRow & { removed_count: number }>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
-    return row ? { group: toGroupRecord(row), removed: row.removed_count } : undefined;
+      ? await selectRows<GroupRow & { changed_count: number }>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
+      : await selectRows<GroupRow & { changed_count: number }>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
+    return row ? { group: toGroupRecord(row), removed: row.changed_count } : undefined;
   },
 
   /**
