@@ -12,18 +12,37 @@ const SLICE = 10_000;
 const GROUP_COLUMNS_SQL = GROUP_COLUMNS.join(', ');
 const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?`;
 
-/**
- * A PATCH that only removes listed members, as ONE statement outside any transaction (removeMembersAtOnce).
- * The locks are taken in the order of the transaction it replaces (see the group service's patchMembers):
- * FOR KEY SHARE on the group row (`g`), the member rows FOR UPDATE in id order and deleted (`removed`), then
- * the version bump. The order is the plan's, so each step is made to need the one before as a scalar subquery
- * (an InitPlan, run before the scan that uses it): the member rows are found by `(SELECT id FROM g)`, and the
- * bump's WHERE needs `counted`, that is the whole DELETE, before it touches the group row.
- * What changes is that the bump is held only until the statement's own commit, not for a round trip to the
- * gateway and back with COMMIT: ten PATCHes of one group take turns on that row (docs/benchmarks.md,
- * finding 34). One row comes back when the group is there: the group after the bump, or as it was when no
- * listed user was a member (a retry must not bump the version); none when it is not there.
+/*
+ * A PATCH that only removes listed members, or only adds members, as ONE statement outside any transaction
+ * (removeMembersAtOnce, addMembersAtOnce). The locks are taken in the order of the transaction it replaces
+ * (see the group service's patchMembers): FOR KEY SHARE on the group row (`g`), the membership rows (deleted,
+ * FOR UPDATE in id order; or inserted in id order), then the version bump. The order is the plan's, so each
+ * step is made to need the one before as a scalar subquery (an InitPlan, run before the scan that uses it): the
+ * memberships are found or written with `(SELECT id FROM g)`, and the bump's WHERE needs `counted`, that is the
+ * whole `changed`, before it touches the group row. What changes is that the bump is held only until the
+ * statement's own commit, not for a round trip to the gateway and back with COMMIT: PATCHes of one group take
+ * turns on that row (docs/benchmarks.md, finding 34). One row comes back when the group is there: the group
+ * after the bump, or as it was when nothing changed (a retry must not bump the version); none when it is not.
  */
+
+/** The start of both: the group (visible to the caller) locked FOR KEY SHARE, as `g`. */
+function lockGroupSql(owned: boolean): string {
+  return `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), `;
+}
+
+/**
+ * The end of both: the bump when the `changed` CTE changed any membership, and the answer: the group after the
+ * bump, or `g` as it was; `extra` is columns in front of the group's (each followed by a comma).
+ */
+function bumpAndAnswerSql(extra: string): string {
+  return (
+    'counted AS (SELECT count(*)::int AS n FROM changed), ' +
+    'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
+    `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
+    `SELECT ${extra}b.* FROM bumped AS b UNION ALL SELECT ${extra}g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)`
+  );
+}
+
 function removeAtOnceSql(owned: boolean): Prepared {
   return statement(
     lockGroupSql(owned) +
@@ -32,33 +51,11 @@ function removeAtOnceSql(owned: boolean): Prepared {
       bumpAndAnswerSql(''),
   );
 }
-
-/** The start of both: the group (visible to the caller) locked FOR KEY SHARE, as `g`. */
-function lockGroupSql(owned: boolean): string {
-  return `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), `;
-}
-
-/**
- * The end of both: the bump when the `changed` CTE changed any membership (counting it whole first), and the
- * answer: the group after the bump, or `g` as it was; `extra` adds columns in front of the group's.
- */
-function bumpAndAnswerSql(extra: string): string {
-  return (
-    'counted AS (SELECT count(*)::int AS n FROM changed), ' +
-    'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
-    `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
-    `SELECT (SELECT n FROM counted) AS changed_count${extra}, b.* FROM bumped AS b ` +
-    `UNION ALL SELECT (SELECT n FROM counted)${extra}, g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)`
-  );
-}
 const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(true) };
 
 /**
- * A PATCH that only adds members, as one statement in the same way (addMembersAtOnce): the group locked FOR KEY
- * SHARE first (the INSERT's rows need `(SELECT id FROM g)`), the users looked up (visible to the caller, as
- * userRepository.existingIds), the memberships inserted in id order only if every user was found, then the
- * bump when any was new. `complete` false means nothing was written: the caller refuses the request, naming
- * the unknown users.
+ * For adds, the users are looked up with the caller's visibility (as userRepository.existingIds) and the
+ * memberships inserted only if every one was found: `complete` false means nothing was written.
  */
 function addAtOnceSql(owned: boolean): Prepared {
   return statement(
@@ -67,7 +64,7 @@ function addAtOnceSql(owned: boolean): Prepared {
       'complete AS (SELECT count(*) = ?::int AS ok FROM found), ' +
       'changed AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
       'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING 1), ' +
-      bumpAndAnswerSql(', (SELECT ok FROM complete) AS complete'),
+      bumpAndAnswerSql('(SELECT ok FROM complete) AS complete, '),
   );
 }
 const ADD_AT_ONCE = { any: addAtOnceSql(false), owned: addAtOnceSql(true) };
@@ -204,14 +201,14 @@ export const groupRepository = {
    * Removes these members and bumps the version when any was removed, in one statement (REMOVE_AT_ONCE).
    * For at most SLICE ids; undefined when the group is not there or not visible.
    */
-  async removeMembersAtOnce(db: Knex, groupId: string, userIds: string[], visibility: Visibility = {}): Promise<{ group: GroupRecord; removed: number } | undefined> {
+  async removeMembersAtOnce(db: Knex, groupId: string, userIds: string[], visibility: Visibility = {}): Promise<GroupRecord | undefined> {
     if (!isUuid(groupId)) return undefined;
     const ids = userIds.filter(isUuid);
     if (ids.length > SLICE) throw new Error(`removeMembersAtOnce takes at most ${SLICE} ids`);
     const [row] = visibility.ownerClientId
-      ? await selectRows<GroupRow & { changed_count: number }>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
-      : await selectRows<GroupRow & { changed_count: number }>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
-    return row ? { group: toGroupRecord(row), removed: row.changed_count } : undefined;
+      ? await selectRows<GroupRow>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
+      : await selectRows<GroupRow>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
+    return row ? toGroupRecord(row) : undefined;
   },
 
   /**
@@ -224,16 +221,16 @@ export const groupRepository = {
     groupId: string,
     userIds: string[],
     visibility: Visibility = {},
-  ): Promise<{ complete: false } | { complete: true; group: GroupRecord; added: number } | undefined> {
+  ): Promise<{ complete: false } | { complete: true; group: GroupRecord } | undefined> {
     if (!isUuid(groupId)) return undefined;
     if (userIds.length > SLICE || !userIds.every(isUuid)) throw new Error(`addMembersAtOnce takes at most ${SLICE} uuids`);
-    type Row = GroupRow & { changed_count: number; complete: boolean };
+    type Row = GroupRow & { complete: boolean };
     const [row] = visibility.ownerClientId
       ? await selectRows<Row>(db, ADD_AT_ONCE.owned, [groupId, visibility.ownerClientId, userIds, visibility.ownerClientId, userIds.length])
       : await selectRows<Row>(db, ADD_AT_ONCE.any, [groupId, userIds, userIds.length]);
     if (!row) return undefined;
     if (!row.complete) return { complete: false };
-    return { complete: true, group: toGroupRecord(row), added: row.changed_count };
+    return { complete: true, group: toGroupRecord(row) };
   },
 
   /** The most ids removeMembersAtOnce and addMembersAtOnce take. */

@@ -50,6 +50,25 @@ export function createGroupService(deps: ResourceServiceDeps) {
   }
 
   /**
+   * The members a PATCH of `addsOrRemovesListedMembers` operations adds, when it adds and removes none, or
+   * removes, when it adds none, if they fit one statement (distinct uuids for adds). These are the changes the
+   * transaction would apply (patchMembers nets them the same way). Otherwise undefined: the transaction does
+   * it, and reports any error in its usual order.
+   */
+  function addsOnlyOrRemovalsOnly(operations: PatchOperation[]): { add?: string[]; remove?: string[] } | undefined {
+    let changes;
+    try {
+      changes = memberChangesOf(operations);
+    } catch {
+      return undefined;
+    }
+    const limit = groupRepository.atOnceLimit;
+    if (changes.add.length === 0) return changes.remove.length <= limit ? { remove: changes.remove } : undefined;
+    const ids = changes.add.map((member) => member.value);
+    return changes.remove.length === 0 && ids.length <= limit && ids.every(isUuid) ? { add: ids } : undefined;
+  }
+
+  /**
    * A PATCH that only adds members or removes listed ones, without If-Match: it runs alongside other such
    * PATCHes of the group instead of queueing behind them. Each member is its own row of group_members, so two
    * of them touching different members never wait for each other; the locks they take on the group row do not
@@ -65,29 +84,6 @@ export function createGroupService(deps: ResourceServiceDeps) {
    * uncommitted insert or delete of the same member, a delete for an uncommitted delete of it, and every one
    * adds before it removes, each in id order (groupRepository.addMembers, removeMembers).
    */
-  /**
-   * The members a PATCH adds when adding is all it does, or removes when removing listed members is all it
-   * does, if they fit one statement (distinct uuids for adds); otherwise undefined, and the transaction does it
-   * (and reports any error in its usual order).
-   */
-  function addsOnlyOrRemovalsOnly(operations: PatchOperation[]): { add?: string[]; remove?: string[] } | undefined {
-    let changes;
-    try {
-      changes = memberChangesOf(operations);
-    } catch {
-      return undefined;
-    }
-    if (changes.replaceAll) return undefined;
-    if (changes.add.length === 0 && operations.every((operation) => operation.op === 'remove')) {
-      return changes.remove.length <= groupRepository.atOnceLimit ? { remove: changes.remove } : undefined;
-    }
-    if (changes.remove.length === 0 && operations.every((operation) => operation.op === 'add')) {
-      const ids = changes.add.map((member) => member.value);
-      return ids.length > 0 && ids.length <= groupRepository.atOnceLimit && ids.every(isUuid) ? { add: ids } : undefined;
-    }
-    return undefined;
-  }
-
   async function patchMembers(tx: Knex.Transaction, caller: ScimCaller, id: string, operations: PatchOperation[], options: GroupReadOptions) {
     const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'keyShare' });
     if (!current) return notFound(id);
@@ -156,9 +152,9 @@ export function createGroupService(deps: ResourceServiceDeps) {
       // statement each (docs/benchmarks.md, finding 34).
       const atOnce = membersOnly && !trx && !options.withMembers ? addsOnlyOrRemovalsOnly(operations) : undefined;
       if (atOnce?.remove) {
-        const removed = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
-        if (!removed) return notFound(id);
-        return { group: removed.group, resource: await serializeOne(knex, removed.group, options) };
+        const group = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
+        if (!group) return notFound(id);
+        return { group, resource: await serializeOne(knex, group, options) };
       }
       if (atOnce?.add) {
         const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller));
