@@ -376,6 +376,18 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     // References. The minimal Koa server stays up through the scenarios: the budgets against it pair it with
     // the scenario (ScenarioResult.pairedMinimal).
     const references: BenchResult['references'] = {};
+    /** The raw SQL reference: the gateway's lookup through pg, for a random one of the first `users` users. */
+    const lookups = (databaseUrl: string, users: number, probe: DatabaseCpu | undefined) => (seconds: number) =>
+      rawSql({
+        databaseUrl,
+        connections: options.connections,
+        durationSeconds: seconds,
+        sql: LOOKUP_SQL,
+        params: () => [fixture.userNames[Math.floor(Math.random() * users)]],
+        check: (rows) => (rows.length === 1 ? undefined : `raw SQL returned ${rows.length} rows`),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(probe ? { databaseCpu: probe } : {}),
+      });
     if (smallScale) {
       rss.setPhase('flatness');
       const smallGateway = await startGateway(`${smallScale.users} users, for the flatness reference`, smallScale.store);
@@ -394,21 +406,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       const { small: s, large: l } = references.flatness;
       log(`flatness, interleaved: ${Math.round(s.reqPerSec)} req/s at ${smallScale.users} users, ${Math.round(l.reqPerSec)} at ${options.users} (${round2(l.reqPerSec / s.reqPerSec)})`);
       if ('databaseUrl' in smallScale.store && benchDatabaseUrl && !options.noReferences) {
-        const names = fixture.userNames;
-        const lookups = (databaseUrl: string, users: number, probe: DatabaseCpu | undefined) => (seconds: number) =>
-          rawSql({
-            databaseUrl,
-            connections: options.connections,
-            durationSeconds: seconds,
-            sql: LOOKUP_SQL,
-            params: () => [names[Math.floor(Math.random() * users)]],
-            check: (rows) => (rows.length === 1 ? undefined : `raw SQL returned ${rows.length} rows`),
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(probe ? { databaseCpu: probe } : {}),
-          });
         const [rawSmall, rawLarge] = await interleaved(
           lookups(smallScale.store.databaseUrl, smallScale.users, smallScale.databaseCpu),
-          lookups(benchDatabaseUrl, names.length, databaseCpu),
+          lookups(benchDatabaseUrl, fixture.userNames.length, databaseCpu),
           (measure, seconds) => measure(seconds),
           options.durationSeconds,
         );
@@ -419,17 +419,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     let minimal: MinimalKoa | undefined;
     if (benchDatabaseUrl && !options.embedded && !options.noReferences) {
       rss.setPhase('references');
-      const names = fixture.userNames;
-      references.rawSql = await rawSql({
-        databaseUrl: benchDatabaseUrl,
-        connections: options.connections,
-        durationSeconds: options.durationSeconds,
-        sql: LOOKUP_SQL,
-        params: () => [names[Math.floor(Math.random() * names.length)]],
-        check: (rows) => (rows.length === 1 ? undefined : `raw SQL returned ${rows.length} rows`),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(databaseCpu ? { databaseCpu } : {}),
-      });
+      references.rawSql = await lookups(benchDatabaseUrl, fixture.userNames.length, databaseCpu)(options.durationSeconds);
       log(`reference raw SQL: ${Math.round(references.rawSql.reqPerSec)} lookups/s, p50 ${references.rawSql.p50} ms`);
       minimal = await startMinimalKoa(benchDatabaseUrl, fixture, options, cleanup, databaseCpu);
       await minimal.measure(1); // a fresh process first runs unoptimised code: one unmeasured second
