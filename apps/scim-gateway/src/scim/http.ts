@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { ScimError } from './errors.js';
+import { nestsDeeperThan } from './resource/values.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
@@ -39,26 +40,12 @@ export async function readJsonBody(ctx: Context): Promise<unknown> {
   } catch (error) {
     throw ScimError.invalidSyntax(`the request body is not valid JSON: ${(error as Error).message}`);
   }
-  if (jsonDepth(body) > MAX_JSON_DEPTH) throw ScimError.invalidSyntax(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw ScimError.invalidSyntax(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return body;
 }
 
 function payloadTooLarge(): ScimError {
   return new ScimError(413, undefined, `the request body exceeds ${MAX_PAYLOAD_BYTES} bytes`);
-}
-
-/** Depth of a parsed JSON value, iteratively (a deep value must not overflow the stack). */
-export function jsonDepth(value: unknown): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [current, depth] = stack.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    if (depth > max) max = depth;
-    if (max > MAX_JSON_DEPTH) return max;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return max;
 }
 
 export function sendScim(ctx: Context, status: number, body: unknown, headers: Record<string, string> = {}): void {

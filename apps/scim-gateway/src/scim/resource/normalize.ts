@@ -6,7 +6,7 @@
 import type { UserColumns } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import { schemasOf, type ResourceTypeName } from '../schemas/index.js';
-import { resolveMemberName, resolveParsedPath, type ResolvedName } from './paths.js';
+import { resolveMemberName, type ResolvedName } from './paths.js';
 import {
   INPUT_LIMITS,
   assertNestingDepth,
@@ -145,9 +145,9 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
         if (value === null || value === undefined) break;
         if (!isJsonObject(value)) throw ScimError.invalidValue(`${resolved.schema.id} must be an object, got ${describeJsonType(value)}`);
         for (const inner of Object.keys(value)) {
-          const [attribute, subAttribute, ...more] = inner.split('.');
-          if (more.length > 0 || attribute === undefined || attribute === '') continue;
-          const name = resolveParsedPath(type, { uri: resolved.schema.id, attribute, ...(subAttribute === undefined ? {} : { subAttribute }) });
+          // `department` inside the extension object means what `urn:...:User:department` means at the top
+          // (RFC 7643 §3.3); resolved as that full name, whose resolution is remembered.
+          const name = resolveMemberName(type, `${resolved.schema.id}:${inner}`);
           writer.assign(name, value[inner], `"${inner}" in the ${resolved.schema.id} object`);
         }
         break;
@@ -192,8 +192,11 @@ function assertRequired(type: ResourceTypeName, data: JsonObject): void {
 class DataWriter {
   readonly data: JsonObject = {};
   members: unknown = undefined;
-  /** Canonical label -> where the client wrote it, to name both places in the duplicate error. */
-  private readonly given = new Map<string, string>();
+  /**
+   * Whole attribute (with its extension URN) -> the labels given for it (the attribute itself or its
+   * sub-attributes) and where the client wrote each, to name both places in the duplicate error.
+   */
+  private readonly given = new Map<string, Array<{ label: string; source: string }>>();
 
   constructor(private readonly type: ResourceTypeName) {}
 
@@ -239,11 +242,15 @@ class DataWriter {
   }
 
   private claim(label: string, attributeName: string, extension: string | undefined, source: string): void {
-    const whole = `${extension ? `${extension}:` : ''}${attributeName}`;
-    const clash = [...this.given.keys()].find((other) => other === label || (label === whole && other.startsWith(`${whole}.`)) || other === whole);
-    if (clash !== undefined) {
-      throw ScimError.invalidValue(`${label} is given more than once (as ${this.given.get(clash)} and ${source})`);
+    const whole = extension ? `${extension}:${attributeName}` : attributeName;
+    const earlier = this.given.get(whole);
+    if (!earlier) {
+      this.given.set(whole, [{ label, source }]);
+      return;
     }
-    this.given.set(label, source);
+    // The same label twice, or a whole attribute beside one of its sub-attributes (in either order).
+    const clash = earlier.find((other) => other.label === label || other.label === whole || label === whole);
+    if (clash) throw ScimError.invalidValue(`${label} is given more than once (as ${clash.source} and ${source})`);
+    earlier.push({ label, source });
   }
 }

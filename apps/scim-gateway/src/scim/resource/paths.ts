@@ -57,8 +57,26 @@ export function resolveParsedPath(type: ResourceTypeName, path: AttributePath): 
   return { kind: 'attribute', extension, attribute: resolved.attribute, subAttribute: resolved.subAttribute, label };
 }
 
+/**
+ * Resolved member names by resource type. Every user of a /Bulk request spells the same dozen keys, and
+ * resolving one walks the schemas; the answers are fixed, so they are kept. Clients choose the keys, so only
+ * the first MAX_REMEMBERED_NAMES are kept per type: a body of random keys cannot grow the process.
+ */
+const rememberedNames: Record<ResourceTypeName, Map<string, ResolvedName>> = { User: new Map(), Group: new Map() };
+const MAX_REMEMBERED_NAMES = 1000;
+
 /** Resolves a member name of a body or of a PATCH value object (RFC 7644 §3.5.2.1: keys may be paths). */
 export function resolveMemberName(type: ResourceTypeName, key: string): ResolvedName {
+  const remembered = rememberedNames[type];
+  let resolved = remembered.get(key);
+  if (resolved === undefined) {
+    resolved = Object.freeze(resolveMemberNameOnce(type, key));
+    if (remembered.size < MAX_REMEMBERED_NAMES) remembered.set(key, resolved);
+  }
+  return resolved;
+}
+
+function resolveMemberNameOnce(type: ResourceTypeName, key: string): ResolvedName {
   if (key.toLowerCase() === 'schemas') return { kind: 'schemas' };
   const schema = findExtension(type, key);
   if (schema) return { kind: 'extension', schema };

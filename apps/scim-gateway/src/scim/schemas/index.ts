@@ -34,13 +34,21 @@ export function findSchema(urn: string): SchemaDefinition | undefined {
   return schemas.find((schema) => schema.id.toLowerCase() === lower);
 }
 
+/** The core schema of a resource type and its extensions; the schemas are fixed, so each pair is built once. */
+const schemasByType = new Map<ResourceTypeName, { core: SchemaDefinition; extensions: readonly SchemaDefinition[] }>();
+
 /** The core schema of a resource type, plus its extensions, each with the attributes common to all resources. */
-export function schemasOf(type: ResourceTypeName): { core: SchemaDefinition; extensions: SchemaDefinition[] } {
-  const definition = resourceTypes[type];
-  return {
-    core: findSchema(definition.schema)!,
-    extensions: definition.schemaExtensions.map((extension) => findSchema(extension.schema)!),
-  };
+export function schemasOf(type: ResourceTypeName): { core: SchemaDefinition; extensions: readonly SchemaDefinition[] } {
+  let found = schemasByType.get(type);
+  if (!found) {
+    const definition = resourceTypes[type];
+    found = Object.freeze({
+      core: findSchema(definition.schema)!,
+      extensions: Object.freeze(definition.schemaExtensions.map((extension) => findSchema(extension.schema)!)),
+    });
+    schemasByType.set(type, found);
+  }
+  return found;
 }
 
 export interface ResolvedAttribute {
@@ -54,10 +62,19 @@ export interface ResolvedAttribute {
   subAttribute?: AttributeDefinition;
 }
 
+/** Each attribute list by lower-cased name, built on first use: every body key and sub-key is looked up here. */
+const attributeIndexes = new WeakMap<readonly AttributeDefinition[], Map<string, AttributeDefinition>>();
+
 export function findAttribute(list: readonly AttributeDefinition[] | undefined, name: string): AttributeDefinition | undefined {
   if (!list) return undefined;
-  const lower = name.toLowerCase();
-  return list.find((attribute) => attribute.name.toLowerCase() === lower);
+  let index = attributeIndexes.get(list);
+  if (!index) {
+    index = new Map();
+    // The first of two spellings wins, as a search of the list would find it.
+    for (const attribute of list) if (!index.has(attribute.name.toLowerCase())) index.set(attribute.name.toLowerCase(), attribute);
+    attributeIndexes.set(list, index);
+  }
+  return index.get(name.toLowerCase());
 }
 
 /**
