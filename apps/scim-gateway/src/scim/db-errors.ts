@@ -28,8 +28,9 @@ export function scimErrorFromDatabase(error: unknown): ScimError | undefined {
   if (pg.code === '23503' && pg.constraint?.startsWith('group_members_')) {
     return ScimError.invalidValue('a member named in the request no longer exists (it was deleted while the request ran)');
   }
-  // invalid_text_representation, datetime out of range, numeric out of range, string too long, untranslatable character
-  if (['22P02', '22008', '22003', '22001', '22021', '22007', '54000'].includes(pg.code)) {
+  // invalid_text_representation, datetime out of range, numeric out of range, string too long, character not in
+  // repertoire (U+0000 in text), invalid datetime format, untranslatable character (\u0000 in jsonb), too complex
+  if (['22P02', '22008', '22003', '22001', '22021', '22007', '22P05', '54000'].includes(pg.code)) {
     return ScimError.invalidValue('a value in the request cannot be stored: check its type and size');
   }
   return undefined;

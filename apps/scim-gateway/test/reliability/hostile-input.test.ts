@@ -214,6 +214,37 @@ describe('injection attempts are harmless', () => {
   });
 });
 
+describe('values no column can hold', () => {
+  // PostgreSQL's text refuses U+0000 and its jsonb refuses the escape \u0000; an unpaired surrogate is not
+  // UTF-8. JSON carries both, so a client can send them; they are the client's error (400), never a 500.
+  const unstorable = { nul: 'a\u0000b', surrogate: 'a\ud800b' };
+
+  it.each(Object.entries(unstorable))('%s in a POST or PUT of a user is 400 and stores nothing', async (_kind, value) => {
+    const before = await gw.db.knex('users').count<{ count: number }[]>({ count: '*' });
+    expectClientError(await gw.scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: `bad${value}@example.com` }), 400, 'invalidValue');
+    expectClientError(await gw.scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'bad@example.com', title: value }), 400, 'invalidValue');
+    expectClientError(await gw.scim('PUT', `/Users/${userId}`, { schemas: [USER_SCHEMA], userName: 'target@example.com', displayName: value }), 400, 'invalidValue');
+    expect(await gw.db.knex('users').count<{ count: number }[]>({ count: '*' })).toEqual(before);
+    expect((await gw.scim('GET', `/Users/${userId}`)).body).not.toHaveProperty('displayName');
+  });
+
+  it.each(Object.entries(unstorable))('%s in one user of a /Bulk of creations fails that operation alone (400)', async (kind, value) => {
+    const names = [0, 1, 2].map((i) => `bulk-${kind}-${i}@example.com`);
+    const Operations = names.map((userName, i) => ({
+      method: 'POST',
+      bulkId: `u${i}`,
+      path: '/Users',
+      data: { schemas: [USER_SCHEMA], userName, ...(i === 1 ? { name: { givenName: value } } : {}) },
+    }));
+    const response = await gw.scim('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations });
+    expect(response.status).toBe(200);
+    expect(response.text).not.toMatch(LEAK);
+    const results = (response.body as { Operations: Array<{ bulkId: string; status: string }> }).Operations;
+    expect(results.map((result) => [result.bulkId, result.status])).toEqual([['u0', '201'], ['u1', '400'], ['u2', '201']]);
+    expect(await gw.db.knex('users').whereIn('user_name', names).orderBy('user_name').pluck('user_name')).toEqual([names[0], names[2]]);
+  });
+});
+
 describe('random JSON bodies never produce a 5xx', () => {
   // Bodies: arbitrary JSON, and SCIM-shaped objects with arbitrary values under real attribute names.
   const key = fc.constantFrom('schemas', 'userName', 'displayName', 'name', 'emails', 'members', 'active', 'externalId', 'id', 'meta', 'Operations', 'op', 'path', 'value', 'groups', 'phoneNumbers', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', '');

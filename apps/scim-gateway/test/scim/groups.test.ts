@@ -172,6 +172,12 @@ describe('Bulk', () => {
     operations[10]!.data = { schemas: [USER], externalId: 'no-user-name' } as never;
     operations[20]!.data.userName = 'MEMBER0@example.com'; // taken by a user created before the request
     operations[30]!.data.userName = 'many29@EXAMPLE.com'; // taken by an earlier entry of the same request
+    Object.assign(operations[40]!.data, {
+      name: { givenName: 'Forty', familyName: 'Many' },
+      displayName: 'Forty Many',
+      active: false,
+      emails: [{ value: 'Forty.Work@Example.com', type: 'work', primary: true }, { value: 'forty@home.example.org' }],
+    });
     const response = await gw.scim('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: operations });
     expect(response.status).toBe(200);
     const results = (response.body as Json).Operations as Json[];
@@ -185,6 +191,11 @@ describe('Bulk', () => {
     expect(user).toMatchObject({ userName: 'many5@example.com', externalId: 'ext-many-5' });
     const links = await gw.db.knex('user_provider_links').where({ user_id: id }).select('provider_id', 'external_id');
     expect(links).toEqual([{ provider_id: gw.providerId, external_id: 'ext-many-5' }]);
+    // The columns that filters and sorting read are filled as a single POST fills them.
+    const forty = await gw.db.knex('users').where({ user_name: 'many40@example.com' }).first('display_name', 'given_name', 'family_name', 'active', 'emails_lower', 'created_by_client_id');
+    expect(forty).toEqual({ display_name: 'Forty Many', given_name: 'Forty', family_name: 'Many', active: false, emails_lower: ['forty.work@example.com', 'forty@home.example.org'], created_by_client_id: gw.clientId });
+    const found = (await gw.scim('GET', `/Users?filter=${encodeURIComponent('emails.value eq "FORTY.work@example.com" and active eq false')}`)).body as Json;
+    expect(found.Resources.map((resource: Json) => resource.userName)).toEqual(['many40@example.com']);
   });
 
   it('stops after failOnErrors errors and refuses more than maxOperations with 413', async () => {
