@@ -254,6 +254,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       cursorNearEnd: '',
       addPool: [],
       removable: [],
+      removed: [],
       created: { next: 0, series: `c${Date.now().toString(36)}-` },
     };
     const wanted = (id: string): boolean => !options.only || options.only.some((prefix) => id.startsWith(prefix));

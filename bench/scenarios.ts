@@ -18,6 +18,8 @@ export interface Fixture {
   addPool: string[];
   /** Big-group members not yet removed by a PATCH remove scenario. */
   removable: string[];
+  /** Members the PATCH remove scenarios took out of the big group, for the PATCH add-one scenarios to put back. */
+  removed: string[];
   /** Counter for users created by scenarios (unique userNames across scenarios and runs). */
   created: { next: number; series: string };
 }
@@ -128,9 +130,29 @@ export function gatewayScenarios(fixture: Fixture, options: { connections: numbe
       build: () => {
         const id = fixture.removable.pop();
         if (id === undefined) throw new Error('no member left to remove');
+        fixture.removed.push(id);
         return { path: `${base}/Groups/${fixture.bigGroupId}`, body: JSON.stringify(patchMembers('remove', [id])), headers: { 'content-type': 'application/scim+json' } };
       },
       check: (status) => (status === 204 ? undefined : `PATCH remove answered ${status}`),
+    },
+  });
+
+  // One member at a time, as Entra and Okta add a user assigned to a group: the add that runs as one statement.
+  // It puts back members the remove scenarios took out, then takes users of the add pool (a run with --only).
+  const patchAddOne = (conns: number, share: number): Scenario => ({
+    id: `patch-add-one-c${conns}`,
+    title: `PATCH add one member to the big group (${conns} conn)`,
+    connections: conns,
+    auth: 'static',
+    amount: () => Math.max(1, Math.floor((fixture.removed.length + fixture.addPool.length) * share)),
+    request: {
+      method: 'PATCH',
+      build: () => {
+        const id = fixture.removed.pop() ?? fixture.addPool.pop();
+        if (id === undefined) throw new Error('no user left to add');
+        return { path: `${base}/Groups/${fixture.bigGroupId}`, body: JSON.stringify(patchMembers('add', [id])), headers: { 'content-type': 'application/scim+json' } };
+      },
+      check: (status) => (status === 204 ? undefined : `PATCH add answered ${status}`),
     },
   });
 
@@ -221,5 +243,7 @@ export function gatewayScenarios(fixture: Fixture, options: { connections: numbe
     patchAdd(1, 1),
     patchRemove(connections, 0.5),
     patchRemove(1, 1),
+    patchAddOne(connections, 0.5),
+    patchAddOne(1, 1),
   ];
 }

@@ -45,6 +45,8 @@ describe('benchmark harness (smoke)', () => {
       'patch-add-1000-c1',
       'patch-remove-one-c2',
       'patch-remove-one-c1',
+      'patch-add-one-c2',
+      'patch-add-one-c1',
     ]);
     for (const scenario of result.scenarios) {
       expect({ id: scenario.id, errors: scenario.measurement.errors, failures: scenario.measurement.failures }).toEqual({ id: scenario.id, errors: 0, failures: [] });
