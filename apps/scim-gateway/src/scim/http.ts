@@ -55,7 +55,7 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
     ctx.body = null;
     return;
   }
-  if (membersIn(body) > SLICE_MEMBERS_ABOVE) {
+  if (membersIn(body) > MEMBERS_PER_SLICE) {
     ctx.set('Content-Type', SCIM_CONTENT_TYPE);
     ctx.body = Readable.from(chunked(jsonSlices(body)), { objectMode: false });
     return;
@@ -63,8 +63,10 @@ export function sendScim(ctx: Context, status: number, body: unknown, headers: R
   writeJson(ctx, JSON.stringify(body));
 }
 
-/** A body with more members than this (one resource, or all of a list's resources) is written in slices. */
-const SLICE_MEMBERS_ABOVE = 1000;
+/**
+ * Members serialized at a time. A body with more members than one slice (one resource, or all of a list's
+ * resources together) is written in slices; a resource with at most one slice of members is written whole.
+ */
 const MEMBERS_PER_SLICE = 1000;
 /** Pieces are gathered into chunks of about this many characters before they go to the socket. */
 const CHUNK_CHARS = 64 * 1024;

@@ -259,6 +259,11 @@ describe('a PATCH that only adds members, or only removes listed ones', () => {
 });
 
 describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
+  /** What a DELETE, a PUT or a PATCH with If-Match takes first. */
+  const exclusiveWriter = (groupId: string) => ['SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]] as const;
+  /** What a concurrent member PATCH holds between its version bump and its commit. */
+  const versionBump = (groupId: string) => ['SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]] as const;
+
   /** A transaction on its own connection, standing for another request in the middle of its work. */
   async function otherTransaction(): Promise<{ trx: Knex.Transaction; pid: number }> {
     const trx = await gw.db.knex.transaction();
@@ -267,6 +272,28 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
   }
 
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * Sends `request` while another transaction holds the locks of `lock` (run first), runs `meanwhile` with that
+   * transaction (it may commit it), rolls back whatever is left, and answers the request's response.
+   */
+  async function whileAnotherHolds(
+    lock: readonly [sql: string, values: readonly string[]],
+    request: () => Promise<ScimResponse>,
+    meanwhile: (other: { trx: Knex.Transaction; pid: number }, pending: Promise<ScimResponse>) => Promise<void>,
+  ): Promise<ScimResponse> {
+    const other = await otherTransaction();
+    let pending: Promise<ScimResponse> | undefined;
+    try {
+      await other.trx.raw(lock[0], [...lock[1]]);
+      pending = request();
+      await meanwhile(other, pending);
+    } finally {
+      if (!other.trx.isCompleted()) await other.trx.rollback();
+      await pending;
+    }
+    return pending;
+  }
 
   /** The backend (the gateway's, serving a PATCH) waiting for a lock held by `pid`, within 5 s. */
   async function backendBlockedBy(pid: number): Promise<{ pid: number; query: string }> {
@@ -301,41 +328,26 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
   it('a member PATCH does not wait for another one that is inserting members (the group row is not locked exclusively)', async () => {
     const groupId = await createGroup();
     const [theirs, mine] = users(0, 2) as [string, string];
-    const other = await otherTransaction();
-    let pending: Promise<ScimResponse> | undefined;
-    try {
-      // What a concurrent member PATCH holds between its insert and its commit: its new row, and through the
-      // foreign key check a FOR KEY SHARE lock on the group row.
-      await other.trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, theirs]);
-      pending = patch(groupId, [add([mine])]);
+    // What a concurrent member PATCH holds between its insert and its commit: its new row, and through the
+    // foreign key check a FOR KEY SHARE lock on the group row.
+    const theirInsert = ['INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, theirs]] as const;
+    await whileAnotherHolds(theirInsert, () => patch(groupId, [add([mine])]), async (_other, pending) => {
       const outcome = await Promise.race([pending, sleep(5_000).then(() => 'still waiting after 5 s' as const)]);
       expect(typeof outcome === 'string' ? outcome : outcome.status).toBe(204);
-    } finally {
-      await other.trx.rollback();
-      await pending;
-    }
+    });
     expect(await readGroup(groupId)).toEqual({ members: [mine], version: 'W/"2"' });
   });
 
   it('a member PATCH waits for an exclusive writer of the group before touching any member, so the two never deadlock', async () => {
     const groupId = await createGroup();
     const [member] = users(12, 13) as [string];
-    const other = await otherTransaction();
-    let pending: Promise<ScimResponse> | undefined;
-    try {
-      // What a DELETE, a PUT or a PATCH with If-Match takes first.
-      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]);
-      pending = patch(groupId, [add([member])]);
+    const response = await whileAnotherHolds(exclusiveWriter(groupId), () => patch(groupId, [add([member])]), async (other) => {
       await backendBlockedBy(other.pid);
       expect(await membershipInsertBlocked(groupId, member), 'the PATCH inserted members before locking the group').toBe(false);
       // Had the PATCH inserted the member already, this insert would wait for it while it waits for us.
       await other.trx.raw('INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, member]);
       await other.trx.commit();
-    } finally {
-      if (!other.trx.isCompleted()) await other.trx.rollback();
-      await pending;
-    }
-    const response = await pending!;
+    });
     expect(response.status, response.text).toBe(204);
     // The member was there when the PATCH ran: nothing changed, the version stays.
     expect(response.headers.get('etag')).toBe('W/"1"');
@@ -358,21 +370,12 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
   it('a PATCH that only removes members waits at the version bump after deleting them', async () => {
     const members = users(13, 16);
     const groupId = await createGroup(members);
-    const other = await otherTransaction();
-    let pending: Promise<ScimResponse> | undefined;
-    try {
-      // What a concurrent member PATCH holds between its version bump and its commit.
-      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]);
-      pending = patch(groupId, [removeListed([members[0]!])]);
+    const response = await whileAnotherHolds(versionBump(groupId), () => patch(groupId, [removeListed([members[0]!])]), async (other) => {
       await backendBlockedBy(other.pid);
       // The member is already deleted by the waiting statement (its row locked until it commits); the others not.
       expect(await membershipLocked(groupId, members[0]!)).toBe('locked');
       expect(await membershipLocked(groupId, members[1]!)).toBe('free');
-    } finally {
-      await other.trx.rollback();
-      await pending;
-    }
-    const response = await pending!;
+    });
     expect(response.status, response.text).toBe(204);
     expect(response.headers.get('etag')).toBe('W/"2"');
     expect(await readGroup(groupId)).toEqual({ members: members.slice(1).sort(), version: 'W/"2"' });
@@ -381,42 +384,25 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
   it('a one-statement removal waits for an exclusive writer of the group before touching any member, so the two never deadlock', async () => {
     const members = users(16, 18);
     const groupId = await createGroup(members);
-    const other = await otherTransaction();
-    let pending: Promise<ScimResponse> | undefined;
-    try {
-      // What a DELETE, a PUT or a PATCH with If-Match takes first.
-      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR UPDATE', [groupId]);
-      pending = patch(groupId, [removeFiltered([members[0]!])]);
+    const response = await whileAnotherHolds(exclusiveWriter(groupId), () => patch(groupId, [removeFiltered([members[0]!])]), async (other) => {
       await backendBlockedBy(other.pid);
       expect(await membershipLocked(groupId, members[0]!), 'the removal locked a member before the group').toBe('free');
       // The exclusive writer deletes the group meanwhile, memberships included, as DELETE /Groups does: had the
       // removal locked the member first, this would wait for it while it waits for us.
       await other.trx.raw('WITH memberships AS (DELETE FROM group_members WHERE group_id = ?) DELETE FROM groups WHERE id = ?', [groupId, groupId]);
       await other.trx.commit();
-    } finally {
-      if (!other.trx.isCompleted()) await other.trx.rollback();
-      await pending;
-    }
-    const response = await pending!;
+    });
     expect(response.status, response.text).toBe(404);
     expect(await gw.db.knex('group_members').where('group_id', groupId).count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
   it('a member PATCH waits for another one only at its version bump, after inserting its members', async () => {
     const groupId = await createGroup();
-    const other = await otherTransaction();
-    let pending: Promise<ScimResponse> | undefined;
-    try {
-      // What a concurrent member PATCH holds between its version bump and its commit.
-      await other.trx.raw('SELECT 1 FROM groups WHERE id = ? FOR NO KEY UPDATE', [groupId]);
-      pending = patch(groupId, [add(users(2, 12))]);
+    const response = await whileAnotherHolds(versionBump(groupId), () => patch(groupId, [add(users(2, 12))]), async (other) => {
       await backendBlockedBy(other.pid);
       expect(await membershipInsertBlocked(groupId, users(2, 12)[0]!), 'the waiting PATCH had not inserted its members yet').toBe(true);
-    } finally {
-      await other.trx.rollback();
-      await pending;
-    }
-    expect((await pending!).status).toBe(204);
+    });
+    expect(response.status).toBe(204);
     expect(await readGroup(groupId)).toEqual({ members: users(2, 12).sort(), version: 'W/"2"' });
   });
 });
