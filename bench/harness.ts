@@ -53,8 +53,9 @@ export interface ScenarioResult {
   measurement: Measurement;
   /**
    * For the two scenarios with a budget against the minimal Koa server (filter-static, get-by-id): that server
-   * measured right before and right after the scenario, half the duration each, and averaged. The budget and
-   * `vsMinimal` use it: a drift of the machine between the references and the scenario then weighs on both.
+   * measured interleaved with the scenario (four rounds of half the duration, every other one in reverse
+   * order), and averaged, as the scenario's own `measurement` is. The budget and `vsMinimal` use it: the
+   * machine's speed then weighs on both alike.
    */
   pairedMinimal?: Measurement | undefined;
   /** req/s divided by the minimal Koa + pg server's (the paired one where there is one) and by raw SQL's. */
@@ -263,9 +264,18 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       rss.setPhase(scenario.id);
       const settings = { connections: scenario.connections, headers: auth, signal: options.signal };
       if (warmUpSeconds > 0) await measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: warmUpSeconds });
-      const half = Math.max(0.5, options.durationSeconds / 2);
-      const before = pairWith ? await pairWith.measure(half) : undefined;
-      const measurement = await measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: options.durationSeconds, amount: scenario.amount?.(), databaseCpu });
+      const measureGateway = (seconds: number): Promise<Measurement> =>
+        measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: seconds, amount: scenario.amount?.(), databaseCpu });
+      // A scenario with a budget against the minimal server is measured interleaved with it, four rounds of
+      // half the duration each: on this kind of machine the same server's speed moves by a fifth within half a
+      // minute (finding 37), and one measurement of each side, even back to back, carried that into the ratio.
+      let measurement: Measurement;
+      let paired: Measurement | undefined;
+      if (pairWith) {
+        [paired, measurement] = await interleaved<'minimal' | 'gateway'>('minimal', 'gateway', (side, seconds) => (side === 'minimal' ? pairWith.measure(seconds) : measureGateway(seconds)), options.durationSeconds);
+      } else {
+        measurement = await measureGateway(options.durationSeconds);
+      }
       // Requests still in flight when autocannon stops keep the server busy (ten /Bulk requests on the
       // embedded database's single connection: half a minute): wait until it answers promptly again.
       await settle(`${gateway.url}/readyz`, options.signal);
@@ -274,7 +284,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         if (waited > 1000) log(`${scenario.id}: the database was busy for ${(waited / 1000).toFixed(1)} s after it (writes after the response, autovacuum)`);
       }
       const result: ScenarioResult = { id: scenario.id, title: scenario.title, connections: scenario.connections, measurement, rssPeakMb: round1(rss.peaks.get(scenario.id) ?? 0) };
-      if (pairWith && before) result.pairedMinimal = meanOf([before, await pairWith.measure(half)]);
+      if (paired) result.pairedMinimal = paired;
       log(`${scenario.id}: ${Math.round(measurement.reqPerSec)} req/s, p50 ${measurement.p50} ms, p99 ${measurement.p99} ms, errors ${measurement.errors}${measurement.failures.length ? ` (${measurement.failures[0]})` : ''}`);
       scenarioResults.push(result);
       return result;
@@ -412,6 +422,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           lookups(benchDatabaseUrl, fixture.userNames.length, databaseCpu),
           (measure, seconds) => measure(seconds),
           options.durationSeconds,
+          { onRun: (side, m) => log(describeRun(`raw SQL at ${side === 'a' ? smallScale.users : fixture.userNames.length} users`, m)) },
         );
         references.flatness.rawSql = { small: rawSmall, large: rawLarge };
         log(`raw SQL flatness, interleaved: ${Math.round(rawSmall.reqPerSec)} -> ${Math.round(rawLarge.reqPerSec)} lookups/s (${round2(rawLarge.reqPerSec / rawSmall.reqPerSec)})`);
@@ -722,7 +733,7 @@ interface SmallScale {
 export interface FlatnessReference {
   smallUsers: number;
   users: number;
-  /** Each side is the mean of two runs of half the duration, in the order small, full, full, small. */
+  /** Each side is the mean of four runs of half the duration, in the order small, full | full, small | small, full | full, small. */
   small: Measurement;
   large: Measurement;
   /** The raw SQL lookup against the two databases, measured the same way: what the database's size costs by itself. */
@@ -739,7 +750,7 @@ interface Side {
 /**
  * "Flat from 2,000 to 100,000 users": the filtered GET against a gateway on a database of 2,000 users and
  * against the scenarios' gateway on the full database, both processes fresh and given the same warm-up, then
- * measured in two rounds (small, full | full, small) of half the duration each. Measured minutes apart, the
+ * measured in four rounds (small, full | full, small | ...) of half the duration each. Measured minutes apart, the
  * two points carried the machine's drift: the same build gave 0.87 and 1.02 in consecutive runs
  * (docs/benchmarks.md, finding 29).
  */
@@ -753,18 +764,40 @@ async function flatnessReference(small: Side, large: Side, fixture: Fixture, sma
     measureServer(side.pid, side.url, requests.get(side)!, { connections: options.connections, durationSeconds: seconds, headers: side.headers, signal: options.signal, databaseCpu: side.databaseCpu });
   // A new process takes several seconds to reach its steady speed (see the first scenario's warm-up).
   for (const side of [small, large]) await measure(side, options.durationSeconds);
-  const [atSmall, atLarge] = await interleaved(small, large, measure, options.durationSeconds);
+  const [atSmall, atLarge] = await interleaved(small, large, measure, options.durationSeconds, { onRun: (side, m) => options.log(describeRun(side === 'a' ? `${smallUsers} users` : `${fixture.userNames.length} users`, m)) });
   return { smallUsers, users: fixture.userNames.length, small: atSmall, large: atLarge };
 }
 
-/** Two sides measured in the order a, b, b, a for half the duration each; each side the mean of its two runs. */
-async function interleaved<T>(a: T, b: T, measure: (side: T, seconds: number) => Promise<Measurement>, durationSeconds: number): Promise<[Measurement, Measurement]> {
+/** One run of an interleaved pair, for the log: what a single mean hides (a disturbance in one run). */
+function describeRun(what: string, m: Measurement): string {
+  const cpu = m.serverCpuMsPerRequest === undefined ? '' : `, server CPU ${m.serverCpuMsPerRequest} ms/req`;
+  const database = m.databaseCpuMsPerRequest === undefined ? '' : `, PostgreSQL CPU ${m.databaseCpuMsPerRequest} ms/req`;
+  return `  ${what}: ${Math.round(m.reqPerSec)}/s${cpu}${database}`;
+}
+
+/**
+ * Two sides measured in four rounds of half the duration each, every other round in reverse order (a, b |
+ * b, a | a, b | b, a); each side the mean of its runs. Two rounds cancel a steady drift of the machine; four
+ * also spread a passing disturbance over both sides (run 25: 0.75 with two rounds, the full side's CPU per
+ * request 25 % above its own a few minutes later, finding 37). `onRun` sees each run as it ends.
+ */
+async function interleaved<T>(
+  a: T,
+  b: T,
+  measure: (side: T, seconds: number) => Promise<Measurement>,
+  durationSeconds: number,
+  options: { onRun?: (side: 'a' | 'b', measurement: Measurement) => void } = {},
+): Promise<[Measurement, Measurement]> {
   const half = Math.max(0.5, durationSeconds / 2);
-  const first = await measure(a, half);
-  const second = await measure(b, half);
-  const third = await measure(b, half);
-  const fourth = await measure(a, half);
-  return [meanOf([first, fourth]), meanOf([second, third])];
+  const runs = { a: [] as Measurement[], b: [] as Measurement[] };
+  for (let round = 0; round < 4; round++) {
+    for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      const measurement = await measure(side === 'a' ? a : b, half);
+      runs[side].push(measurement);
+      options.onRun?.(side, measurement);
+    }
+  }
+  return [meanOf(runs.a), meanOf(runs.b)];
 }
 
 export interface AuthenticationReference {
@@ -839,7 +872,7 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
     const m = find(result, id);
     const paired = result.scenarios.find((scenario) => scenario.id === id)?.pairedMinimal;
     const reference = paired ?? minimalKoa;
-    const how = paired ? `; the minimal server measured right before and after: ${Math.round(paired.reqPerSec)} req/s, ${paired.serverCpuMsPerRequest ?? '?'} ms CPU/req against ${m?.serverCpuMsPerRequest ?? '?'}` : '';
+    const how = paired ? `; the minimal server, interleaved with it: ${Math.round(paired.reqPerSec)} req/s, ${paired.serverCpuMsPerRequest ?? '?'} ms CPU/req against ${m?.serverCpuMsPerRequest ?? '?'}` : '';
     if (m && reference) add(`${id}: >= 0.9 x minimal Koa + pg`, `${fmt(m.reqPerSec / reference.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(reference.reqPerSec)} req/s${how})`, m.reqPerSec >= 0.9 * reference.reqPerSec);
     else add(`${id}: >= 0.9 x minimal Koa + pg`, undefined, undefined);
     if (m && raw) add(`${id}: >= 0.4 x raw SQL`, `${fmt(m.reqPerSec / raw.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(raw.reqPerSec)}/s)`, m.reqPerSec >= 0.4 * raw.reqPerSec);

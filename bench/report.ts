@@ -43,7 +43,7 @@ export function markdownReport(result: BenchResult): string {
   }
   for (const scenario of result.scenarios) {
     row(scenario.title, scenario.connections, scenario.measurement, { vsMinimal: scenario.vsMinimal ?? Number.NaN });
-    if (scenario.pairedMinimal) row('reference: minimal Koa + pg, right before and after the row above', options.connections, scenario.pairedMinimal, { vsMinimal: 1 });
+    if (scenario.pairedMinimal) row('reference: minimal Koa + pg, interleaved with the row above', options.connections, scenario.pairedMinimal, { vsMinimal: 1 });
   }
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');

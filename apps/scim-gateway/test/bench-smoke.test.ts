@@ -68,7 +68,7 @@ describe('benchmark harness (smoke)', () => {
         expect(scenario.pairedMinimal?.errors, id).toBe(0);
         expect(scenario.pairedMinimal?.requests, id).toBeGreaterThan(0);
         expect(scenario.vsMinimal, id).toBe(Math.round((scenario.measurement.reqPerSec / scenario.pairedMinimal!.reqPerSec) * 100) / 100);
-        expect(result.budgets.find((check) => check.budget === `${id}: >= 0.9 x minimal Koa + pg`)?.measured, id).toContain('measured right before and after');
+        expect(result.budgets.find((check) => check.budget === `${id}: >= 0.9 x minimal Koa + pg`)?.measured, id).toContain('the minimal server, interleaved with it');
       }
       expect(result.scenarios.find((candidate) => candidate.id === 'filter-oauth')?.pairedMinimal).toBeUndefined();
       // PostgreSQL's own CPU per request is read beside the gateway's, and the raw lookup is measured at both sizes.
@@ -76,7 +76,7 @@ describe('benchmark harness (smoke)', () => {
       expect(result.references.flatness?.rawSql?.small.requests).toBeGreaterThan(0);
       expect(result.references.flatness?.rawSql?.large.requests).toBeGreaterThan(0);
       expect(markdownReport(result)).toContain('| scenario | conn | req/s | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | vs minimal Koa | vs raw SQL |');
-      expect(markdownReport(result)).toContain('| reference: minimal Koa + pg, right before and after the row above |');
+      expect(markdownReport(result)).toContain('| reference: minimal Koa + pg, interleaved with the row above |');
     }
     // Flatness: 200 users in a database of their own against the full one, interleaved, both answering right.
     const flatness = result.references.flatness!;
