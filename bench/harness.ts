@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
-import { DatabaseCpu, cannon, perRequest, rawSql, type Measurement } from './measure.js';
+import { DatabaseCpu, cannon, perRequest, pooledPercentiles, rawSql, type Measurement } from './measure.js';
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
 import { filteredGet, gatewayScenarios, type Fixture, type Scenario } from './scenarios.js';
 import { BIG_GROUP_SLICE, addToBigGroup, createBigGroup, expectStatus, scimHttp, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
@@ -663,6 +663,8 @@ function meanOf(runs: Measurement[]): Measurement {
   const average = (value: (m: Measurement) => number): number => runs.reduce((sum, m) => sum + value(m), 0) / runs.length;
   const total = (value: (m: Measurement) => number): number => runs.reduce((sum, m) => sum + value(m), 0);
   const worst = (value: (m: Measurement) => number): number => Math.max(...runs.map(value));
+  // Percentiles of all the runs' requests together; the worst run's where the latencies were not kept.
+  const pooled = pooledPercentiles(runs);
   const averaged = (value: (m: Measurement) => number | undefined): number | undefined =>
     runs.every((m) => value(m) !== undefined) ? Math.round(average((m) => value(m)!) * 1000) / 1000 : undefined;
   const cpu = averaged((m) => m.serverCpuMsPerRequest);
@@ -677,9 +679,9 @@ function meanOf(runs: Measurement[]): Measurement {
     mismatches: total((m) => m.mismatches),
     failures: runs.flatMap((m) => m.failures),
     reqPerSec: average((m) => m.reqPerSec),
-    p50: worst((m) => m.p50),
-    p99: worst((m) => m.p99),
-    max: worst((m) => m.max),
+    p50: pooled?.p50 ?? worst((m) => m.p50),
+    p99: pooled?.p99 ?? worst((m) => m.p99),
+    max: pooled?.max ?? worst((m) => m.max),
     ...(cpu !== undefined ? { serverCpuMsPerRequest: cpu } : {}),
     ...(databaseCpu !== undefined ? { databaseCpuMsPerRequest: databaseCpu } : {}),
   };

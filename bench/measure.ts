@@ -159,7 +159,7 @@ export async function cannon(options: CannonOptions): Promise<Measurement> {
   const seconds = result.duration;
   const completed = result.requests.total;
   const own = percentiles(latencies);
-  return {
+  return withSamples(latencies, {
     requests: completed,
     seconds,
     reqPerSec: seconds > 0 ? completed / seconds : 0,
@@ -170,7 +170,7 @@ export async function cannon(options: CannonOptions): Promise<Measurement> {
     non2xx: result.non2xx,
     mismatches,
     failures,
-  };
+  });
 }
 
 /**
@@ -225,7 +225,7 @@ export async function rawSql(options: {
     const seconds = (performance.now() - started) / 1000;
     const databaseCpuMsPerRequest = perRequest(DatabaseCpu.spent(cpuBefore, await options.databaseCpu?.sample()), latencies.length);
     const { p50, p99, max } = percentiles(latencies) ?? { p50: 0, p99: 0, max: 0 };
-    return {
+    return withSamples(latencies, {
       ...(databaseCpuMsPerRequest !== undefined ? { databaseCpuMsPerRequest } : {}),
       requests: latencies.length,
       seconds,
@@ -237,7 +237,7 @@ export async function rawSql(options: {
       non2xx: 0,
       mismatches,
       failures,
-    };
+    });
   } finally {
     await pool.end();
   }
@@ -245,6 +245,24 @@ export async function rawSql(options: {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/**
+ * The latencies behind a measurement's percentiles, kept beside it (not in the JSON results: tens of
+ * thousands of numbers a run), so that runs measured in rounds give the percentiles of all their requests.
+ */
+const samplesOf = new WeakMap<Measurement, number[]>();
+
+export function withSamples(latencies: number[], measurement: Measurement): Measurement {
+  samplesOf.set(measurement, latencies);
+  return measurement;
+}
+
+/** The percentiles of several runs' requests together, when every run kept its latencies. */
+export function pooledPercentiles(runs: readonly Measurement[]): { p50: number; p99: number; max: number } | undefined {
+  const samples = runs.map((run) => samplesOf.get(run));
+  if (samples.some((latencies) => latencies === undefined || latencies.length === 0)) return undefined;
+  return percentiles(samples.flatMap((latencies) => latencies!));
 }
 
 /** Nearest-rank percentiles in milliseconds, rounded to 0.01 ms; undefined for no samples. */

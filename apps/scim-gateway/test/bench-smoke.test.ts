@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../../bench/harness.js';
 import { GATEWAY_NODE_FLAGS, REPO_ROOT } from '../../../bench/processes.js';
 import { markdownReport } from '../../../bench/report.js';
+import { pooledPercentiles, withSamples, type Measurement } from '../../../bench/measure.js';
 
 // Keeps `pnpm bench` working: the whole harness on a few hundred users for a second per scenario, on
 // PostgreSQL when TEST_DATABASE_URL is set (references included), else on the embedded database. It asserts
@@ -101,5 +102,24 @@ describe('benchmark harness (smoke)', () => {
   it('runs the gateway with the node flags of `pnpm start`', () => {
     const start = (JSON.parse(fs.readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(start).toContain(`node ${GATEWAY_NODE_FLAGS.join(' ')} apps/scim-gateway/dist/main.js`);
+  });
+});
+
+describe('percentiles of runs measured in rounds', () => {
+  const run = (latencies: number[]): Measurement =>
+    withSamples(latencies, { requests: latencies.length, seconds: 1, reqPerSec: latencies.length, p50: 0, p99: 0, max: 0, errors: 0, non2xx: 0, mismatches: 0, failures: [] });
+
+  it('are those of all the requests together, not the worst run\'s', () => {
+    // 100 fast requests and 100 with a slow tail: the slow run's own p99 is 40 ms, the pooled one 30 ms.
+    const fast = run(Array.from({ length: 100 }, () => 1));
+    const slow = run([...Array.from({ length: 97 }, () => 2), 30, 40, 50]);
+    expect(pooledPercentiles([fast, slow])).toEqual({ p50: 1, p99: 30, max: 50 });
+    expect(pooledPercentiles([fast, run(Array.from({ length: 100 }, (_, i) => (i < 99 ? 1 : 9)))])).toEqual({ p50: 1, p99: 1, max: 9 });
+  });
+
+  it('are not made up when a run kept no latencies', () => {
+    const kept = run([1, 2, 3]);
+    const plain: Measurement = { requests: 3, seconds: 1, reqPerSec: 3, p50: 2, p99: 3, max: 3, errors: 0, non2xx: 0, mismatches: 0, failures: [] };
+    expect(pooledPercentiles([kept, plain])).toBeUndefined();
   });
 });
