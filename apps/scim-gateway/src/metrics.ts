@@ -133,14 +133,28 @@ export function createMetrics(options: MetricsOptions): Metrics {
       this.set({ state: 'pending' }, pool.numPendingAcquires());
     },
   });
+  // Requests this process has begun and not yet answered, the /metrics scrape itself included: a value that
+  // stays high means requests queue (for the database, or behind a slow client's body).
+  let inFlight = 0;
+  new Gauge({
+    name: 'roster_http_requests_in_flight',
+    help: 'HTTP requests this process is serving right now (the scrape itself included).',
+    registers: [registry],
+    collect() {
+      this.set(inFlight);
+    },
+  });
+
   const poolMax = new Gauge({ name: 'roster_db_pool_max', help: 'Largest number of database connections this process opens.', registers: [registry] });
   if (pool?.max !== undefined) poolMax.set(pool.max);
 
   const middleware: Middleware = async (ctx, next) => {
     const started = performance.now();
+    inFlight += 1;
     try {
       await next();
     } finally {
+      inFlight -= 1;
       const state = ctx.state as MetricsState;
       const route = routeOf(ctx as unknown as { matched?: unknown; method: string }, state);
       const method = ctx.method;

@@ -127,6 +127,8 @@ describe('rate limiting per SCIM client', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(metrics.text).toContain(`roster_http_requests_total{route="/scim_v2/Groups",method="GET",status="429",client="${limited.clientId}"} 1`);
     expect(metrics.text).toContain(`roster_http_requests_total{route="/scim_v2/Groups",method="GET",status="200",client="${limited.clientId}"} 3`);
+    // Every request before the scrape has been answered (the refused ones too): only the scrape is in flight.
+    expect(metrics.text).toMatch(/^roster_http_requests_in_flight 1$/m);
   });
 });
 

@@ -177,7 +177,11 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
       settled = true;
     });
     await inFlight.firstHalfSent;
-    await sleep(100);
+    // The gateway has begun the PATCH (it is reading its body): the scrape sees itself and the PATCH.
+    await waitFor('the PATCH to be in flight', async () => {
+      const metrics = await call(`${gateway.url}/metrics`);
+      return /^roster_http_requests_in_flight 2$/m.test(metrics.text) ? true : undefined;
+    }, 10_000, 20);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
     await waitFor('the process to begin shutting down', async () => (gateway.output().includes('"msg":"shutting down"') ? true : undefined), 10_000, 20);
