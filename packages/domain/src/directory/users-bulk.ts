@@ -12,15 +12,16 @@ export interface NewUser {
 /**
  * The users arrive as one JSON array in one parameter, and jsonb_to_recordset turns it into rows. A VALUES list
  * of 1,000 users had 9,000 parameters, each numbered by knex and serialised by pg on every request
- * (docs/benchmarks.md, finding 35). Rows are inserted in the array's order, so of several inputs with one
- * userName the first is the one inserted. ON CONFLICT names the expression of the unique index
- * users__lower_user_name.
+ * (docs/benchmarks.md, finding 35). Rows are inserted in the array's order (WITH ORDINALITY, ORDER BY), so of
+ * several inputs with one userName the first is the one inserted. ON CONFLICT names the expression of the
+ * unique index users__lower_user_name.
  */
+const USER_INSERT_COLUMNS = 'user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id';
 const INSERT_USERS_SKIPPING_TAKEN =
-  'INSERT INTO users (user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id) ' +
-  'SELECT u.user_name, u.external_id, u.display_name, u.given_name, u.family_name, u.active, u.emails_lower, u.data, u.created_by_client_id ' +
-  'FROM jsonb_to_recordset(?::jsonb) AS u(user_name text, external_id text, display_name text, given_name text, family_name text, ' +
-  'active boolean, emails_lower text[], data jsonb, created_by_client_id uuid) ' +
+  `INSERT INTO users (${USER_INSERT_COLUMNS}) SELECT ${USER_INSERT_COLUMNS} ` +
+  'FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (user_name text, external_id text, display_name text, given_name text, ' +
+  'family_name text, active boolean, emails_lower text[], data jsonb, created_by_client_id uuid)) ' +
+  `WITH ORDINALITY AS u(${USER_INSERT_COLUMNS}, position) ORDER BY u.position ` +
   'ON CONFLICT ((lower(user_name))) DO NOTHING RETURNING id, version, user_name';
 
 /**
