@@ -1,6 +1,11 @@
 import type { GroupRecord, JsonObject, UserRecord } from './types.js';
 
 export const USER_COLUMNS = ['r.id', 'r.seq', 'r.user_name', 'r.external_id', 'r.active', 'r.lock_reason', 'r.data', 'r.created_by_client_id', 'r.version', 'r.created_at', 'r.updated_at'];
+/**
+ * The columns a new user is written with, in this order: UserColumns, then `data` and the creating client
+ * (userRepository.insert for POST /Users, insertUsersSkippingTaken for /Bulk).
+ */
+export const USER_INSERT_COLUMNS = 'user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id';
 export const GROUP_COLUMNS = ['r.id', 'r.seq', 'r.display_name', 'r.external_id', 'r.data', 'r.created_by_client_id', 'r.version', 'r.created_at', 'r.updated_at'];
 
 export interface UserRow {

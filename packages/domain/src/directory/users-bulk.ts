@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { USER_INSERT_COLUMNS } from './rows.js';
 import type { JsonObject, UserColumns } from './types.js';
 
 type Db = Knex | Knex.Transaction;
@@ -16,7 +17,6 @@ export interface NewUser {
  * several inputs with one userName the first is the one inserted. ON CONFLICT names the expression of the
  * unique index users__lower_user_name.
  */
-const USER_INSERT_COLUMNS = 'user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id';
 const INSERT_USERS_SKIPPING_TAKEN =
   `INSERT INTO users (${USER_INSERT_COLUMNS}) SELECT ${USER_INSERT_COLUMNS} ` +
   'FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (user_name text, external_id text, display_name text, given_name text, ' +
@@ -45,11 +45,15 @@ export async function insertUsersSkippingTaken(db: Db, users: NewUser[]): Promis
   });
 }
 
+/** One JSON parameter, as INSERT_USERS_SKIPPING_TAKEN: a /Bulk of 1,000 users gives 1,000 links. */
+const UPSERT_PROVIDER_LINKS =
+  'INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT l.user_id, l.provider_id, l.external_id ' +
+  'FROM jsonb_to_recordset(?::jsonb) AS l(user_id uuid, provider_id uuid, external_id text) ' +
+  'ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id';
+
 /** Provider links for many new users at once (see providerLinkRepository.upsert for the meaning). */
 export async function insertProviderLinks(db: Db, links: Array<{ userId: string; providerId: string; externalId: string }>): Promise<void> {
   if (links.length === 0) return;
-  await db('user_provider_links')
-    .insert(links.map((link) => ({ user_id: link.userId, provider_id: link.providerId, external_id: link.externalId })))
-    .onConflict(['user_id', 'provider_id'])
-    .merge(['external_id']);
+  const rows = links.map((link) => ({ user_id: link.userId, provider_id: link.providerId, external_id: link.externalId }));
+  await db.raw(UPSERT_PROVIDER_LINKS, [JSON.stringify(rows)]);
 }

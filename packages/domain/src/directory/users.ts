@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { selectRows, statement, type Prepared } from '@roster/db';
-import { USER_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
+import { USER_COLUMNS, USER_INSERT_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 
 type Db = Knex | Knex.Transaction;
@@ -16,10 +16,10 @@ const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 /**
  * POST /Users in one statement, written once (a prepared statement on PostgreSQL): building it with knex and
  * planning it anew on every execution cost about a seventh of a create (docs/benchmarks.md, finding 32).
- * The columns are UserColumns, in this order, then `data` and the creating client.
+ * The values follow USER_INSERT_COLUMNS.
  */
 const INSERT_USER_SQL =
-  'INSERT INTO users (user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id) ' +
+  `INSERT INTO users (${USER_INSERT_COLUMNS}) ` +
   `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS.map((column) => column.slice(2)).join(', ')}`;
 const INSERT_USER = statement(INSERT_USER_SQL);
 /** The same with the user's provider link (externalId at the creating client's provider), atomic in one statement. */
