@@ -59,8 +59,10 @@ export function createGroupService(deps: ResourceServiceDeps) {
     let changes;
     try {
       changes = memberChangesOf(operations);
-    } catch {
-      return undefined;
+    } catch (error) {
+      // A value the transaction will refuse (400): it words the error, in its usual order.
+      if (error instanceof ScimError) return undefined;
+      throw error;
     }
     const limit = groupRepository.atOnceLimit;
     if (changes.add.length === 0) return changes.remove.length <= limit ? { remove: changes.remove } : undefined;
