@@ -34,21 +34,26 @@ export function findSchema(urn: string): SchemaDefinition | undefined {
   return schemas.find((schema) => schema.id.toLowerCase() === lower);
 }
 
-/** The core schema of a resource type and its extensions; the schemas are fixed, so each pair is built once. */
-const schemasByType = new Map<ResourceTypeName, { core: SchemaDefinition; extensions: readonly SchemaDefinition[] }>();
+/** A resource type's core schema and its extensions. */
+type TypeSchemas = { core: SchemaDefinition; extensions: readonly SchemaDefinition[] };
+
+function buildSchemasOf(type: ResourceTypeName): TypeSchemas {
+  const definition = resourceTypes[type];
+  return Object.freeze({
+    core: findSchema(definition.schema)!,
+    extensions: Object.freeze(definition.schemaExtensions.map((extension) => findSchema(extension.schema)!)),
+  });
+}
+
+/** The schemas are fixed: each type's pair is built once, when this module loads. */
+const SCHEMAS_OF: Record<ResourceTypeName, TypeSchemas> = {
+  User: buildSchemasOf('User'),
+  Group: buildSchemasOf('Group'),
+};
 
 /** The core schema of a resource type, plus its extensions, each with the attributes common to all resources. */
-export function schemasOf(type: ResourceTypeName): { core: SchemaDefinition; extensions: readonly SchemaDefinition[] } {
-  let found = schemasByType.get(type);
-  if (!found) {
-    const definition = resourceTypes[type];
-    found = Object.freeze({
-      core: findSchema(definition.schema)!,
-      extensions: Object.freeze(definition.schemaExtensions.map((extension) => findSchema(extension.schema)!)),
-    });
-    schemasByType.set(type, found);
-  }
-  return found;
+export function schemasOf(type: ResourceTypeName): TypeSchemas {
+  return SCHEMAS_OF[type];
 }
 
 export interface ResolvedAttribute {
