@@ -272,7 +272,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       let measurement: Measurement;
       let paired: Measurement | undefined;
       if (pairWith) {
-        [paired, measurement] = await interleaved<'minimal' | 'gateway'>('minimal', 'gateway', (side, seconds) => (side === 'minimal' ? pairWith.measure(seconds) : measureGateway(seconds)), options.durationSeconds);
+        [paired, measurement] = (await interleaved(['minimal', 'gateway'] as const, (side, seconds) => (side === 'minimal' ? pairWith.measure(seconds) : measureGateway(seconds)), options.durationSeconds)) as [Measurement, Measurement];
       } else {
         measurement = await measureGateway(options.durationSeconds);
       }
@@ -417,13 +417,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       const { small: s, large: l } = references.flatness;
       log(`flatness, interleaved: ${Math.round(s.reqPerSec)} req/s at ${smallScale.users} users, ${Math.round(l.reqPerSec)} at ${options.users} (${round2(l.reqPerSec / s.reqPerSec)})`);
       if ('databaseUrl' in smallScale.store && benchDatabaseUrl && !options.noReferences) {
-        const [rawSmall, rawLarge] = await interleaved(
-          lookups(smallScale.store.databaseUrl, smallScale.users, smallScale.databaseCpu),
-          lookups(benchDatabaseUrl, fixture.userNames.length, databaseCpu),
-          (measure, seconds) => measure(seconds),
-          options.durationSeconds,
-          { onRun: (side, m) => log(describeRun(`raw SQL at ${side === 'a' ? smallScale.users : fixture.userNames.length} users`, m)) },
-        );
+        const sides = [
+          { users: smallScale.users, measure: lookups(smallScale.store.databaseUrl, smallScale.users, smallScale.databaseCpu) },
+          { users: fixture.userNames.length, measure: lookups(benchDatabaseUrl, fixture.userNames.length, databaseCpu) },
+        ];
+        const [rawSmall, rawLarge] = (await interleaved(sides, (side, seconds) => side.measure(seconds), options.durationSeconds, (side, m) =>
+          log(describeRun(`raw SQL at ${side.users} users`, m)),
+        )) as [Measurement, Measurement];
         references.flatness.rawSql = { small: rawSmall, large: rawLarge };
         log(`raw SQL flatness, interleaved: ${Math.round(rawSmall.reqPerSec)} -> ${Math.round(rawLarge.reqPerSec)} lookups/s (${round2(rawLarge.reqPerSec / rawSmall.reqPerSec)})`);
       }
@@ -766,7 +766,9 @@ async function flatnessReference(small: Side, large: Side, fixture: Fixture, sma
     measureServer(side.pid, side.url, requests.get(side)!, { connections: options.connections, durationSeconds: seconds, headers: side.headers, signal: options.signal, databaseCpu: side.databaseCpu });
   // A new process takes several seconds to reach its steady speed (see the first scenario's warm-up).
   for (const side of [small, large]) await measure(side, options.durationSeconds);
-  const [atSmall, atLarge] = await interleaved(small, large, measure, options.durationSeconds, { onRun: (side, m) => options.log(describeRun(side === 'a' ? `${smallUsers} users` : `${fixture.userNames.length} users`, m)) });
+  const [atSmall, atLarge] = (await interleaved([small, large], measure, options.durationSeconds, (side, m) =>
+    options.log(describeRun(side === small ? `${smallUsers} users` : `${fixture.userNames.length} users`, m)),
+  )) as [Measurement, Measurement];
   return { smallUsers, users: fixture.userNames.length, small: atSmall, large: atLarge };
 }
 
@@ -778,28 +780,28 @@ function describeRun(what: string, m: Measurement): string {
 }
 
 /**
- * Two sides measured in four rounds of half the duration each, every other round in reverse order (a, b |
- * b, a | a, b | b, a); each side the mean of its runs. Two rounds cancel a steady drift of the machine; four
- * also spread a passing disturbance over both sides (run 25: 0.75 with two rounds, the full side's CPU per
- * request 25 % above its own a few minutes later, finding 37). `onRun` sees each run as it ends.
+ * Sides measured in four rounds of half the duration each, every other round in reverse order (a, b | b, a
+ * | a, b | b, a); each side the mean of its runs, in the order given. Two rounds cancel a steady drift of the
+ * machine; four also spread a passing disturbance over every side (run 25: 0.75 with two rounds, the full
+ * side's CPU per request 25 % above its own a few minutes later, finding 37). `onRun` sees each run as it ends.
  */
 async function interleaved<T>(
-  a: T,
-  b: T,
+  sides: readonly T[],
   measure: (side: T, seconds: number) => Promise<Measurement>,
   durationSeconds: number,
-  options: { onRun?: (side: 'a' | 'b', measurement: Measurement) => void } = {},
-): Promise<[Measurement, Measurement]> {
+  onRun?: (side: T, measurement: Measurement) => void,
+): Promise<Measurement[]> {
   const half = Math.max(0.5, durationSeconds / 2);
-  const runs = { a: [] as Measurement[], b: [] as Measurement[] };
+  const runs = sides.map((): Measurement[] => []);
+  const reversed = sides.map((_, index) => sides.length - 1 - index);
   for (let round = 0; round < 4; round++) {
-    for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-      const measurement = await measure(side === 'a' ? a : b, half);
-      runs[side].push(measurement);
-      options.onRun?.(side, measurement);
+    for (const index of round % 2 === 0 ? sides.keys() : reversed) {
+      const measurement = await measure(sides[index]!, half);
+      runs[index]!.push(measurement);
+      onRun?.(sides[index]!, measurement);
     }
   }
-  return [meanOf(runs.a), meanOf(runs.b)];
+  return runs.map((measurements) => meanOf(measurements));
 }
 
 export interface AuthenticationReference {
@@ -837,19 +839,10 @@ async function authenticationReference(
     // | ...), half the duration each: a drift of the machine during the measurement weighs on every side alike.
     // (With a quarter each, one side came out 10-14 % off in single runs, in no particular position; with two
     // rounds, all three methods came out at 0.84-0.92 in a run through which the machine slowed down, finding 29.)
-    const half = Math.max(0.5, options.durationSeconds / 2);
-    const order: Array<[AuthMethod | 'skipped', Record<string, string>]> = [['skipped', {}], ...methods];
-    const reversed = [...order].reverse();
-    const runs = new Map<string, Measurement[]>();
-    for (const [name, headers] of [...order, ...reversed, ...order, ...reversed]) {
-      const measurement = await measure(headers, half);
-      runs.set(name, [...(runs.get(name) ?? []), measurement]);
-    }
-    const mean = (name: string): Measurement => meanOf(runs.get(name)!);
-    const skipped = mean('skipped');
+    const [skipped, ...means] = await interleaved([{}, ...methods.map(([, headers]) => headers)], measure, options.durationSeconds);
     const measured = {} as Record<AuthMethod, Measurement>;
-    for (const [method] of methods) measured[method] = mean(method);
-    return { skipped, methods: measured };
+    methods.forEach(([method], index) => (measured[method] = means[index]!));
+    return { skipped: skipped!, methods: measured };
   } finally {
     await child.stop();
   }
