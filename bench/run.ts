@@ -3,13 +3,15 @@
 //   pnpm bench --quick             10,000 users, 5 s per scenario
 //   pnpm bench --embedded          the embedded database (PGlite) instead of PostgreSQL
 //   pnpm bench --users 20000 --duration 5 --only filter,get-by-id --source --no-build --cpu-prof
+//   pnpm bench --runs 3            three full runs, then each budget per run and over the runs (bench/summary.ts)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBenchmark, type BenchOptions } from './harness.js';
+import { runBenchmark, type BenchOptions, type BenchResult } from './harness.js';
 import { REPO_ROOT, killAllChildren } from './processes.js';
 import { markdownReport } from './report.js';
+import { summaryReport } from './summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +32,15 @@ const { values } = parseArgs({
     'node-args': { type: 'string' },
     'log-level': { type: 'string' },
     'check-every': { type: 'string' },
+    runs: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   console.log(`pnpm bench [--quick] [--embedded] [--users N] [--groups N] [--pool N] [--duration S] [--connections N]
-           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--node-args='--flag ...'] [--serve] [--log-level L] [--check-every N]`);
+           [--only id,id] [--source] [--no-build] [--no-references] [--no-vacuum] [--cpu-prof] [--node-args='--flag ...'] [--serve] [--log-level L] [--check-every N]
+           [--runs N]`);
   process.exit(0);
 }
 
@@ -51,6 +55,11 @@ function count(raw: string | undefined, fallback: number, name: string, min = 1)
 }
 
 const quick = values.quick;
+const runs = count(values.runs, 1, 'runs');
+if (runs > 1 && values.serve) {
+  console.error('bench: --serve keeps one run up; it does not go with --runs');
+  process.exit(2);
+}
 const users = count(values.users, quick ? 10_000 : 100_000, 'users', 200);
 const profileDir = path.join(REPO_ROOT, 'bench/results/profiles');
 const options: BenchOptions = {
@@ -108,15 +117,28 @@ process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
 
 try {
-  const result = await runBenchmark(options);
-  const report = markdownReport(result);
-  console.log(report);
   const dir = path.join(REPO_ROOT, 'bench/results');
-  fs.mkdirSync(dir, { recursive: true });
-  const stem = `${result.startedAt.replace(/[:.]/g, '-')}-${result.database}`;
-  fs.writeFileSync(path.join(dir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, `${stem}.md`), `${report}\n`);
-  options.log(`results written to bench/results/${stem}.json and .md`);
+  const results: BenchResult[] = [];
+  for (let run = 1; run <= runs && !controller.signal.aborted; run++) {
+    if (runs > 1) options.log(`run ${run} of ${runs}`);
+    // Each run is a whole run of its own: its own database, processes and seed.
+    const result = await runBenchmark(options);
+    results.push(result);
+    const report = markdownReport(result);
+    console.log(report);
+    fs.mkdirSync(dir, { recursive: true });
+    const stem = `${result.startedAt.replace(/[:.]/g, '-')}-${result.database}`;
+    fs.writeFileSync(path.join(dir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, `${stem}.md`), `${report}\n`);
+    options.log(`results written to bench/results/${stem}.json and .md`);
+  }
+  if (results.length > 1) {
+    const summary = summaryReport(results);
+    console.log(`\n${summary}`);
+    const stem = `${results[0]!.startedAt.replace(/[:.]/g, '-')}-${results[0]!.database}-summary`;
+    fs.writeFileSync(path.join(dir, `${stem}.md`), `${summary}\n`);
+    options.log(`the runs read together: bench/results/${stem}.md`);
+  }
   process.exit(controller.signal.aborted ? 130 : 0);
 } catch (error) {
   console.error(`bench: ${controller.signal.aborted ? 'interrupted' : 'failed'}: ${(error as Error).stack ?? String(error)}`);

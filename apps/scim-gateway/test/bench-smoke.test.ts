@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runBenchmark } from '../../../bench/harness.js';
+import { runBenchmark, type BenchResult, type BudgetCheck, type BudgetFigure } from '../../../bench/harness.js';
 import { GATEWAY_NODE_FLAGS, REPO_ROOT } from '../../../bench/processes.js';
 import { markdownReport } from '../../../bench/report.js';
 import { pooledPercentiles, withSamples, type Measurement } from '../../../bench/measure.js';
+import { budgetsOverRuns, meets, summaryReport } from '../../../bench/summary.js';
 
 // Keeps `pnpm bench` working: the whole harness on a few hundred users for a second per scenario, on
 // PostgreSQL when TEST_DATABASE_URL is set (references included), else on the embedded database. It asserts
@@ -96,6 +97,9 @@ describe('benchmark harness (smoke)', () => {
     expect(result.startToReadyMs.restart).toBeGreaterThan(0);
     expect(result.rss.peakMb).toBeGreaterThan(0);
     expect(result.budgets.find((check) => check.budget === 'no errors in any scenario or reference')?.pass).toBe(true);
+    // Every budget measured keeps its figure as a number, for reading several runs together (pnpm bench:summary).
+    for (const check of result.budgets) expect(check.measured === 'not measured' ? check.figure : check.figure?.value, check.budget).toBeTypeOf(check.measured === 'not measured' ? 'undefined' : 'number');
+    expect(flat.figure?.value).toBe(flatness.large.reqPerSec / flatness.small.reqPerSec);
     expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
   }, 240_000);
 
@@ -121,5 +125,50 @@ describe('percentiles of runs measured in rounds', () => {
     const kept = run([1, 2, 3]);
     const plain: Measurement = { requests: 3, seconds: 1, reqPerSec: 3, p50: 2, p99: 3, max: 3, errors: 0, non2xx: 0, mismatches: 0, failures: [] };
     expect(pooledPercentiles([kept, plain])).toBeUndefined();
+  });
+});
+
+describe('several runs read together', () => {
+  const checkOf = (budget: string, value: number | undefined, comparison: BudgetFigure['comparison'], limit: number, judged = true, everyRun?: true): BudgetCheck => {
+    if (value === undefined) return { budget, measured: 'not measured', pass: null };
+    const figure: BudgetFigure = { value, comparison, limit, ...(everyRun ? { everyRun } : {}) };
+    return { budget, measured: String(value), pass: judged ? meets(figure) : null, figure };
+  };
+  const resultOf = (startedAt: string, budgets: BudgetCheck[], database: BenchResult['database'] = 'postgres'): BenchResult =>
+    ({ startedAt, database, options: { users: 100_000 }, budgets }) as unknown as BenchResult;
+  const runsOf = (flatness: Array<number | undefined>, errors: number[], p99: number[]): BenchResult[] =>
+    flatness.map((flat, index) =>
+      resultOf(`2026-11-29T10:0${index}:00.000Z`, [
+        checkOf('flat', flat, '>=', 0.9),
+        checkOf('errors', errors[index], '<=', 0, true, true),
+        checkOf('p99', p99[index], '<', 10),
+      ]),
+    );
+
+  it('judge a ratio by the median of the runs, and say how many runs met it', () => {
+    const [flat, , p99] = budgetsOverRuns(runsOf([0.85, 0.95, 0.93], [0, 0, 0], [4, 11.5, 5]));
+    expect(flat).toMatchObject({ budget: 'flat', median: 0.93, judged: 3, met: 2, pass: true });
+    expect(p99).toMatchObject({ median: 5, judged: 3, met: 2, pass: true });
+    expect(budgetsOverRuns(runsOf([0.85, 0.88, 0.93], [0, 0, 0], [4, 4, 4]))[0]).toMatchObject({ median: 0.88, met: 1, pass: false });
+    // An even number of runs: the mean of the middle two.
+    expect(budgetsOverRuns(runsOf([0.8, 0.9, 0.92, 1.2], [0, 0, 0, 0], [4, 4, 4, 4]))[0]).toMatchObject({ median: 0.91, pass: true });
+  });
+
+  it('fail a correctness budget missed in any run, whatever the median', () => {
+    const [, errors] = budgetsOverRuns(runsOf([1, 1, 1], [0, 3, 0], [4, 4, 4]));
+    expect(errors).toMatchObject({ median: 0, judged: 3, met: 2, pass: false });
+  });
+
+  it('leave out a run that did not measure a budget, and judge nothing on the embedded database', () => {
+    expect(budgetsOverRuns(runsOf([undefined, 0.95, 0.99], [0, 0, 0], [4, 4, 4]))[0]).toMatchObject({ median: 0.97, judged: 2, met: 2, pass: true });
+    const embedded = [0.5, 0.6].map((flat, index) => resultOf(`2026-11-29T10:0${index}:00.000Z`, [checkOf('flat', flat, '>=', 0.9, false)], 'embedded'));
+    expect(budgetsOverRuns(embedded)[0]).toMatchObject({ median: 0.55, judged: 0, pass: null });
+  });
+
+  it('print each run\'s figure, a miss in bold, the median and the verdict', () => {
+    const report = summaryReport(runsOf([0.85, 0.95, 0.93], [0, 3, 0], [4, 4, 4]));
+    expect(report).toContain('| budget | run 1 (2026-11-29 10:00) | run 2 (2026-11-29 10:01) | run 3 (2026-11-29 10:02) | median | met in | verdict |');
+    expect(report).toContain('| flat | **0.85** | 0.95 | 0.93 | 0.93 | 2 of 3 | pass |');
+    expect(report).toContain('| errors | 0 | **3** | 0 | 0 | 2 of 3 | **miss** |');
   });
 });
