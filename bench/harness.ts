@@ -5,7 +5,7 @@ import pg from 'pg';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
 import { DatabaseCpu, cannon, perRequest, pooledPercentiles, rawSql, type Measurement } from './measure.js';
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
-import { filteredGet, gatewayScenarios, type Fixture, type Scenario } from './scenarios.js';
+import { filteredGet, gatewayScenarios, getById, type Fixture, type Scenario } from './scenarios.js';
 import { meets } from './summary.js';
 import { BIG_GROUP_SLICE, addToBigGroup, createBigGroup, expectStatus, scimHttp, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
 
@@ -326,7 +326,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         await createBigGroup(smallHttp, seeded.ids);
         await seedGroups(smallHttp, Math.max(2, Math.round((options.groups * small) / options.users)), seeded.ids);
         if ('databaseUrl' in where && !options.noVacuum) await vacuumAnalyze(where.databaseUrl);
-        smallScale = { store: where, users: small, staticToken: smallCredentials.staticToken, databaseCpu: await cpuProbe(where) };
+        smallScale = { store: where, users: small, userIds: seeded.ids, staticToken: smallCredentials.staticToken, databaseCpu: await cpuProbe(where) };
         log(`a second ${'dataDir' in where ? 'data directory' : 'database'} holds ${small} users for the flatness reference`);
       } finally {
         await seeder.child.stop();
@@ -419,7 +419,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
           { pid: smallGateway.child.pid, url: smallGateway.url, headers: { authorization: `Bearer ${smallScale.staticToken}` }, databaseCpu: smallScale.databaseCpu },
           { pid: gateway.child.pid, url: gateway.url, headers: staticAuth, databaseCpu },
           fixture,
-          smallScale.users,
+          smallScale,
           options,
         );
       } finally {
@@ -740,6 +740,7 @@ type AuthMethod = 'static' | 'oauth' | 'jwt';
 interface SmallScale {
   store: Store;
   users: number;
+  userIds: string[];
   staticToken: string;
   databaseCpu: DatabaseCpu | undefined;
 }
@@ -752,6 +753,8 @@ export interface FlatnessReference {
   large: Measurement;
   /** The raw SQL lookup against the two databases, measured the same way: what the database's size costs by itself. */
   rawSql?: { small: Measurement; large: Measurement };
+  /** GET /Users/:id against the same two processes, measured the same way (the budget names both reads). */
+  getById?: { small: Measurement; large: Measurement };
 }
 
 interface Side {
@@ -768,20 +771,31 @@ interface Side {
  * two points carried the machine's drift: the same build gave 0.87 and 1.02 in consecutive runs
  * (docs/benchmarks.md, finding 29).
  */
-async function flatnessReference(small: Side, large: Side, fixture: Fixture, smallUsers: number, options: BenchOptions): Promise<FlatnessReference> {
-  const scenarioAt = (users: number): Scenario => filteredGet(fixture, 'flatness', 'flatness', 'static', options.connections, options.checkEvery, users);
-  const requests = new Map<Side, Scenario['request']>([
-    [small, scenarioAt(smallUsers).request],
-    [large, scenarioAt(fixture.userNames.length).request],
-  ]);
-  const measure = (side: Side, seconds: number): Promise<Measurement> =>
-    measureServer(side.pid, side.url, requests.get(side)!, { connections: options.connections, durationSeconds: seconds, headers: side.headers, signal: options.signal, databaseCpu: side.databaseCpu });
+async function flatnessReference(small: Side, large: Side, fixture: Fixture, smallScale: SmallScale, options: BenchOptions): Promise<FlatnessReference> {
+  const smallUsers = smallScale.users;
+  const label = (side: Side): string => (side === small ? `${smallUsers} users` : `${fixture.userNames.length} users`);
+  const sidesOf = (atSmall: Scenario, atLarge: Scenario) => {
+    const requests = new Map<Side, Scenario['request']>([
+      [small, atSmall.request],
+      [large, atLarge.request],
+    ]);
+    return (side: Side, seconds: number): Promise<Measurement> =>
+      measureServer(side.pid, side.url, requests.get(side)!, { connections: options.connections, durationSeconds: seconds, headers: side.headers, signal: options.signal, databaseCpu: side.databaseCpu });
+  };
+  const filtered = (users: number): Scenario => filteredGet(fixture, 'flatness', 'flatness', 'static', options.connections, options.checkEvery, users);
+  const measure = sidesOf(filtered(smallUsers), filtered(fixture.userNames.length));
   // A new process takes several seconds to reach its steady speed (see the first scenario's warm-up).
   for (const side of [small, large]) await measure(side, options.durationSeconds);
-  const [atSmall, atLarge] = (await interleaved([small, large], measure, options.durationSeconds, (side, m) =>
-    options.log(describeRun(side === small ? `${smallUsers} users` : `${fixture.userNames.length} users`, m)),
-  )) as [Measurement, Measurement];
-  return { smallUsers, users: fixture.userNames.length, small: atSmall, large: atLarge };
+  const [atSmall, atLarge] = (await interleaved([small, large], measure, options.durationSeconds, (side, m) => options.log(describeRun(label(side), m)))) as [Measurement, Measurement];
+  // GET by id shares the filtered GET's path but for the lookup, so a short warm-up of its own is enough.
+  const byId = (ids: string[]): Scenario => getById(fixture.scimPath, ids, 'flatness-by-id', 'flatness, GET by id', options.connections, options.checkEvery);
+  const measureById = sidesOf(byId(smallScale.userIds), byId(fixture.userIds));
+  for (const side of [small, large]) await measureById(side, 1);
+  const [byIdSmall, byIdLarge] = (await interleaved([small, large], measureById, options.durationSeconds, (side, m) => options.log(describeRun(`GET by id, ${label(side)}`, m)))) as [
+    Measurement,
+    Measurement,
+  ];
+  return { smallUsers, users: fixture.userNames.length, small: atSmall, large: atLarge, getById: { small: byIdSmall, large: byIdLarge } };
 }
 
 /** One run of an interleaved pair, for the log: what a single mean hides (a disturbance in one run). */
@@ -890,17 +904,20 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
     add(`${id}: p99 < 10 ms`, m ? `${m.p99} ms` : undefined, m ? below(m.p99, 10) : undefined);
   }
   const flatness = result.references.flatness;
-  add(
-    'filtered GET flat from 2,000 to all users (>= 0.9; two processes, interleaved)',
-    flatness
-      ? `${fmt(flatness.large.reqPerSec / flatness.small.reqPerSec)} (${Math.round(flatness.small.reqPerSec)} -> ${Math.round(flatness.large.reqPerSec)} req/s; ` +
-          `gateway CPU ${flatness.small.serverCpuMsPerRequest ?? '?'} -> ${flatness.large.serverCpuMsPerRequest ?? '?'} ms/req` +
-          (flatness.small.databaseCpuMsPerRequest !== undefined ? `, PostgreSQL CPU ${flatness.small.databaseCpuMsPerRequest} -> ${flatness.large.databaseCpuMsPerRequest ?? '?'} ms/req` : '') +
-          (flatness.rawSql ? `; raw SQL by itself ${fmt(flatness.rawSql.large.reqPerSec / flatness.rawSql.small.reqPerSec)}` : '') +
-          ')'
-      : undefined,
-    flatness ? atLeast(flatness.large.reqPerSec / flatness.small.reqPerSec, 0.9) : undefined,
-  );
+  const flat = (what: string, pair: { small: Measurement; large: Measurement } | undefined, raw?: { small: Measurement; large: Measurement }): void =>
+    add(
+      `${what} flat from 2,000 to all users (>= 0.9; two processes, interleaved)`,
+      pair
+        ? `${fmt(pair.large.reqPerSec / pair.small.reqPerSec)} (${Math.round(pair.small.reqPerSec)} -> ${Math.round(pair.large.reqPerSec)} req/s; ` +
+            `gateway CPU ${pair.small.serverCpuMsPerRequest ?? '?'} -> ${pair.large.serverCpuMsPerRequest ?? '?'} ms/req` +
+            (pair.small.databaseCpuMsPerRequest !== undefined ? `, PostgreSQL CPU ${pair.small.databaseCpuMsPerRequest} -> ${pair.large.databaseCpuMsPerRequest ?? '?'} ms/req` : '') +
+            (raw ? `; raw SQL by itself ${fmt(raw.large.reqPerSec / raw.small.reqPerSec)}` : '') +
+            ')'
+        : undefined,
+      pair ? atLeast(pair.large.reqPerSec / pair.small.reqPerSec, 0.9) : undefined,
+    );
+  flat('filtered GET', flatness, flatness?.rawSql);
+  flat('GET by id', flatness?.getById);
   const ratioCheck = (budget: string, slowId: string, fastId: string, limit: number): void => {
     const slow = find(result, slowId);
     const fast = find(result, fastId);
@@ -946,6 +963,8 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
     [`reference at ${flatness?.users} users`, flatness?.large],
     [`raw SQL at ${flatness?.smallUsers} users`, flatness?.rawSql?.small],
     [`raw SQL at ${flatness?.users} users`, flatness?.rawSql?.large],
+    [`GET by id at ${flatness?.smallUsers} users`, flatness?.getById?.small],
+    [`GET by id at ${flatness?.users} users`, flatness?.getById?.large],
     ...result.scenarios.flatMap((scenario): Array<[string, Measurement | undefined]> => [
       [scenario.id, scenario.measurement],
       [`${scenario.id} (paired minimal)`, scenario.pairedMinimal],

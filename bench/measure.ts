@@ -96,6 +96,9 @@ export interface CannonOptions {
 }
 
 export async function cannon(options: CannonOptions): Promise<Measurement> {
+  // The abort event has fired already for a signal aborted before this run: without this, an interrupted
+  // harness went on measuring the rest of its rounds at full length.
+  if (options.signal?.aborted) throw new Error('interrupted');
   const failures: string[] = [];
   let mismatches = 0;
   let seen = 0;
@@ -188,6 +191,7 @@ export async function rawSql(options: {
   /** Also report PostgreSQL's CPU per lookup. */
   databaseCpu?: DatabaseCpu;
 }): Promise<Measurement> {
+  if (options.signal?.aborted) throw new Error('interrupted');
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.connections });
   const latencies: number[] = [];
   const failures: string[] = [];

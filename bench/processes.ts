@@ -11,11 +11,23 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Last-in first-out teardown; each step runs once even if `run()` is called again (signal during cleanup). */
+/** Every Cleanup made, for the steps a hard exit leaves undone (killAllChildren). */
+const cleanups = new Set<Cleanup>();
+
 export class Cleanup {
   private readonly steps: Array<{ name: string; fn: () => Promise<void> | void }> = [];
 
+  constructor() {
+    cleanups.add(this);
+  }
+
   add(name: string, fn: () => Promise<void> | void): void {
     this.steps.push({ name, fn });
+  }
+
+  /** The steps not run yet, newest first. */
+  pending(): string[] {
+    return this.steps.map((step) => step.name).reverse();
   }
 
   async run(log: (line: string) => void = () => {}): Promise<void> {
@@ -45,9 +57,13 @@ export async function freePort(): Promise<number> {
 
 const live = new Set<ChildProcess>();
 
-/** Last resort when cleanup itself hangs (second Ctrl-C): SIGKILL every child still running. */
-export function killAllChildren(): void {
+/**
+ * Last resort when cleanup itself hangs (second Ctrl-C): SIGKILL every child still running. Returns the
+ * cleanup steps that did not run (a database to drop, a data directory to remove), for the user to do.
+ */
+export function killAllChildren(): string[] {
   for (const child of live) child.kill('SIGKILL');
+  return [...cleanups].flatMap((cleanup) => cleanup.pending()).filter((step) => step.startsWith('drop database') || step.startsWith('remove '));
 }
 
 export interface Child {

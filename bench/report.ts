@@ -40,6 +40,10 @@ export function markdownReport(result: BenchResult): string {
       row(`reference: raw SQL lookup at ${n(flatness.smallUsers)} users (interleaved with the next row)`, options.connections, flatness.rawSql.small, { vsMinimal: Number.NaN });
       row(`reference: raw SQL lookup at ${n(flatness.users)} users (interleaved with the row above)`, options.connections, flatness.rawSql.large, { vsMinimal: Number.NaN });
     }
+    if (flatness.getById) {
+      row(`reference: GET /Users/:id at ${n(flatness.smallUsers)} users (the two processes above, interleaved with the next row)`, options.connections, flatness.getById.small, { vsMinimal: Number.NaN });
+      row(`reference: GET /Users/:id at ${n(flatness.users)} users (interleaved with the row above)`, options.connections, flatness.getById.large, { vsMinimal: Number.NaN });
+    }
   }
   for (const scenario of result.scenarios) {
     row(scenario.title, scenario.connections, scenario.measurement, { vsMinimal: scenario.vsMinimal ?? Number.NaN });

@@ -100,18 +100,24 @@ if (options.gateway === 'dist' && !values['no-build']) {
 const controller = new AbortController();
 options.signal = controller.signal;
 let interrupts = 0;
+let lastInterrupt = 0;
+const hardExit = (): never => {
+  const left = killAllChildren();
+  if (left.length) console.error(`bench: stopped without cleaning up; still to do by hand: ${left.join('; ')}`);
+  process.exit(130);
+};
 const interrupt = (signal: NodeJS.Signals): void => {
+  // One Ctrl-C can arrive twice: the terminal signals the whole process group, and tsx relays what it
+  // receives to this process. Only a signal a second or more after the last one counts as a second Ctrl-C.
+  const now = performance.now();
+  const repeated = now - lastInterrupt < 1000;
+  lastInterrupt = now;
+  if (repeated) return;
   interrupts += 1;
   options.log(`${signal}: stopping`);
   controller.abort();
-  if (interrupts > 1) {
-    killAllChildren();
-    process.exit(130);
-  }
-  setTimeout(() => {
-    killAllChildren();
-    process.exit(130);
-  }, 20_000).unref();
+  if (interrupts > 1) hardExit();
+  setTimeout(hardExit, 20_000).unref();
 };
 process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);

@@ -75,6 +75,26 @@ export function filteredGet(fixture: Fixture, id: string, title: string, auth: S
   };
 }
 
+/** GET /Users/:id of a random user of `ids`, checked to be that user. */
+export function getById(scimPath: string, ids: string[], id: string, title: string, connections: number, checkEvery: number): Scenario {
+  return {
+    id,
+    title,
+    connections,
+    auth: 'static',
+    request: {
+      method: 'GET',
+      checkEvery,
+      build: (context) => {
+        const { value } = pick(ids);
+        context.expected = value;
+        return { path: `${scimPath}/Users/${value}` };
+      },
+      check: (_status, body, context) => (parse(body)?.id === context.expected ? undefined : `GET ${String(context.expected)} answered ${body.slice(0, 200)}`),
+    },
+  };
+}
+
 /** Every scenario of a full run, in the order they run (creations before the PATCH adds that use them). */
 export function gatewayScenarios(fixture: Fixture, options: { connections: number; checkEvery: number; bulkSize: number }): Scenario[] {
   const { connections, checkEvery, bulkSize } = options;
@@ -172,22 +192,7 @@ export function gatewayScenarios(fixture: Fixture, options: { connections: numbe
         check: (_status, body) => (body.includes('urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig') ? undefined : 'not a ServiceProviderConfig'),
       },
     },
-    {
-      id: 'get-by-id',
-      title: 'GET /Users/:id',
-      connections,
-      auth: 'static',
-      request: {
-        method: 'GET',
-        checkEvery,
-        build: (context) => {
-          const { value } = pick(fixture.userIds);
-          context.expected = value;
-          return { path: `${base}/Users/${value}` };
-        },
-        check: (_status, body, context) => (parse(body)?.id === context.expected ? undefined : `GET ${String(context.expected)} answered ${body.slice(0, 200)}`),
-      },
-    },
+    getById(fixture.scimPath, fixture.userIds, 'get-by-id', 'GET /Users/:id', connections, checkEvery),
     list('page-first', 'GET /Users first page (startIndex=1, count=100)', () => `${base}/Users?startIndex=1&count=100`, (parsed) =>
       resourcesLength(parsed) === 100 && parsed.totalResults === fixture.totalUsers ? undefined : `first page: ${resourcesLength(parsed)} resources, total ${String(parsed.totalResults)}`,
     ),

@@ -83,7 +83,7 @@ describe('benchmark harness (smoke)', () => {
     // Flatness: 200 users in a database of their own against the full one, interleaved, both answering right.
     const flatness = result.references.flatness!;
     expect({ smallUsers: flatness.smallUsers, users: flatness.users }).toEqual({ smallUsers: 200, users: 300 });
-    for (const side of [flatness.small, flatness.large]) {
+    for (const side of [flatness.small, flatness.large, flatness.getById!.small, flatness.getById!.large]) {
       expect({ errors: side.errors, failures: side.failures }).toEqual({ errors: 0, failures: [] });
       expect(side.requests).toBeGreaterThan(0);
     }
@@ -92,6 +92,11 @@ describe('benchmark harness (smoke)', () => {
     // Judged on PostgreSQL; on the embedded database the budgets are reported only.
     expect(flat.pass).toBe(postgresUrl ? flatness.large.reqPerSec >= 0.9 * flatness.small.reqPerSec : null);
     expect(markdownReport(result)).toContain('| reference: filtered GET at 200 users (a second database and process, interleaved with the next row) |');
+    // GET by id, the budget's other read, against the same two processes.
+    const flatById = result.budgets.find((check) => check.budget.startsWith('GET by id flat from 2,000'))!;
+    expect(flatById.figure?.value).toBe(flatness.getById!.large.reqPerSec / flatness.getById!.small.reqPerSec);
+    expect(flatById.pass).toBe(postgresUrl ? flatById.figure!.value >= 0.9 : null);
+    expect(markdownReport(result)).toContain('| reference: GET /Users/:id at 200 users (the two processes above, interleaved with the next row) |');
     expect(result.seeding.map((rate) => rate.count)).toEqual([300, 1100, 5, 300]);
     expect(result.startToReadyMs.fresh).toBeGreaterThan(0);
     expect(result.startToReadyMs.restart).toBeGreaterThan(0);
