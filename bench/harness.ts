@@ -510,7 +510,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     result.budgets = checkBudgets(result);
     return result;
   } catch (error) {
-    if (gatewayChild) log(`last gateway output:\n${gatewayChild.tail()}`);
+    // The gateway's last words explain a failure; an interruption needs none.
+    if (gatewayChild && !options.signal?.aborted) log(`last gateway output:\n${gatewayChild.tail()}`);
     throw error;
   } finally {
     await cleanup.run(log);

@@ -147,6 +147,6 @@ try {
   }
   process.exit(controller.signal.aborted ? 130 : 0);
 } catch (error) {
-  console.error(`bench: ${controller.signal.aborted ? 'interrupted' : 'failed'}: ${(error as Error).stack ?? String(error)}`);
+  console.error(controller.signal.aborted ? 'bench: interrupted' : `bench: failed: ${(error as Error).stack ?? String(error)}`);
   process.exit(controller.signal.aborted ? 130 : 1);
 }
