@@ -112,11 +112,19 @@ async function createEmbeddedDatabase(dataDir: string | null, template?: Blob): 
     releaseLock = acquireDirectoryLock(dir);
   }
   try {
-    const pglite = await PGlite.create({
+    const initdb = dir !== undefined && !template && !fs.existsSync(path.join(dir, 'PG_VERSION'));
+    let pglite = await PGlite.create({
       postgresqlconf: EMBEDDED_POSTGRESQL_CONF,
       ...(dir === undefined ? {} : { dataDir: dir }),
       ...(template ? { loadDataDir: template } : {}),
     });
+    if (initdb) {
+      // initdb grows PGlite's WebAssembly memory to about 800 MB of resident memory, and a WebAssembly memory
+      // never shrinks; an instance that opens the directory initdb made needs about 300 MB (docs/benchmarks.md,
+      // finding 40). So the first start reopens it once (about 0.1 s); the first instance's memory goes with it.
+      await pglite.close();
+      pglite = await PGlite.create({ postgresqlconf: EMBEDDED_POSTGRESQL_CONF, dataDir: dir });
+    }
     const instance = knex({
       client: withDeleteRowCount(ClientPgLite as unknown as typeof knex.Client),
       dialect: 'postgres',
