@@ -1,5 +1,5 @@
 // `pnpm bench:summary [result.json ...]`: several runs of `pnpm bench` read together (bench/summary.ts), by
-// default every PostgreSQL run in bench/results/.
+// default the PostgreSQL runs in bench/results/ made like the newest one (same users, duration and scenarios).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchResult } from './harness.js';
@@ -32,4 +32,11 @@ for (const file of files) {
   results.push(result);
 }
 if (results.length === 0) process.exit(2);
-console.log(summaryReport(results));
+// Without files named, only the runs comparable with the newest: a quick or partial run beside full ones
+// would move the medians.
+const newest = results[results.length - 1]!;
+const alike = (result: BenchResult): boolean =>
+  result.options.users === newest.options.users &&
+  result.options.durationSeconds === newest.options.durationSeconds &&
+  String(result.options.only ?? '') === String(newest.options.only ?? '');
+console.log(summaryReport(given.length ? results : results.filter(alike)));
