@@ -49,50 +49,49 @@ function pick<T>(items: T[]): { value: T; index: number } {
   return { value: items[index]!, index };
 }
 
-export function filteredGet(fixture: Fixture, id: string, title: string, auth: Scenario['auth'], connections: number, checkEvery: number, limit?: number): Scenario {
-  const names = limit === undefined ? fixture.userNames : fixture.userNames.slice(0, limit);
+/**
+ * A GET of one random value of `values` per request (`pathOf` writes its path); `check` sees the answer and the
+ * value asked for.
+ */
+function randomGet(
+  scenario: Pick<Scenario, 'id' | 'title' | 'auth' | 'connections'>,
+  checkEvery: number,
+  values: string[],
+  pathOf: (value: string) => string,
+  check: (body: string, expected: string) => string | undefined,
+): Scenario {
   return {
-    id,
-    title,
-    connections,
-    auth,
+    ...scenario,
     request: {
       method: 'GET',
       checkEvery,
       build: (context) => {
-        const { value } = pick(names);
+        const { value } = pick(values);
         context.expected = value;
-        return { path: `${fixture.scimPath}/Users?filter=${encodeURIComponent(`userName eq "${value}"`)}` };
+        return { path: pathOf(value) };
       },
-      check: (_status, body, context) => {
-        const parsed = parse(body) as { totalResults?: number; Resources?: Array<{ userName?: string; schemas?: string[] }> } | undefined;
-        const resource = parsed?.Resources?.[0];
-        if (parsed?.totalResults !== 1 || resource?.userName !== context.expected) return `filter for ${String(context.expected)} answered ${body.slice(0, 200)}`;
-        if (!resource?.schemas?.includes(CORE_USER)) return 'the resource lacks its schemas';
-        return undefined;
-      },
+      check: (_status, body, context) => check(body, String(context.expected)),
     },
   };
 }
 
+export function filteredGet(fixture: Fixture, id: string, title: string, auth: Scenario['auth'], connections: number, checkEvery: number, limit?: number): Scenario {
+  const names = limit === undefined ? fixture.userNames : fixture.userNames.slice(0, limit);
+  const pathOf = (name: string): string => `${fixture.scimPath}/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`;
+  return randomGet({ id, title, auth, connections }, checkEvery, names, pathOf, (body, expected) => {
+    const parsed = parse(body) as { totalResults?: number; Resources?: Array<{ userName?: string; schemas?: string[] }> } | undefined;
+    const resource = parsed?.Resources?.[0];
+    if (parsed?.totalResults !== 1 || resource?.userName !== expected) return `filter for ${expected} answered ${body.slice(0, 200)}`;
+    if (!resource?.schemas?.includes(CORE_USER)) return 'the resource lacks its schemas';
+    return undefined;
+  });
+}
+
 /** GET /Users/:id of a random user of `ids`, checked to be that user. */
 export function getById(scimPath: string, ids: string[], id: string, title: string, connections: number, checkEvery: number): Scenario {
-  return {
-    id,
-    title,
-    connections,
-    auth: 'static',
-    request: {
-      method: 'GET',
-      checkEvery,
-      build: (context) => {
-        const { value } = pick(ids);
-        context.expected = value;
-        return { path: `${scimPath}/Users/${value}` };
-      },
-      check: (_status, body, context) => (parse(body)?.id === context.expected ? undefined : `GET ${String(context.expected)} answered ${body.slice(0, 200)}`),
-    },
-  };
+  return randomGet({ id, title, auth: 'static', connections }, checkEvery, ids, (user) => `${scimPath}/Users/${user}`, (body, expected) =>
+    parse(body)?.id === expected ? undefined : `GET ${expected} answered ${body.slice(0, 200)}`,
+  );
 }
 
 /** Every scenario of a full run, in the order they run (creations before the PATCH adds that use them). */
