@@ -10,24 +10,28 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Last-in first-out teardown; each step runs once even if `run()` is called again (signal during cleanup). */
 /** Every Cleanup made, for the steps a hard exit leaves undone (killAllChildren). */
 const cleanups = new Set<Cleanup>();
 
+/** Last-in first-out teardown; each step runs once even if `run()` is called again (signal during cleanup). */
 export class Cleanup {
-  private readonly steps: Array<{ name: string; fn: () => Promise<void> | void }> = [];
+  private readonly steps: Array<{ name: string; fn: () => Promise<void> | void; leavesState: boolean }> = [];
 
   constructor() {
     cleanups.add(this);
   }
 
-  add(name: string, fn: () => Promise<void> | void): void {
-    this.steps.push({ name, fn });
+  /**
+   * `leavesState`: the step removes something that outlives the process if it never runs (a database, a data
+   * directory), as opposed to stopping a child, which a hard exit kills anyway.
+   */
+  add(name: string, fn: () => Promise<void> | void, options: { leavesState?: boolean } = {}): void {
+    this.steps.push({ name, fn, leavesState: options.leavesState ?? false });
   }
 
-  /** The steps not run yet, newest first. */
-  pending(): string[] {
-    return this.steps.map((step) => step.name).reverse();
+  /** The steps not run yet that would leave state behind, newest first. */
+  pendingState(): string[] {
+    return this.steps.filter((step) => step.leavesState).map((step) => step.name).reverse();
   }
 
   async run(log: (line: string) => void = () => {}): Promise<void> {
@@ -63,7 +67,7 @@ const live = new Set<ChildProcess>();
  */
 export function killAllChildren(): string[] {
   for (const child of live) child.kill('SIGKILL');
-  return [...cleanups].flatMap((cleanup) => cleanup.pending()).filter((step) => step.startsWith('drop database') || step.startsWith('remove '));
+  return [...cleanups].flatMap((cleanup) => cleanup.pendingState());
 }
 
 export interface Child {
