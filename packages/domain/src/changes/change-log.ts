@@ -1,0 +1,323 @@
+import type { Knex } from 'knex';
+import {
+  CHANGE_LOG_START,
+  MEMBERS_PER_CHANGE,
+  type ChangeContext,
+  type ChangeCursor,
+  type ChangeDetail,
+  type ChangeInput,
+  type ChangeKind,
+  type ChangeResourceType,
+  type DirectoryChange,
+} from './types.js';
+
+type Db = Knex | Knex.Transaction;
+
+/** The channel writers notify at commit (NOTIFY is delivered only when the transaction commits). */
+export const CHANGE_CHANNEL = 'roster_directory_changes';
+
+const TABLE = 'directory_changes';
+
+// One statement records every change of a transaction and wakes the waiting readers of other processes:
+// the rows arrive as one JSON parameter, so the statement's text (and its plan) does not depend on the count.
+const INSERT_CHANGES_SQL =
+  `WITH c AS (INSERT INTO ${TABLE} (kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail) ` +
+  'SELECT r.kind, r.resource_type, r.resource_id, r.external_id, r.owner_client_id, ?, ?::uuid, ?, r.detail ' +
+  'FROM json_to_recordset(?::json) AS r(kind text, resource_type text, resource_id uuid, external_id text, owner_client_id uuid, detail jsonb) ' +
+  `RETURNING 1) SELECT pg_notify('${CHANGE_CHANNEL}', '') FROM (SELECT 1 FROM c LIMIT 1) AS any_change`;
+
+// Rows whose transaction is older than the oldest one still running: all of them have committed or rolled back,
+// so nothing can still appear before the cursor of a reader that has read them (migration
+// 20261207000100_create_directory_changes explains why `position` alone is not enough).
+const READ_SQL =
+  'SELECT position, tx_id::text AS tx_id, at, kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail ' +
+  `FROM ${TABLE} WHERE (tx_id, position) > (?::text::xid8, ?::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ` +
+  'ORDER BY tx_id, position LIMIT ?';
+
+interface ChangeRow {
+  position: string | number;
+  tx_id: string;
+  at: Date | string;
+  kind: ChangeKind;
+  resource_type: ChangeResourceType;
+  resource_id: string;
+  external_id: string | null;
+  owner_client_id: string | null;
+  actor_type: DirectoryChange['actor']['type'];
+  actor_id: string | null;
+  request_id: string | null;
+  detail: ChangeDetail | string | null;
+}
+
+const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
+const MAX_BIGINT = 9223372036854775807n;
+
+export class InvalidChangeCursorError extends Error {
+  override name = 'InvalidChangeCursorError';
+}
+
+/** Parses a cursor; refuses anything that is not one (a reader's bug, or input from outside). */
+export function parseChangeCursor(cursor: ChangeCursor): { txId: bigint; position: bigint } {
+  const match = CURSOR.exec(cursor);
+  if (!match) throw new InvalidChangeCursorError(`not a change-log cursor: ${JSON.stringify(cursor).slice(0, 60)}`);
+  const txId = BigInt(match[1]!);
+  const position = BigInt(match[2]!);
+  if (txId > MAX_BIGINT || position > MAX_BIGINT) throw new InvalidChangeCursorError('change-log cursor out of range');
+  return { txId, position };
+}
+
+function cursorOf(txId: string | bigint, position: string | number | bigint): ChangeCursor {
+  return `${txId}.${position}`;
+}
+
+function toChange(row: ChangeRow): DirectoryChange {
+  const detail = typeof row.detail === 'string' ? (JSON.parse(row.detail) as ChangeDetail) : (row.detail ?? {});
+  return {
+    position: Number(row.position),
+    cursor: cursorOf(row.tx_id, row.position),
+    kind: row.kind,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    externalId: row.external_id,
+    ownerClientId: row.owner_client_id,
+    actor: { type: row.actor_type, id: row.actor_id },
+    requestId: row.request_id,
+    at: new Date(row.at),
+    detail,
+  };
+}
+
+/**
+ * Records changes in the caller's transaction: they commit with the change they describe, or not at all.
+ * A membership change naming more than MEMBERS_PER_CHANGE members is split into records of that size, in order.
+ */
+export async function recordChanges(trx: Db, context: ChangeContext, changes: readonly ChangeInput[]): Promise<void> {
+  if (changes.length === 0) return;
+  const rows: Array<Record<string, unknown>> = [];
+  for (const change of changes) {
+    const base = {
+      kind: change.kind,
+      resource_type: change.resourceType,
+      resource_id: change.resourceId,
+      external_id: change.externalId ?? null,
+      owner_client_id: change.ownerClientId ?? null,
+    };
+    const members = change.detail?.members;
+    if (members && members.length > MEMBERS_PER_CHANGE) {
+      for (let start = 0; start < members.length; start += MEMBERS_PER_CHANGE) {
+        rows.push({ ...base, detail: { ...change.detail, members: members.slice(start, start + MEMBERS_PER_CHANGE) } });
+      }
+    } else {
+      rows.push({ ...base, detail: change.detail ?? null });
+    }
+  }
+  await trx.raw(INSERT_CHANGES_SQL, [context.actor.type, context.actor.id, context.requestId ?? null, JSON.stringify(rows)]);
+}
+
+export interface ReadChangesOptions {
+  /** Read what follows this cursor; `CHANGE_LOG_START` (the default) reads from the oldest retained change. */
+  after?: ChangeCursor;
+  /** At most this many changes (1 to 10,000; default 1,000). */
+  limit?: number;
+}
+
+export interface ChangePage {
+  changes: DirectoryChange[];
+  /** Pass as `after` to read on: the last change's cursor, or `after` itself when nothing was new. */
+  cursor: ChangeCursor;
+}
+
+export interface WaitChangesOptions extends ReadChangesOptions {
+  /** How long to wait for a first change when there is none yet (at most 60,000 ms). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ChangeLogOptions {
+  /**
+   * How often a waiting reader looks again without a notification. PostgreSQL wakes readers by LISTEN/NOTIFY
+   * and this only bounds the delay after a missed notification (a reconnect); the embedded database has no
+   * other process to notify it and polls at this interval.
+   */
+  pollIntervalMs?: number;
+  onListenError?: (error: unknown) => void;
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined) return 1000;
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  return Math.min(limit, 10_000);
+}
+
+function isPostgres(knex: Knex): boolean {
+  const client = (knex.client as { config?: { client?: unknown } }).config?.client;
+  return client === 'pg' || client === 'postgres' || client === 'postgresql';
+}
+
+interface Waiter {
+  wake(): void;
+}
+
+/**
+ * The directory change log for consumers: event streams, applications, the admin app.
+ * `read` pages through it; `wait` blocks until something new is readable (or the timeout passes).
+ */
+export function createChangeLog(knex: Knex, options: ChangeLogOptions = {}) {
+  const postgres = isPostgres(knex);
+  const pollIntervalMs = options.pollIntervalMs ?? (postgres ? 1000 : 200);
+  const waiters = new Set<Waiter>();
+  let listener: { connection: ListenConnection; closing: boolean } | undefined;
+  let listening: Promise<void> | undefined;
+  let closed = false;
+
+  interface ListenConnection {
+    query(sql: string): Promise<unknown>;
+    on(event: 'notification' | 'error' | 'end', handler: (...args: unknown[]) => void): void;
+    removeAllListeners(): void;
+    end(): Promise<void>;
+  }
+
+  function wakeAll(): void {
+    for (const waiter of waiters) waiter.wake();
+  }
+
+  // One dedicated connection per process LISTENs for commits of other processes (and of this one). It is not
+  // taken from the pool, so a busy pool never delays a wake-up. Lost connections are re-made on the next wait;
+  // meanwhile the poll interval bounds the delay.
+  function ensureListening(): void {
+    if (!postgres || closed || listener || listening) return;
+    listening = (async () => {
+      const client = knex.client as { acquireRawConnection(): Promise<ListenConnection> };
+      const connection = await client.acquireRawConnection();
+      const entry = { connection, closing: false };
+      const drop = (error?: unknown) => {
+        if (listener !== entry) return;
+        listener = undefined;
+        connection.removeAllListeners();
+        connection.on('error', () => {});
+        if (!entry.closing) {
+          options.onListenError?.(error);
+          void connection.end().catch(() => {});
+        }
+      };
+      connection.on('notification', wakeAll);
+      connection.on('error', drop);
+      connection.on('end', drop);
+      listener = entry;
+      await connection.query(`LISTEN ${CHANGE_CHANNEL}`);
+      if (closed) await close();
+    })()
+      .catch((error: unknown) => {
+        options.onListenError?.(error);
+        if (listener) {
+          const { connection } = listener;
+          listener = undefined;
+          connection.removeAllListeners();
+          void connection.end().catch(() => {});
+        }
+      })
+      .finally(() => {
+        listening = undefined;
+      });
+  }
+
+  async function read(readOptions: ReadChangesOptions = {}, db: Db = knex): Promise<ChangePage> {
+    const after = readOptions.after ?? CHANGE_LOG_START;
+    const { txId, position } = parseChangeCursor(after);
+    const limit = clampLimit(readOptions.limit);
+    const result = (await db.raw(READ_SQL, [txId.toString(), position.toString(), limit])) as { rows: ChangeRow[] };
+    const changes = result.rows.map(toChange);
+    return { changes, cursor: changes.length > 0 ? changes[changes.length - 1]!.cursor : after };
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    wakeAll();
+    const entry = listener;
+    listener = undefined;
+    if (entry) {
+      entry.closing = true;
+      entry.connection.removeAllListeners();
+      entry.connection.on('error', () => {});
+      await entry.connection.end().catch(() => {});
+    }
+  }
+
+  return {
+    read,
+
+    /**
+     * Waits until at least one change after `after` is readable, then answers like `read`; answers an empty page
+     * when `timeoutMs` passes first, the signal aborts, or the log is closed.
+     */
+    async wait(waitOptions: WaitChangesOptions): Promise<ChangePage> {
+      const timeoutMs = Math.min(Math.max(0, waitOptions.timeoutMs), 60_000);
+      const deadline = Date.now() + timeoutMs;
+      ensureListening();
+      for (;;) {
+        let woken = false;
+        let wake: () => void = () => {};
+        const waiter: Waiter = {
+          wake: () => {
+            woken = true;
+            wake();
+          },
+        };
+        // Registered before reading, so a commit between the read and the sleep is not missed.
+        waiters.add(waiter);
+        try {
+          const page = await read(waitOptions);
+          const remaining = deadline - Date.now();
+          if (page.changes.length > 0 || remaining <= 0 || closed || waitOptions.signal?.aborted) return page;
+          if (!woken) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, Math.min(remaining, pollIntervalMs));
+              const onAbort = () => resolve();
+              waitOptions.signal?.addEventListener('abort', onAbort, { once: true });
+              wake = () => {
+                clearTimeout(timer);
+                waitOptions.signal?.removeEventListener('abort', onAbort);
+                resolve();
+              };
+            });
+          }
+        } finally {
+          waiters.delete(waiter);
+        }
+      }
+    },
+
+    /**
+     * The cursor of "now": reading after it returns every change whose transaction had not finished when it was
+     * taken, and what comes later. A transaction that committed just before may be read again (at least once).
+     */
+    async head(db: Db = knex): Promise<ChangeCursor> {
+      const result = (await db.raw('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin')) as { rows: Array<{ xmin: string }> };
+      const xmin = BigInt(result.rows[0]!.xmin);
+      return cursorOf(xmin > 0n ? xmin - 1n : 0n, MAX_BIGINT);
+    },
+
+    /**
+     * Deletes changes older than `days` days, in batches, and answers how many went. Safe with several
+     * processes: each batch is one statement, and rows another process deleted first are simply not counted.
+     */
+    async prune(days: number, batchSize = 10_000): Promise<number> {
+      if (!Number.isFinite(days) || days < 0) throw new RangeError('days must be zero or more');
+      let total = 0;
+      for (;;) {
+        const result = (await knex.raw(
+          `DELETE FROM ${TABLE} WHERE position IN (SELECT position FROM ${TABLE} WHERE at < now() - make_interval(secs => ?) ORDER BY at LIMIT ?)`,
+          [days * 86_400, batchSize],
+        )) as { rowCount?: number; affectedRows?: number };
+        const deleted = Number(result.rowCount ?? result.affectedRows ?? 0);
+        total += deleted;
+        if (deleted < batchSize) return total;
+      }
+    },
+
+    /** Stops listening and wakes every waiting reader. */
+    close,
+  };
+}
+
+export type ChangeLog = ReturnType<typeof createChangeLog>;
