@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { AuthProviderModel, authProvidersTable } from './auth-providers.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Admin sign-ins through an OIDC provider, started and not yet finished: hashes of `state` and of the browser
 // binding only (migration 20261128181000 says why the table alone cannot finish anyone's sign-in).
@@ -13,7 +13,7 @@ export const adminOidcSignInsTable = defineTable('admin_oidc_sign_ins', {
   expiresAt: col('expires_at', 'timestamptz'),
 });
 
-export class AdminOidcSignInModel extends Model {
+export class AdminOidcSignInModel extends TableModel {
   static override tableName = adminOidcSignInsTable.table;
   static override jsonSchema = adminOidcSignInsTable.jsonSchema;
   static override jsonAttributes = adminOidcSignInsTable.jsonAttributes;

@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { AdminModel, adminsTable } from './admins.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Server-side admin sessions: the cookie's and the CSRF token's hashes only.
 export const adminSessionsTable = defineTable('admin_sessions', {
@@ -13,7 +13,7 @@ export const adminSessionsTable = defineTable('admin_sessions', {
   expiresAt: col('expires_at', 'timestamptz'),
 });
 
-export class AdminSessionModel extends Model {
+export class AdminSessionModel extends TableModel {
   static override tableName = adminSessionsTable.table;
   static override jsonSchema = adminSessionsTable.jsonSchema;
   static override jsonAttributes = adminSessionsTable.jsonAttributes;

@@ -1,5 +1,4 @@
-import { Model } from 'objection';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // One-time tokens that create the first admin account (hash only; single use).
 export const adminSetupTokensTable = defineTable('admin_setup_tokens', {
@@ -10,7 +9,7 @@ export const adminSetupTokensTable = defineTable('admin_setup_tokens', {
   createdAt: col('created_at', 'timestamptz'),
 });
 
-export class AdminSetupTokenModel extends Model {
+export class AdminSetupTokenModel extends TableModel {
   static override tableName = adminSetupTokensTable.table;
   static override jsonSchema = adminSetupTokensTable.jsonSchema;
   static override jsonAttributes = adminSetupTokensTable.jsonAttributes;

@@ -1,5 +1,4 @@
-import { Model } from 'objection';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Failed admin sign-ins per account (`account:<email>`) and per address (`address:<ip>`), shared by every
 // gateway process on the database.
@@ -10,7 +9,7 @@ export const adminSignInThrottleTable = defineTable('admin_sign_in_throttle', {
   blockedUntil: col('blocked_until', 'timestamptz', { nullable: true }),
 });
 
-export class AdminSignInThrottleModel extends Model {
+export class AdminSignInThrottleModel extends TableModel {
   static override tableName = adminSignInThrottleTable.table;
   static override idColumn = adminSignInThrottleTable.columns.key;
   static override jsonSchema = adminSignInThrottleTable.jsonSchema;

@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { AdminSessionModel, adminSessionsTable } from './admin-sessions.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Admin accounts. password_hash is scrypt; NULL for accounts that sign in only through a provider.
 export const adminsTable = defineTable('admins', {
@@ -11,7 +11,7 @@ export const adminsTable = defineTable('admins', {
   lastSignInAt: col('last_sign_in_at', 'timestamptz', { nullable: true }),
 });
 
-export class AdminModel extends Model {
+export class AdminModel extends TableModel {
   static override tableName = adminsTable.table;
   static override jsonSchema = adminsTable.jsonSchema;
   static override jsonAttributes = adminsTable.jsonAttributes;

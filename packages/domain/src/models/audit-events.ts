@@ -1,7 +1,7 @@
 import { Model, type RelationMappings } from 'objection';
 import { AdminModel, adminsTable } from './admins.js';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // The audit log. client_id and admin_id carry no foreign key: an event outlives the client or admin it names.
 export const auditEventsTable = defineTable('audit_events', {
@@ -19,7 +19,7 @@ export const auditEventsTable = defineTable('audit_events', {
   detail: col('detail', 'jsonb', { nullable: true }),
 });
 
-export class AuditEventModel extends Model {
+export class AuditEventModel extends TableModel {
   static override tableName = auditEventsTable.table;
   static override jsonSchema = auditEventsTable.jsonSchema;
   static override jsonAttributes = auditEventsTable.jsonAttributes;

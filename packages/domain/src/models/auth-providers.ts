@@ -1,5 +1,5 @@
 import { Model, type RelationMappings } from 'objection';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
 import { UserProviderLinkModel, userProviderLinksTable } from './user-provider-links.js';
 
@@ -16,7 +16,7 @@ export const authProvidersTable = defineTable('auth_providers', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class AuthProviderModel extends Model {
+export class AuthProviderModel extends TableModel {
   static override tableName = authProvidersTable.table;
   static override jsonSchema = authProvidersTable.jsonSchema;
   static override jsonAttributes = authProvidersTable.jsonAttributes;

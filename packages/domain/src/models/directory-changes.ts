@@ -1,5 +1,4 @@
-import { Model } from 'objection';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // The directory change log (packages/domain/src/changes): one row per change, written in the change's own
 // transaction. Readers page by (tx_id, position) below the oldest running transaction (migration
@@ -19,7 +18,7 @@ export const directoryChangesTable = defineTable('directory_changes', {
   detail: col('detail', 'jsonb', { nullable: true }),
 });
 
-export class DirectoryChangeModel extends Model {
+export class DirectoryChangeModel extends TableModel {
   static override tableName = directoryChangesTable.table;
   static override idColumn = directoryChangesTable.columns.position;
   static override jsonSchema = directoryChangesTable.jsonSchema;

@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { GroupModel, groupsTable } from './groups.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 import { UserModel, usersTable } from './users.js';
 
 // One membership. group_id has no foreign key on purpose (migration 20261128190000 says why); the rule that
@@ -11,7 +11,7 @@ export const groupMembersTable = defineTable('group_members', {
   createdAt: col('created_at', 'timestamptz'),
 });
 
-export class GroupMemberModel extends Model {
+export class GroupMemberModel extends TableModel {
   static override tableName = groupMembersTable.table;
   static override idColumn = [groupMembersTable.columns.groupId, groupMembersTable.columns.userId];
   static override jsonSchema = groupMembersTable.jsonSchema;

@@ -1,7 +1,7 @@
 import { Model, type RelationMappings } from 'objection';
 import { groupMembersTable } from './group-members.js';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 import { UserModel, usersTable } from './users.js';
 
 // A provisioned group (RFC 7643 §4.2). Its members are rows of group_members, never a column here: adding one
@@ -18,7 +18,7 @@ export const groupsTable = defineTable('groups', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class GroupModel extends Model {
+export class GroupModel extends TableModel {
   static override tableName = groupsTable.table;
   static override jsonSchema = groupsTable.jsonSchema;
   static override jsonAttributes = groupsTable.jsonAttributes;

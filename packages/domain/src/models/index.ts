@@ -1,7 +1,7 @@
 // Objection models: the one declaration of every table (README "Models"). One file per table; a new table's
 // file is found by the drift test (test/models.test.ts) on its own, and listed here when code outside the
 // models needs it.
-export { col, defineTable, UDT_NAMES, type ColumnSpec, type SqlType, type TableDeclaration } from './table.js';
+export { col, defineTable, TableModel, UDT_NAMES, type ColumnSpec, type SqlType, type TableDeclaration } from './table.js';
 export * from './users.js';
 export * from './groups.js';
 export * from './group-members.js';

@@ -1,7 +1,7 @@
 import { Model, type RelationMappings } from 'objection';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
 import { ScimCredentialModel, scimCredentialsTable } from './scim-credentials.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Access tokens issued by /oauth/token (client credentials): hash, scope and expiry only.
 export const oauthAccessTokensTable = defineTable('oauth_access_tokens', {
@@ -15,7 +15,7 @@ export const oauthAccessTokensTable = defineTable('oauth_access_tokens', {
   createdAt: col('created_at', 'timestamptz'),
 });
 
-export class OAuthAccessTokenModel extends Model {
+export class OAuthAccessTokenModel extends TableModel {
   static override tableName = oauthAccessTokensTable.table;
   static override jsonSchema = oauthAccessTokensTable.jsonSchema;
   static override jsonAttributes = oauthAccessTokensTable.jsonAttributes;

@@ -1,7 +1,7 @@
 import { Model, type RelationMappings } from 'objection';
 import { AuthProviderModel, authProvidersTable } from './auth-providers.js';
 import { ScimCredentialModel, scimCredentialsTable } from './scim-credentials.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // A SCIM client: who may provision, through which provider and authentication method.
 export const scimClientsTable = defineTable('scim_clients', {
@@ -16,7 +16,7 @@ export const scimClientsTable = defineTable('scim_clients', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class ScimClientModel extends Model {
+export class ScimClientModel extends TableModel {
   static override tableName = scimClientsTable.table;
   static override jsonSchema = scimClientsTable.jsonSchema;
   static override jsonAttributes = scimClientsTable.jsonAttributes;

@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Static tokens and OAuth client secrets of SCIM clients: only the SHA-256 hash and a four-character hint.
 export const scimCredentialsTable = defineTable('scim_credentials', {
@@ -15,7 +15,7 @@ export const scimCredentialsTable = defineTable('scim_credentials', {
   createdAt: col('created_at', 'timestamptz'),
 });
 
-export class ScimCredentialModel extends Model {
+export class ScimCredentialModel extends TableModel {
   static override tableName = scimCredentialsTable.table;
   static override jsonSchema = scimCredentialsTable.jsonSchema;
   static override jsonAttributes = scimCredentialsTable.jsonAttributes;

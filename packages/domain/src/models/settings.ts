@@ -1,5 +1,4 @@
-import { Model } from 'objection';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // Instance-wide settings, one row per key; an absent row means the default (packages/domain/src/settings.ts).
 export const settingsTable = defineTable('settings', {
@@ -8,7 +7,7 @@ export const settingsTable = defineTable('settings', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class SettingModel extends Model {
+export class SettingModel extends TableModel {
   static override tableName = settingsTable.table;
   static override idColumn = settingsTable.columns.key;
   static override jsonSchema = settingsTable.jsonSchema;

@@ -1,4 +1,4 @@
-import type { JSONSchema } from 'objection';
+import { AjvValidator, Model, type JSONSchema } from 'objection';
 
 // One declaration per table: its name, and each column's name, PostgreSQL type and nullability. An Objection
 // model takes `tableName`, `jsonSchema` and `jsonAttributes` from it, and code that writes SQL by hand (the
@@ -90,5 +90,15 @@ function baseSchema(spec: ColumnSpec): JSONSchema {
     case 'xid8':
       // A 64-bit transaction id: drivers answer it as a decimal string.
       return { type: 'string' };
+  }
+}
+
+/**
+ * The base of every model: a timestamp column's schema is a union (an ISO string or a Date), which Ajv's strict
+ * mode accepts only with allowUnionTypes (without it, it logs a warning per column on first use).
+ */
+export class TableModel extends Model {
+  static override createValidator(): AjvValidator {
+    return new AjvValidator({ onCreateAjv: () => {}, options: { allowUnionTypes: true } });
   }
 }

@@ -1,6 +1,6 @@
 import { Model, type RelationMappings } from 'objection';
 import { AuthProviderModel, authProvidersTable } from './auth-providers.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 import { UserModel, usersTable } from './users.js';
 
 // A user's externalId at one authentication provider: unique per (user, provider), not per (provider,
@@ -14,7 +14,7 @@ export const userProviderLinksTable = defineTable('user_provider_links', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class UserProviderLinkModel extends Model {
+export class UserProviderLinkModel extends TableModel {
   static override tableName = userProviderLinksTable.table;
   static override jsonSchema = userProviderLinksTable.jsonSchema;
   static override jsonAttributes = userProviderLinksTable.jsonAttributes;

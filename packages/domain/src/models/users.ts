@@ -4,7 +4,7 @@ import { groupMembersTable } from './group-members.js';
 import { groupsTable } from './groups.js';
 import { ScimClientModel, scimClientsTable } from './scim-clients.js';
 import { UserProviderLinkModel, userProviderLinksTable } from './user-provider-links.js';
-import { col, defineTable } from './table.js';
+import { col, defineTable, TableModel } from './table.js';
 
 // A provisioned user (RFC 7643 §4.1). The filterable core attributes have columns; the rest of the SCIM
 // document lives in `data`. `emails_lower` mirrors emails[].value lower-cased for the indexed `emails` filter.
@@ -26,7 +26,7 @@ export const usersTable = defineTable('users', {
   updatedAt: col('updated_at', 'timestamptz'),
 });
 
-export class UserModel extends Model {
+export class UserModel extends TableModel {
   static override tableName = usersTable.table;
   static override jsonSchema = usersTable.jsonSchema;
   static override jsonAttributes = usersTable.jsonAttributes;
