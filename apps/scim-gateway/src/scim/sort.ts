@@ -5,9 +5,15 @@
 // written; both by code point (COLLATE "C"), so the order does not depend on the server's locale and PGlite and
 // PostgreSQL agree. Sorting by a multi-valued attribute is refused (Roster sorts on singular attributes only).
 
+import { groupsTable, usersTable } from '@roster/domain';
 import { ScimError } from './errors.js';
 import { parsePatchPath } from './filter/parser.js';
 import { resolveAttributePath, type AttributeDefinition, type ResourceTypeName } from './schemas/index.js';
+
+// Table and column names come from the models (packages/domain/src/models), the one declaration of the tables.
+const U = usersTable.columns;
+/** The columns of the resource row `r`: a user's or a group's (the names both share are spelled alike). */
+const resourceColumns = (type: ResourceTypeName) => (type === 'User' ? U : groupsTable.columns);
 
 export interface SortKey {
   /** An SQL expression for ORDER BY; identifiers come from the schema whitelist only. */
@@ -37,7 +43,8 @@ export function compileSortKey(type: ResourceTypeName, sortBy: string): SortKey 
     const column = columnKey(type, path, definition);
     if (column) return { sql: column, bindings: [] };
   }
-  const holder = resolved.extension ? `r.data->${literal(resolved.schema)}` : 'r.data';
+  const data = `r.${resourceColumns(type).data}`;
+  const holder = resolved.extension ? `${data}->${literal(resolved.schema)}` : data;
   const json = subAttribute ? `${holder}->${literal(attribute.name)}->${literal(subAttribute.name)}` : `${holder}->${literal(attribute.name)}`;
   switch (definition.type) {
     case 'boolean':
@@ -61,7 +68,8 @@ function multiValuedKey(type: ResourceTypeName, sortBy: string, resolved: NonNul
   }
   const sub = resolved.subAttribute ?? attribute.subAttributes?.find((candidate) => candidate.name === 'value');
   if (!sub || sub.type === 'complex') throw ScimError.invalidValue(`sortBy: '${sortBy}' has no value to sort on`);
-  const holder = resolved.extension ? `r.data->${literal(resolved.schema)}` : 'r.data';
+  const data = `r.${resourceColumns(type).data}`;
+  const holder = resolved.extension ? `${data}->${literal(resolved.schema)}` : data;
   const array = `${holder}->${literal(attribute.name)}`;
   const leaf = `e.v->${literal(sub.name)}`;
   const value =
@@ -75,34 +83,35 @@ function multiValuedKey(type: ResourceTypeName, sortBy: string, resolved: NonNul
 }
 
 function columnKey(type: ResourceTypeName, path: string, definition: AttributeDefinition): string | undefined {
+  const R = resourceColumns(type);
   switch (path) {
     case 'id':
     case 'meta.location':
-      return 'r.id';
+      return `r.${R.id}`;
     case 'externalId':
-      return text('r.external_id', definition.caseExact);
+      return text(`r.${R.externalId}`, definition.caseExact);
     case 'displayName':
-      return text('r.display_name', definition.caseExact);
+      return text(`r.${R.displayName}`, definition.caseExact);
     case 'meta.created':
-      return 'r.created_at';
+      return `r.${R.createdAt}`;
     case 'meta.lastModified':
-      return 'r.updated_at';
+      return `r.${R.updatedAt}`;
     case 'meta.version':
-      return 'r.version';
+      return `r.${R.version}`;
     case 'meta.resourceType':
       // One value for every row: the tie-break decides.
-      return 'r.seq';
+      return `r.${R.seq}`;
   }
   if (type !== 'User') return undefined;
   switch (path) {
     case 'userName':
-      return text('r.user_name', definition.caseExact);
+      return text(`r.${U.userName}`, definition.caseExact);
     case 'name.givenName':
-      return text('r.given_name', definition.caseExact);
+      return text(`r.${U.givenName}`, definition.caseExact);
     case 'name.familyName':
-      return text('r.family_name', definition.caseExact);
+      return text(`r.${U.familyName}`, definition.caseExact);
     case 'active':
-      return 'r.active';
+      return `r.${U.active}`;
   }
   return undefined;
 }

@@ -9,7 +9,7 @@
 // attribute) is harmless under AND, OR, EXISTS and WHERE, which all treat it as false in the end; `not` is the
 // one place it would leak, so `not` collapses it first with COALESCE(..., false).
 
-import { isUuid } from '@roster/domain';
+import { groupMembersTable, groupsTable, isUuid, usersTable } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { AttributeDefinition, ResourceTypeName } from '../schemas/index.js';
 import type { Filter } from './ast.js';
@@ -78,6 +78,13 @@ type Scope =
 
 const RESOURCE_SCOPE: Scope = { kind: 'resource' };
 
+// Table and column names come from the models (packages/domain/src/models), the one declaration of the tables.
+const U = usersTable.columns;
+const G = groupsTable.columns;
+const GM = groupMembersTable.columns;
+/** The columns of the resource row `r`: a user's or a group's (the names both share are spelled alike). */
+const resourceColumns = (type: ResourceTypeName) => (type === 'User' ? U : G);
+
 
 /** A jsonb key as an SQL literal. Keys come from schema definitions only; quoting is belt and braces. */
 function key(name: string): string {
@@ -120,17 +127,17 @@ class Compiler {
     const name = leaf.attribute.name;
     if (!leaf.extension && this.type === 'User' && name === 'groups') {
       const body = this.node(inner, { kind: 'userGroups' });
-      return wrap(sql(`EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = r.id AND ${body.sql})`, ...body.bindings));
+      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${groupsTable.table} g ON g.${G.id} = gm.${GM.groupId} WHERE gm.${GM.userId} = r.${U.id} AND ${body.sql})`, ...body.bindings));
     }
     if (!leaf.extension && this.type === 'Group' && name === 'members') {
       const body = this.node(inner, { kind: 'groupMembers' });
-      return wrap(sql(`EXISTS (SELECT 1 FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = r.id AND ${body.sql})`, ...body.bindings));
+      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${usersTable.table} u ON u.${U.id} = gm.${GM.userId} WHERE gm.${GM.groupId} = r.${G.id} AND ${body.sql})`, ...body.bindings));
     }
     const emailIndex = this.type === 'User' && !leaf.extension && name === 'emails' ? emailValueEquality(inner) : undefined;
     // `emails.value eq "x"` and `emails[value eq "x"]` read the indexed array of lower-cased addresses
     // (users__emails_lower, GIN). Filled by the user repository with JavaScript's toLowerCase(), hence the
     // value is lower-cased here the same way.
-    const indexed = emailIndex === undefined ? undefined : sql('r.emails_lower @> ARRAY[?::text]', emailIndex.toLowerCase());
+    const indexed = emailIndex === undefined ? undefined : sql(`r.${U.emailsLower} @> ARRAY[?::text]`, emailIndex.toLowerCase());
     if (indexed && inner.kind === 'compare') return indexed;
     const array = this.attributeJson(leaf);
     const body = this.node(inner, { kind: 'json' });
@@ -147,10 +154,10 @@ class Compiler {
     if (!leaf.element && !leaf.subAttribute) {
       if (definition.multiValued) {
         if (!leaf.extension && this.type === 'User' && definition.name === 'groups') {
-          return sql('EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = r.id)');
+          return sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.userId} = r.${U.id})`);
         }
         if (!leaf.extension && this.type === 'Group' && definition.name === 'members') {
-          return sql('EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = r.id)');
+          return sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.groupId} = r.${G.id})`);
         }
         const array = this.attributeJson(leaf);
         return sql(`(CASE WHEN jsonb_typeof(${array}) = 'array' THEN jsonb_array_length(${array}) > 0 ELSE FALSE END)`);
@@ -261,35 +268,36 @@ class Compiler {
   private columnOperand(leaf: ResolvedLeaf): Operand | undefined {
     const path = leaf.subAttribute ? `${leaf.attribute.name}.${leaf.subAttribute.name}` : leaf.attribute.name;
     const caseExact = leaf.definition.caseExact;
+    const R = resourceColumns(this.type);
     switch (path) {
       case 'id':
-        return { kind: 'uuid', expr: sql('r.id'), caseExact };
+        return { kind: 'uuid', expr: sql(`r.${R.id}`), caseExact };
       case 'externalId':
-        return { kind: 'text', expr: sql('r.external_id'), caseExact };
+        return { kind: 'text', expr: sql(`r.${R.externalId}`), caseExact };
       case 'displayName':
-        return { kind: 'text', expr: sql('r.display_name'), caseExact, notNull: this.type === 'Group' };
+        return { kind: 'text', expr: sql(`r.${R.displayName}`), caseExact, notNull: this.type === 'Group' };
       case 'meta.created':
-        return { kind: 'timestamp', expr: sql('r.created_at') };
+        return { kind: 'timestamp', expr: sql(`r.${R.createdAt}`) };
       case 'meta.lastModified':
-        return { kind: 'timestamp', expr: sql('r.updated_at') };
+        return { kind: 'timestamp', expr: sql(`r.${R.updatedAt}`) };
       case 'meta.version':
         // The ETag form of RFC 7644 §3.14, as serialize.ts serves it.
-        return { kind: 'text', expr: sql(`('W/"' || r.version::text || '"')`), caseExact, notNull: true };
+        return { kind: 'text', expr: sql(`('W/"' || r.${R.version}::text || '"')`), caseExact, notNull: true };
       case 'meta.resourceType':
         return { kind: 'constant', value: this.type, caseExact };
       case 'meta.location':
-        return { kind: 'text', expr: sql(`(?::text || '/${this.type === 'User' ? 'Users' : 'Groups'}/' || r.id::text)`, this.baseUrl(path)), caseExact, notNull: true };
+        return { kind: 'text', expr: sql(`(?::text || '/${this.type === 'User' ? 'Users' : 'Groups'}/' || r.${R.id}::text)`, this.baseUrl(path)), caseExact, notNull: true };
     }
     if (this.type !== 'User') return undefined;
     switch (path) {
       case 'userName':
-        return { kind: 'text', expr: sql('r.user_name'), caseExact, notNull: true };
+        return { kind: 'text', expr: sql(`r.${U.userName}`), caseExact, notNull: true };
       case 'name.givenName':
-        return { kind: 'text', expr: sql('r.given_name'), caseExact };
+        return { kind: 'text', expr: sql(`r.${U.givenName}`), caseExact };
       case 'name.familyName':
-        return { kind: 'text', expr: sql('r.family_name'), caseExact };
+        return { kind: 'text', expr: sql(`r.${U.familyName}`), caseExact };
       case 'active':
-        return { kind: 'boolean', expr: sql('r.active'), notNull: true };
+        return { kind: 'boolean', expr: sql(`r.${U.active}`), notNull: true };
     }
     return undefined;
   }
@@ -300,27 +308,27 @@ class Compiler {
       case 'userGroups':
         switch (definition.name) {
           case 'value':
-            return { kind: 'uuid', expr: sql('gm.group_id'), caseExact };
+            return { kind: 'uuid', expr: sql(`gm.${GM.groupId}`), caseExact };
           case 'display':
-            return { kind: 'text', expr: sql('g.display_name'), caseExact, notNull: true };
+            return { kind: 'text', expr: sql(`g.${G.displayName}`), caseExact, notNull: true };
           case 'type':
             return { kind: 'constant', value: 'direct', caseExact };
           case '$ref':
-            return { kind: 'text', expr: sql("(?::text || '/Groups/' || gm.group_id::text)", this.baseUrl('groups.$ref')), caseExact, notNull: true };
+            return { kind: 'text', expr: sql(`(?::text || '/Groups/' || gm.${GM.groupId}::text)`, this.baseUrl('groups.$ref')), caseExact, notNull: true };
         }
         // `primary` is never served on groups: no value.
         return jsonOperand(definition, "'null'::jsonb");
       case 'groupMembers':
         switch (definition.name) {
           case 'value':
-            return { kind: 'uuid', expr: sql('gm.user_id'), caseExact };
+            return { kind: 'uuid', expr: sql(`gm.${GM.userId}`), caseExact };
           case 'display':
             // As served (packages/domain directory/groups.ts): the user's displayName, else the userName.
-            return { kind: 'text', expr: sql('COALESCE(u.display_name, u.user_name)'), caseExact, notNull: true };
+            return { kind: 'text', expr: sql(`COALESCE(u.${U.displayName}, u.${U.userName})`), caseExact, notNull: true };
           case 'type':
             return { kind: 'constant', value: 'User', caseExact };
           case '$ref':
-            return { kind: 'text', expr: sql("(?::text || '/Users/' || gm.user_id::text)", this.baseUrl('members.$ref')), caseExact, notNull: true };
+            return { kind: 'text', expr: sql(`(?::text || '/Users/' || gm.${GM.userId}::text)`, this.baseUrl('members.$ref')), caseExact, notNull: true };
         }
         return jsonOperand(definition, "'null'::jsonb");
       default:
@@ -335,7 +343,8 @@ class Compiler {
 
   /** The jsonb of a top-level attribute: `r.data->'name'`, or under the extension's URN key. */
   private attributeJson(leaf: ResolvedLeaf): string {
-    const holder = leaf.extension ? `r.data->${key(leaf.schema)}` : 'r.data';
+    const data = `r.${resourceColumns(this.type).data}`;
+    const holder = leaf.extension ? `${data}->${key(leaf.schema)}` : data;
     return `${holder}->${key(leaf.attribute.name)}`;
   }
 
