@@ -1,20 +1,19 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
+import type { TestDatabase } from '@roster/db/testing';
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair, startTestIdentityProvider, TEST_RESOURCES, type TestIdentityProvider } from '@roster/auth/testing';
 import { AuthError } from '@roster/auth';
 import { DomainError } from '@roster/domain';
-import { createApp, type RosterApp } from '../app.js';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createServices, type Services } from '../services.js';
 import { requestContext } from './request-context.js';
 import { scimAuthentication } from './scim-auth.js';
 import { nodeRequest } from '../../test/support/http.js';
+import { startGatewayFixture, type GatewayFixture } from '../../test/support/fixture.js';
 
 // End to end over HTTP: the gateway (createApp) for the token endpoint and metadata, and a small Koa app with
 // one protected route behind scimAuthentication, against a real OpenID Connect provider on 127.0.0.1.
@@ -44,12 +43,10 @@ let idp: TestIdentityProvider;
 let db: TestDatabase;
 let config: Config;
 let services: Services;
-let roster: RosterApp;
-let gateway: Served;
+let gateway: GatewayFixture;
 let protectedApp: Served;
 let offsetMs = 0;
 const now = (): Date => new Date(Date.now() + offsetMs);
-const logs: string[] = [];
 /** Every credential the run used: none may appear in the logs. */
 const secrets = new Set<string>();
 const adminId = randomUUID();
@@ -107,19 +104,15 @@ function expectRefused(
 
 beforeAll(async () => {
   idp = await startTestIdentityProvider({ audience: 'roster-scim' });
-  db = await createTestDatabase();
-  config = loadConfig({ PUBLIC_URL, ROSTER_ALLOW_INSECURE_ISSUERS: '1', LOG_LEVEL: 'debug' });
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const logger = createLogger('debug', stream);
   // A 1 s JWKS cooldown lets the rotation test run without waiting jose's default 30 s.
-  services = createServices({ knex: db.knex, config, logger, now, auth: { jwksCooldownMs: 1000 } });
-  roster = createApp({ config, knex: db.knex, logger, services });
-  gateway = await serve(roster.app);
+  gateway = await startGatewayFixture({
+    env: { PUBLIC_URL, ROSTER_ALLOW_INSECURE_ISSUERS: '1', LOG_LEVEL: 'debug' },
+    now,
+    auth: { jwksCooldownMs: 1000 },
+    startup: false,
+  });
+  ({ db, config, services } = gateway);
+  const logger = gateway.logger;
 
   const small = new Koa();
   small.use(requestContext(logger));
@@ -146,9 +139,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await protectedApp?.close();
   await gateway?.close();
-  await services?.shutdown();
   await idp?.close();
-  await db?.destroy();
 });
 
 describe('happy paths end to end', () => {
@@ -604,7 +595,7 @@ describe('admin-side guarantees', () => {
 describe('logs', () => {
   it('contain no token, secret or JWT after the whole run', async () => {
     await services.authenticator.settled();
-    const text = logs.join('');
+    const text = gateway.logs.join('\n');
     expect(text).toContain('SCIM authentication failed');
     expect(secrets.size).toBeGreaterThan(10);
     for (const secret of secrets) expect(text).not.toContain(secret);

@@ -5,17 +5,12 @@
 // delete clients, and do the main flow with the keyboard alone. Screenshots of each main screen land in
 // test-output/screenshots/, also at laptop sizes (look at them after a UI change).
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { adminDistDir } from '@roster/admin';
-import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { startTestIdentityProvider, type TestIdentityProvider } from '@roster/auth/testing';
-import { createApp, type RosterApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { startGatewayFixture, type GatewayFixture } from '../support/fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -30,9 +25,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const mediumDate = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
 
 describe.skipIf(!hasChromium)('admin app in a browser', () => {
-  let db: TestDatabase;
-  let roster: RosterApp;
-  let server: http.Server;
+  let gateway: GatewayFixture;
   let origin: string;
   let idp: TestIdentityProvider;
   let browser: Browser;
@@ -52,35 +45,28 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
       throw new Error(`The admin app is not built (${adminDistDir}); run \`pnpm --filter @roster/admin build\` (pnpm test does it)`);
     }
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    const [database, provider, launched] = await Promise.all([
-      createTestDatabase(),
+    const [started, provider, launched] = await Promise.all([
+      startGatewayFixture({
+        env: {
+          LOG_LEVEL: 'silent',
+          ROSTER_ADMIN_EMAIL: ADMIN.email,
+          ROSTER_ADMIN_PASSWORD: ADMIN.password,
+          ROSTER_ALLOW_INSECURE_ISSUERS: '1',
+          // Revocation must show at once, not after the cross-process cache bound.
+          ROSTER_CREDENTIAL_CACHE_MS: '0',
+        },
+        adminDistDir,
+      }),
       startTestIdentityProvider(),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
       }),
     ]);
-    db = database;
+    gateway = started;
+    origin = gateway.url;
     idp = provider;
     browser = launched;
-
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    origin = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      PORT: String(port),
-      PUBLIC_URL: origin,
-      LOG_LEVEL: 'silent',
-      ROSTER_ADMIN_EMAIL: ADMIN.email,
-      ROSTER_ADMIN_PASSWORD: ADMIN.password,
-      ROSTER_ALLOW_INSECURE_ISSUERS: '1',
-      // Revocation must show at once, not after the cross-process cache bound.
-      ROSTER_CREDENTIAL_CACHE_MS: '0',
-    });
-    roster = createApp({ config, knex: db.knex, logger: createLogger(config.logLevel), adminDistDir });
-    await roster.services.startup();
-    server.on('request', roster.app.callback());
 
     const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
     page = await context.newPage();
@@ -93,10 +79,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await roster?.services.shutdown();
-    await db?.destroy();
+    await gateway?.close();
     await idp?.close();
   });
 

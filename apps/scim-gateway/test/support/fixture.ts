@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { AuthProviderModel } from '@roster/domain';
 import { createApp, type RosterApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { createServices, type AuthTuning, type Services } from '../../src/services.js';
 import { Agent } from './agent.js';
 import { request, type HttpResponse } from './http.js';
@@ -53,6 +53,8 @@ export interface GatewayFixture {
   config: Config;
   services: Services;
   roster: RosterApp;
+  /** The gateway's logger (writing to `logs`), for test apps mounted beside it. */
+  logger: Logger;
   /** Every log line the gateway wrote, as written (JSON text). */
   logs: string[];
   /** The same lines parsed. */
@@ -131,7 +133,7 @@ export async function startGatewayFixture(options: GatewayOptions = {}): Promise
         await services.shutdown();
       })());
     closers.unshift(close);
-    return { url: listening.url, config, services, roster, close };
+    return { url: listening.url, config, services, roster, logger, close };
   };
 
   try {
@@ -169,6 +171,7 @@ export async function startGatewayFixture(options: GatewayOptions = {}): Promise
       config: main.config,
       services: main.services,
       roster: main.roster,
+      logger: main.logger,
       logs,
       logLines,
       agent,
