@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { startTestGateway, type ScimResponse, type TestGateway } from '../support/gateway.js';
+import { waitUntil } from '../support/wait.js';
 
 // Concurrent PATCHes of one group's members (service/groups.ts, patchMembers): none is lost, none fails, the
 // version counts the PATCHes that changed something, and on PostgreSQL they no longer queue on the group row.
@@ -271,8 +272,6 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
     return { trx, pid: rows[0]!.pid };
   }
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
   /**
    * Sends `request` while another transaction holds the locks of `lock` (run first), runs `meanwhile` with that
    * transaction (it may commit it), rolls back whatever is left, and answers the request's response.
@@ -295,16 +294,17 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
     return pending;
   }
 
-  /** The backend (the gateway's, serving a PATCH) waiting for a lock held by `pid`, within 5 s. */
-  async function backendBlockedBy(pid: number): Promise<{ pid: number; query: string }> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const { rows } = (await gw.db.knex.raw('SELECT pid, query FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [pid])) as {
-        rows: Array<{ pid: number; query: string }>;
-      };
-      if (rows[0]) return rows[0];
-      await sleep(50);
-    }
-    throw new Error('the PATCH never waited for the other transaction');
+  /** A backend (the gateway's, serving a PATCH) waiting now for a lock held by `pid`, if there is one. */
+  async function blockedBy(pid: number): Promise<{ pid: number; query: string } | undefined> {
+    const { rows } = (await gw.db.knex.raw('SELECT pid, query FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))', [pid])) as {
+      rows: Array<{ pid: number; query: string }>;
+    };
+    return rows[0];
+  }
+
+  /** The backend serving a PATCH, once it waits for a lock held by `pid` (however slow the machine). */
+  function backendBlockedBy(pid: number): Promise<{ pid: number; query: string }> {
+    return waitUntil('the PATCH to wait for the other transaction', () => blockedBy(pid));
   }
 
   /**
@@ -331,9 +331,16 @@ describe.skipIf(!onPostgres)('row locks on PostgreSQL', () => {
     // What a concurrent member PATCH holds between its insert and its commit: its new row, and through the
     // foreign key check a FOR KEY SHARE lock on the group row.
     const theirInsert = ['INSERT INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, theirs]] as const;
-    await whileAnotherHolds(theirInsert, () => patch(groupId, [add([mine])]), async (_other, pending) => {
-      const outcome = await Promise.race([pending, sleep(5_000).then(() => 'still waiting after 5 s' as const)]);
-      expect(typeof outcome === 'string' ? outcome : outcome.status).toBe(204);
+    await whileAnotherHolds(theirInsert, () => patch(groupId, [add([mine])]), async (other, pending) => {
+      // Not a time limit: the PATCH either finishes while the other transaction is open, or is seen waiting for it
+      // (a wait on a lock lasts until the other transaction ends, so it cannot be missed by polling).
+      let settled: { status: number } | undefined;
+      void pending.then((response) => (settled = response), () => (settled = { status: -1 }));
+      const outcome = await waitUntil('the PATCH to finish or to wait for the other transaction', async () => {
+        if (settled) return settled.status;
+        return (await blockedBy(other.pid)) ? 'waits for the other transaction' : undefined;
+      });
+      expect(outcome).toBe(204);
     });
     expect(await readGroup(groupId)).toEqual({ members: [mine], version: 'W/"2"' });
   });
