@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'koa';
+import { nextTurn } from '../../test/support/wait.js';
 import { bulkGate } from './bulk-gate.js';
 
 describe('bulkGate', () => {
@@ -18,11 +19,12 @@ describe('bulkGate', () => {
         running--;
       });
     const all = [1, 2, 3, 4, 5].map(request);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Everything already queued has run (a turn of the event loop, not a time): only two got in.
+    await nextTurn();
     expect(order).toEqual([1, 2]);
     while (release.length) {
       release.shift()!();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await nextTurn();
     }
     await Promise.all(all);
     expect(order).toEqual([1, 2, 3, 4, 5]);

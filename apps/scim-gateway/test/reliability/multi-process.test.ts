@@ -13,6 +13,7 @@ import {
   USER_SCHEMA,
   type GatewayProcess,
   type HttpResponse,
+  waitFor,
 } from './support.js';
 
 // Issue 6, concurrency: two real Roster processes on one fresh PostgreSQL database, as behind a load balancer.
@@ -144,18 +145,21 @@ describe.skipIf(!serverUrl)('two gateway processes on one PostgreSQL database', 
     const revokedAt = Date.now();
     // The process that revoked it refuses it at once.
     expect((await call(`${a.url}/scim_v2/Users?count=1`, { headers: bearer(victim.token) })).status).toBe(401);
-    let refusedAfter = -1;
-    while (Date.now() - revokedAt < REVOCATION_BOUND_MS + 3000) {
-      const response = await call(`${b.url}/scim_v2/Users?count=1`, { headers: bearer(victim.token) });
-      if (response.status === 401) {
-        refusedAfter = Date.now() - revokedAt;
-        break;
-      }
-      expect(response.status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(refusedAfter).toBeGreaterThanOrEqual(0);
-    expect(refusedAfter).toBeLessThanOrEqual(REVOCATION_BOUND_MS + 250);
+    // Judged by when each request was sent, not by when its answer came: on a busy machine an answer may come
+    // seconds late, but a request sent after the bound must be refused, and one is refused in the end.
+    const answers: Array<{ sentAfterMs: number; status: number }> = [];
+    await waitFor(
+      'the other process to refuse the revoked token',
+      async () => {
+        const sentAfterMs = Date.now() - revokedAt;
+        const { status } = await call(`${b.url}/scim_v2/Users?count=1`, { headers: bearer(victim.token) });
+        answers.push({ sentAfterMs, status });
+        return status === 401 ? true : undefined;
+      },
+      REVOCATION_BOUND_MS + 60_000,
+    );
+    expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 401)).toEqual([]);
+    expect(answers.filter((answer) => answer.status === 200 && answer.sentAfterMs > REVOCATION_BOUND_MS + 250)).toEqual([]);
   });
 
   it('every process answers /metrics with request counts for the client and the database pool', async () => {

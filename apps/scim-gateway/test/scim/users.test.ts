@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scimAudit } from '../../src/middleware/scim-audit.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { waitUntil } from '../support/wait.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -309,11 +310,10 @@ describe('audit', () => {
     const after = Date.now();
     expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 20 }, () => 201));
     // No drain(): the batch is written within its time bound by itself.
-    let events: Array<{ request_id: string; at: Date; resource_id: string }> = [];
-    for (let waited = 0; events.length < 20 && waited < 5000; waited += 25) {
-      events = await gw.db.knex('audit_events').whereLike('request_id', 'req-batch-%');
-      if (events.length < 20) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const events = await waitUntil('the 20 audit events', async () => {
+      const rows = (await gw.db.knex('audit_events').whereLike('request_id', 'req-batch-%')) as Array<{ request_id: string; at: Date; resource_id: string }>;
+      return rows.length >= 20 ? rows : undefined;
+    });
     expect(events.map((event) => event.request_id).sort()).toEqual(Array.from({ length: 20 }, (_, n) => `req-batch-${n}`).sort());
     const ids = new Set(responses.map((response) => (response.body as Json).id));
     expect(events.every((event) => ids.has(event.resource_id))).toBe(true);
