@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import AdminsView from './AdminsView.vue';
 import { useSessionStore } from '../../stores/session.ts';
 import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
+import { eventually } from '../../test/wait.ts';
 
 afterEach(() => {
   document.body.innerHTML = '';
@@ -68,7 +69,7 @@ describe('AdminsView', () => {
     await wrapper.find('#admin-email').setValue(' other@example.com ');
     await wrapper.find('#admin-password').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(rows(wrapper)).toHaveLength(2));
+    await eventually(() => expect(rows(wrapper)).toHaveLength(2));
     const [call] = server.callsTo('POST /api/admin/admins');
     expect(call!.body).toEqual({ email: 'other@example.com', password: 'a long enough password' });
     expect(call!.headers['X-CSRF-Token']).toBe('csrf-1');
@@ -86,7 +87,7 @@ describe('AdminsView', () => {
     await wrapper.find('#admin-email').setValue('me@example.com');
     await wrapper.find('#admin-password').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(wrapper.find('form [role="alert"]').text()).toBe('An admin with this email already exists'));
+    await eventually(() => expect(wrapper.find('form [role="alert"]').text()).toBe('An admin with this email already exists'));
     expect(rows(wrapper)).toHaveLength(1);
     wrapper.unmount();
   });

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import SetupView from './SetupView.vue';
 import { setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
+import { eventually } from '../../test/wait.ts';
 
 afterEach(() => {
   document.body.innerHTML = '';
@@ -35,7 +36,7 @@ describe('SetupView (first admin through the one-time link)', () => {
     await wrapper.find('#setup-password').setValue('a long enough password');
     await wrapper.find('#setup-confirm').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('clients'));
+    await eventually(() => expect(router.currentRoute.value.name).toBe('clients'));
     expect(server.callsTo('POST /api/admin/setup')[0]!.body).toEqual({ token: 'tok-123', email: 'first@example.com', password: 'a long enough password' });
     expect(server.callsTo('POST /api/admin/session')[0]!.body).toEqual({ email: 'first@example.com', password: 'a long enough password' });
     wrapper.unmount();
@@ -50,7 +51,7 @@ describe('SetupView (first admin through the one-time link)', () => {
     await wrapper.find('#setup-password').setValue('a long enough password');
     await wrapper.find('#setup-confirm').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(wrapper.find('[role="alert"]').text()).toContain('Restart Roster to print a new one.'));
+    await eventually(() => expect(wrapper.find('[role="alert"]').text()).toContain('Restart Roster to print a new one.'));
     wrapper.unmount();
   });
 });

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import SignInView from './SignInView.vue';
 import { messages } from '../../messages.ts';
 import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
+import { eventually } from '../../test/wait.ts';
 
 afterEach(() => {
   document.body.innerHTML = '';
@@ -71,13 +72,13 @@ describe('SignInView', () => {
     await wrapper.find('#signin-email').setValue('admin@example.com');
     await wrapper.find('#signin-password').setValue('wrong');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(wrapper.find('[role="alert"]').text()).toBe('Email or password is incorrect'));
+    await eventually(() => expect(wrapper.find('[role="alert"]').text()).toBe('Email or password is incorrect'));
 
     server.on('POST /api/admin/session', { body: { id: 'a1', email: 'admin@example.com', csrfToken: 'c' } });
     server.on('GET /api/admin/settings', { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: false } });
     await wrapper.find('#signin-password').setValue('right');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/settings'));
+    await eventually(() => expect(router.currentRoute.value.fullPath).toBe('/settings'));
     wrapper.unmount();
   });
 });
