@@ -205,7 +205,7 @@ describe('one client never acts as another', () => {
     const id = (created.body as { id: string }).id;
     const row = (await gw.db.knex('users').where('id', id).first()) as { created_by_client_id: string };
     expect(row.created_by_client_id).toBe(a.clientId);
-    const event = await waitFor('audit event', async () => (await gw.db.knex('audit_events').where('request_id', 'attr-1').first()) as Record<string, unknown> | undefined, 5000);
+    const event = await waitFor('audit event', async () => (await gw.db.knex('audit_events').where('request_id', 'attr-1').first()) as Record<string, unknown> | undefined, 60_000);
     expect(event.client_id).toBe(a.clientId);
     expect(event.client_id).not.toBe(b.clientId);
   });

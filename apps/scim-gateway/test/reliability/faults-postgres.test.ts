@@ -191,10 +191,10 @@ describe.skipIf(!enabled)('faults on a private PostgreSQL server', () => {
     await waitFor('the PATCH to be in flight', async () => {
       const metrics = await call(`${gateway.url}/metrics`);
       return /^roster_http_requests_in_flight 2$/m.test(metrics.text) ? true : undefined;
-    }, 10_000, 20);
+    }, 60_000, 20);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
-    await waitFor('the process to begin shutting down', async () => (gateway.output().includes('"msg":"shutting down"') ? true : undefined), 10_000, 20);
+    await waitFor('the process to begin shutting down', async () => (gateway.output().includes('"msg":"shutting down"') ? true : undefined), 60_000, 20);
     // The PATCH was still being received when shutdown began: this is the in-flight request that must finish.
     expect(settled).toBe(false);
     // New requests: the listener is closed (connection refused) or, on a kept-alive socket, answered 503.
