@@ -6,15 +6,12 @@
 // test-output/screenshots/, also at laptop sizes (look at them after a UI change).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { adminDistDir } from '@roster/admin';
 import { startTestIdentityProvider, type TestIdentityProvider } from '@roster/auth/testing';
 import { startGatewayFixture, type GatewayFixture } from '../support/fixture.js';
 import { waitUntil } from '../support/wait.js';
-
-// A browser journey on a loaded machine: each step may wait up to the page's bound (below) more than once.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);

@@ -155,7 +155,7 @@ describe.skipIf(!present)('vendor SCIM conformance suites against a fresh gatewa
     // The collection's teardown deleted everything it made.
     const users = await gw.scim('GET', '/Users?count=0');
     expect((users.body as { totalResults: number }).totalResults).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it("passes every check of Okta's SCIM 2.0 spec test", async () => {
     // The spec test reads the first user of the directory: it needs one with name and emails.
@@ -173,5 +173,5 @@ describe.skipIf(!present)('vendor SCIM conformance suites against a fresh gatewa
     expect(output).toContain('requests: 12');
     expect(result.stdout.match(/^(\d+) passed, (\d+) failed$/m)?.slice(1), output).toEqual(['53', '0']);
     expect(result.code, output).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });
