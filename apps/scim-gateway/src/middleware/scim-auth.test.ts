@@ -584,11 +584,13 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last!.body).toMatchObject({ error: 'temporarily_unavailable' });
-    // Even the right secret waits until the window passes ...
-    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(429);
+    // The right secret is never refused by the failure throttle (issue 20, item 3) ...
+    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(200);
+    // ... wrong ones keep getting 429 until the window passes, then 401 again.
+    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, `roster_cs_${'y'.repeat(43)}`))).status).toBe(429);
     offsetMs += 61_000;
     try {
-      expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(200);
+      expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, `roster_cs_${'y'.repeat(43)}`))).status).toBe(401);
     } finally {
       offsetMs -= 61_000;
     }
