@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { sha256Hex, type AdminService } from './admins.js';
+import { sha256Hex, whereEmailIs, type AdminService } from './admins.js';
 import type { AdminSessionService } from './admin-sessions.js';
 import type { AuditService } from './audit.js';
 import { systemClock, type Clock } from './errors.js';
@@ -243,7 +243,7 @@ export function createAdminOidcSignIn(knex: Knex, deps: AdminOidcSignInDeps) {
         await recordFailure('email_unverified', { providerId, subject, email }, requestId);
         return { ok: false, code: 'email_unverified' };
       }
-      const admin = (await knex('admins').select('id', 'email').whereRaw('lower(email) = lower(?)', [email]).first()) as { id: string; email: string } | undefined;
+      const admin = (await whereEmailIs(knex('admins').select('id', 'email'), email).first()) as { id: string; email: string } | undefined;
       if (!admin) {
         await recordFailure('not_an_admin', { providerId, subject, email }, requestId);
         return { ok: false, code: 'not_an_admin' };
