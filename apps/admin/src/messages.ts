@@ -286,6 +286,9 @@ export const messages = {
     deletableExplain: 'When on, a SCIM client may delete users (DELETE /Users/{id}). When off, such requests are refused with 403 and the user stays.',
     lock: 'Lock users when deletion is refused',
     lockExplain: 'When deletion is off and a client tries to delete a user, lock (deactivate) the user instead, so they cannot sign in to connected applications.',
+    auditRetention: 'Keep the activity log for (days)',
+    auditRetentionExplain: 'Activity older than this is deleted, checked every hour. Failed sign-ins of SCIM clients are kept as one entry per address, client and minute.',
+    auditRetentionInvalid: 'Enter a whole number of days from 1 to 3650.',
   },
   users: {
     title: 'Users',

@@ -96,9 +96,9 @@ function clientAuthentication(ctx: Context, form: Record<string, string>): Clien
 
 function tokenEndpoint(deps: { config: Config; services: Services; throttle: FailureThrottle }): Middleware {
   const { services, throttle } = deps;
-  const { oauthClients, audit } = services;
+  const { oauthClients, audit, authFailures } = services;
 
-  async function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): Promise<void> {
+  function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): void {
     const state = ctx.state as RequestState;
     let wait: number | null = null;
     if (error.status === 401) {
@@ -110,24 +110,24 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
     }
     if (wait !== null) sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
     else sendError(ctx, error);
-    state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'token request refused');
-    try {
-      await audit.record({
-        actorType: 'scim_client',
-        clientId: error.clientId,
-        operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
-        status: error.status,
-        requestId: state.requestId ?? null,
-        detail: { reason: error.reason, error: error.error, endpoint: TOKEN_PATH },
-      });
-    } catch (auditError) {
-      state.log?.warn({ err: auditError }, 'could not record a refused token request');
-    }
+    // Counted into one audit row and one log line per (address, client, minute), not one per request.
+    authFailures.record({
+      surface: 'oauth',
+      operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
+      address: ctx.ip,
+      clientId: error.clientId,
+      reason: error.reason,
+      status: wait !== null ? 429 : error.status,
+      method: ctx.method,
+      path: TOKEN_PATH,
+      requestId: state.requestId ?? null,
+      log: state.log,
+    });
   }
 
   return async (ctx) => {
     if (!ctx.is('application/x-www-form-urlencoded')) {
-      await refuse(ctx, OAuthError.invalidRequest('the token request must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)', 'content_type'), []);
+      refuse(ctx, OAuthError.invalidRequest('the token request must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)', 'content_type'), []);
       return;
     }
     const form = readForm(ctx);

@@ -8,6 +8,7 @@ import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign
 import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
 import * as createOauthClientAssertions from './20261207020100_create_oauth_client_assertions.js';
 import * as createAdminOidcIdentities from './20261207020200_create_admin_oidc_identities.js';
+import * as addAuditEventAggregates from './20261207020300_add_audit_event_aggregates.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
   ['20261207020100_create_oauth_client_assertions', createOauthClientAssertions],
   ['20261207020200_create_admin_oidc_identities', createAdminOidcIdentities],
+  ['20261207020300_add_audit_event_aggregates', addAuditEventAggregates],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
