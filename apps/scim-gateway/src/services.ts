@@ -85,7 +85,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const audit = createAuditService(knex);
   const adminSessions = createAdminSessionService(knex, { now });
   const provisioningLog = scimAudit(audit, logger);
-  const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now });
+  const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, log: logger });
   const authenticator = createAuthenticator({
     knex,
     discovery,
@@ -136,7 +136,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     directory: createDirectoryReadService(knex),
     authProviders: createAuthProviderService(knex, {
       discover: (issuer) => discovery.discover(issuer),
-      fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers }),
+      fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers, log: logger }),
       audit,
     }),
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
