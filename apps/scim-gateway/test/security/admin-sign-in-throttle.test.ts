@@ -32,7 +32,8 @@ describe('admin sign-in throttle', () => {
       expect(blocked.headers.get('retry-after')).toBe('30');
     }
     // ... and a spelling PostgreSQL folds onto the same admin (U+0130 under most locales) is the same key.
-    const [{ folds }] = (await gateway.db.knex.raw("SELECT lower('vİctim@example.com') = lower('victim@example.com') AS folds")).rows as Array<{ folds: boolean }>;
+    const { rows } = (await gateway.db.knex.raw("SELECT lower('vİctim@example.com') = lower('victim@example.com') AS folds")) as { rows: Array<{ folds: boolean }> };
+    const folds = rows[0]!.folds;
     expect((await signIn('203.0.113.66', 'vİctim@example.com', password)).status).toBe(folds ? 429 : 401);
     // The admin at another address is not locked out by the stranger's failures.
     expect((await signIn('198.51.100.20', email, password)).status).toBe(200);
