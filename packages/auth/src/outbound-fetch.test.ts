@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminOidcClient } from './admin-oidc-client.js';
 import { createOidcDiscovery } from './discovery.js';
 import { OutboundError, fetchOutbound, isInternalAddress, outboundPolicy, type OutboundPolicy } from './outbound-fetch.js';
 import { createSamlMetadataFetcher } from './saml-fetch.js';
@@ -164,5 +165,16 @@ describe('OpenID Connect discovery', () => {
     const outcome = await createOidcDiscovery({ allowInsecureIssuers: false, policy: httpsOnly(), log }).discover(`https://127.0.0.1:${tls.port}`);
     expect(outcome).toEqual({ ok: false, error: { code: 'discovery_unreachable', message: 'could not fetch the discovery document: redirected to a URL that is not https://' } });
     expect(plain.hits).toBe(before);
+  });
+
+  it('guards the discovery of admin sign-in the same way', async () => {
+    const before = tls.hits;
+    const client = createAdminOidcClient({ allowInsecureIssuers: false });
+    const outcome = await client.authorizationUrl(
+      { issuer: `https://127.0.0.1:${tls.port}`, clientId: 'roster', clientSecret: null },
+      { redirectUri: 'https://roster.example/api/admin/oidc/callback', state: 's', nonce: 'n', codeVerifier: 'v'.repeat(43) },
+    );
+    expect(outcome).toMatchObject({ ok: false, code: 'provider_unavailable' });
+    expect(tls.hits).toBe(before);
   });
 });
