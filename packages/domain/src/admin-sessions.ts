@@ -169,19 +169,18 @@ export function createSignInThrottle(knex: Knex, options: SignInThrottleOptions 
 
     async recordFailure(subject: SignInSubject, address: string): Promise<void> {
       const at = now();
+      const { key, threshold } = keyOf(subject, address);
       await knex.transaction(async (trx) => {
-        for (const { key, threshold } of [keyOf(subject, address)]) {
-          await trx('admin_sign_in_throttle').insert({ key, failures: 0, first_failed_at: at }).onConflict('key').ignore();
-          const row = (await trx('admin_sign_in_throttle').select('key', 'failures', 'first_failed_at', 'blocked_until').where('key', key).forUpdate().first()) as ThrottleRow;
-          const blocked = row.blocked_until !== null && new Date(row.blocked_until).getTime() > at.getTime();
-          const stale = !blocked && at.getTime() - new Date(row.first_failed_at).getTime() > windowMs;
-          const failures = stale ? 1 : row.failures + 1;
-          const over = failures - threshold;
-          const blockedUntil = over >= 0 ? new Date(at.getTime() + Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(over, 30))) : null;
-          await trx('admin_sign_in_throttle')
-            .where('key', key)
-            .update({ failures, first_failed_at: stale ? at : row.first_failed_at, blocked_until: blockedUntil });
-        }
+        await trx('admin_sign_in_throttle').insert({ key, failures: 0, first_failed_at: at }).onConflict('key').ignore();
+        const row = (await trx('admin_sign_in_throttle').select('key', 'failures', 'first_failed_at', 'blocked_until').where('key', key).forUpdate().first()) as ThrottleRow;
+        const blocked = row.blocked_until !== null && new Date(row.blocked_until).getTime() > at.getTime();
+        const stale = !blocked && at.getTime() - new Date(row.first_failed_at).getTime() > windowMs;
+        const failures = stale ? 1 : row.failures + 1;
+        const over = failures - threshold;
+        const blockedUntil = over >= 0 ? new Date(at.getTime() + Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(over, 30))) : null;
+        await trx('admin_sign_in_throttle')
+          .where('key', key)
+          .update({ failures, first_failed_at: stale ? at : row.first_failed_at, blocked_until: blockedUntil });
       });
     },
 
