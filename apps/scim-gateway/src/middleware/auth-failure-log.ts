@@ -62,6 +62,9 @@ export function createAuthFailureLog(options: AuthFailureLogOptions) {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const currentMinute = Math.floor(now().getTime() / 60_000);
+    // Full: forget every aggregate once written (a later failure of one logs a line again), so a flood from
+    // many addresses costs one pass per MAX_OPEN failures, not one per failure.
+    const full = open.size >= MAX_OPEN;
     for (const [key, aggregate] of open) {
       if (aggregate.count > 0) {
         const { first } = aggregate;
@@ -85,7 +88,7 @@ export function createAuthFailureLog(options: AuthFailureLogOptions) {
         aggregate.count = 0;
         aggregate.reasons.clear();
       }
-      if (Math.floor(aggregate.at.getTime() / 60_000) < currentMinute || open.size > MAX_OPEN) open.delete(key);
+      if (full || Math.floor(aggregate.at.getTime() / 60_000) < currentMinute) open.delete(key);
     }
   }
 
