@@ -29,7 +29,17 @@ export function serveAdminApp(distDir: string): Middleware {
       return;
     }
     if (!ctx.path.startsWith('/admin/') || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-    const relative = decodeURIComponent(ctx.path.slice('/admin/'.length));
+    let relative: string;
+    try {
+      relative = decodeURIComponent(ctx.path.slice('/admin/'.length));
+    } catch {
+      // A malformed percent-escape (`/admin/%`, a cut UTF-8 sequence) is the client's error: answered here,
+      // so the security headers set before this middleware stay on the response (a thrown error loses them).
+      ctx.status = 400;
+      ctx.type = 'text/plain';
+      ctx.body = 'Bad request: the path is not valid percent-encoded UTF-8.';
+      return;
+    }
     let file = path.resolve(root, relative);
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       file = path.join(root, 'index.html');

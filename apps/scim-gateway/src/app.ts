@@ -4,6 +4,7 @@ import type { Knex } from '@roster/db';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { requestContext } from './middleware/request-context.js';
+import { clientAddress } from './middleware/client-address.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { mountHealthRoutes } from './routes/health.js';
 import { scimSurface } from './routes/index.js';
@@ -46,6 +47,8 @@ export function createApp(options: AppOptions): RosterApp {
   app.on('error', (error: unknown) => logger.error({ err: error }, 'unhandled koa error'));
 
   const metrics = createMetrics({ knex, now: services.now, processMetrics: options.processMetrics ?? false });
+  // Without trusted proxies ctx.ip is the socket's address, as Koa reads it: no layer needed.
+  if (config.trustedProxies) app.use(clientAddress(config.trustedProxies));
   app.use(requestContext(logger));
   app.use(metrics.middleware);
   app.use(securityHeaders());

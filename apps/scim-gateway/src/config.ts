@@ -1,3 +1,5 @@
+import { parseTrustedProxies, type TrustedProxies } from './middleware/client-address.js';
+
 // Configuration is read from the environment once, validated, and frozen. An invalid value stops the process
 // at start with one line naming the variable (see main.ts); nothing reads process.env after this.
 
@@ -33,6 +35,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** ROSTER_CREDENTIAL_CACHE_MS: how long a verified credential is trusted without asking the database. Default 5000 (the revocation bound across processes). */
   credentialCacheMs: number;
+  /**
+   * ROSTER_TRUSTED_PROXIES: comma-separated IPs or CIDR ranges of the load balancers in front. X-Forwarded-For
+   * is read only on requests arriving from one of them, walked from the right (middleware/client-address.ts).
+   * Default none: the socket's address is the client's. The throttles of /oauth/token and admin sign-in key
+   * on that address, so behind a balancer without this setting every client shares one.
+   */
+  trustedProxies: TrustedProxies | undefined;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +72,17 @@ function flag(env: Env, name: string): boolean {
   if (raw === undefined || raw === '' || raw === '0' || raw.toLowerCase() === 'false') return false;
   if (raw === '1' || raw.toLowerCase() === 'true') return true;
   throw new ConfigError(name, `must be 1 or 0, got "${raw}"`);
+}
+
+function trustedProxies(env: Env): TrustedProxies | undefined {
+  const raw = env.ROSTER_TRUSTED_PROXIES?.trim();
+  if (!raw) return undefined;
+  try {
+    const parsed = parseTrustedProxies(raw);
+    return parsed.cidrs.length ? parsed : undefined;
+  } catch (error) {
+    throw new ConfigError('ROSTER_TRUSTED_PROXIES', `must be a comma-separated list of IP addresses or CIDR ranges: ${(error as Error).message}`);
+  }
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -112,5 +132,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: integer(env, 'ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     credentialCacheMs: integer(env, 'ROSTER_CREDENTIAL_CACHE_MS', 5000, 0, 5000),
+    trustedProxies: trustedProxies(env),
   });
 }

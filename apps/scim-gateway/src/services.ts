@@ -35,6 +35,8 @@ import {
 } from '@roster/auth';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
 import { scimAudit } from './middleware/scim-audit.js';
+import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
+import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
@@ -63,6 +65,10 @@ export interface Services {
   authenticator: Authenticator;
   /** The OAuth client credentials grant behind POST /oauth/token. */
   oauthClients: ClientCredentialsService;
+  /** Failed authentications, counted per (address, client, minute) into aggregate audit rows. */
+  authFailures: AuthFailureLog;
+  /** Audit aggregates and retention (the auditRetentionDays setting). */
+  auditUpkeep: AuditUpkeep;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -79,7 +85,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const audit = createAuditService(knex);
   const adminSessions = createAdminSessionService(knex, { now });
   const provisioningLog = scimAudit(audit, logger);
-  const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now });
+  const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, log: logger });
   const authenticator = createAuthenticator({
     knex,
     discovery,
@@ -94,8 +100,19 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // Expired access tokens are useless a day after expiry; an hourly sweep keeps the table small. Every
   // process sweeps: the delete is idempotent, so no coordination is needed.
   let sweeper: NodeJS.Timeout | undefined;
+  const auditUpkeep = createAuditUpkeep(knex);
+  const authFailures = createAuthFailureLog({ upkeep: auditUpkeep, logger, now });
+  const settings = createSettingsService(knex, { now: () => now().getTime() });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
+    // Audit retention rides the same hourly sweep; every process runs it (auditUpkeep.prune is safe so).
+    settings
+      .get()
+      .then((current) => auditUpkeep.prune(current.auditRetentionDays, now()))
+      .then((deleted) => {
+        if (deleted > 0) logger.info({ deleted }, 'pruned audit events past the retention');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not prune audit events'));
   };
   return {
     knex,
@@ -115,16 +132,18 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       now,
     }),
     signInThrottle: createSignInThrottle(knex, { now }),
-    settings: createSettingsService(knex, { now: () => now().getTime() }),
+    settings,
     directory: createDirectoryReadService(knex),
     authProviders: createAuthProviderService(knex, {
       discover: (issuer) => discovery.discover(issuer),
-      fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers }),
+      fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers, log: logger }),
       audit,
     }),
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
     authenticator,
     oauthClients,
+    authFailures,
+    auditUpkeep,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
       sweeper = setInterval(sweep, 3_600_000);
@@ -133,6 +152,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     shutdown: async () => {
       clearInterval(sweeper);
       await provisioningLog.drain();
+      await authFailures.drain();
       await authenticator.settled();
     },
   };

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { OutboundError, outboundFetchFor, outboundPolicy } from './outbound-fetch.js';
 import type { AdminOidcClient, Clock, OidcClientSettings, OidcIdentity, OidcOutcome, OidcSignInFailure } from '@roster/domain';
 
 // The protocol side of admin sign-in through an OIDC provider (see @roster/domain admin-oidc.ts for the
@@ -41,6 +42,9 @@ function classify(error: unknown): Failure {
   }
   if (error instanceof oidc.WWWAuthenticateChallengeError) return fail('provider_error', `the provider refused the request: ${error.message}`);
   if (!(error instanceof Error)) return fail('provider_error', String(error));
+  // Discovery refused or failed by outbound-fetch.ts (maybe wrapped by openid-client).
+  const outbound = error instanceof OutboundError ? error : error.cause instanceof OutboundError ? error.cause : undefined;
+  if (outbound) return fail('provider_unavailable', `discovery: ${outbound.publicReason} (${outbound.detail})`);
   const code = (error as { code?: unknown }).code;
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   if (typeof code === 'string') {
@@ -70,15 +74,19 @@ export function createAdminOidcClient(options: AdminOidcClientOptions): AdminOid
   const ttlMs = options.ttlMs ?? 3_600_000;
   const clock = options.clock ?? (() => new Date());
   const cache = new Map<string, { server: oidc.ServerMetadata; fetchedAt: number }>();
+  const guardedFetch = outboundFetchFor(outboundPolicy(options.allowInsecureIssuers));
 
   async function serverMetadata(issuer: string): Promise<oidc.ServerMetadata> {
     const cached = cache.get(issuer);
     if (cached && clock().getTime() - cached.fetchedAt < ttlMs) return cached.server;
     try {
       // Discovery also checks that the document's issuer equals the configured one (Discovery 1.0 §4.3).
+      // Through outbound-fetch.ts, like discovery when a provider is saved: https on every hop, redirects
+      // checked by hand, no loopback or link-local targets unless insecure issuers are allowed.
       const discovered = await oidc.discovery(new URL(issuer), 'roster', undefined, undefined, {
         execute: options.allowInsecureIssuers ? [oidc.allowInsecureRequests] : [],
         timeout,
+        [oidc.customFetch]: guardedFetch,
       });
       const server = discovered.serverMetadata();
       cache.set(issuer, { server, fetchedAt: clock().getTime() });

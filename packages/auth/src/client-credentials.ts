@@ -92,9 +92,16 @@ export function createClientCredentialsService(options: ClientCredentialsOptions
       return { accessToken, expiresIn: options.accessTokenTtlSeconds, scope: SCIM_SCOPE, clientId: client.id };
     },
 
-    /** Deletes access tokens that expired more than a day ago (kept a day so "expired on" can be reported). */
+    /**
+     * Deletes access tokens that expired more than a day ago (kept a day so "expired on" can be reported), and
+     * the remembered ids of client assertions past their expiry (the assertion itself is refused by then).
+     */
     async purgeExpiredAccessTokens(): Promise<number> {
-      return knex('oauth_access_tokens').where('expires_at', '<', new Date(clock().getTime() - 86_400_000)).delete();
+      const [tokens, assertions] = await Promise.all([
+        knex('oauth_access_tokens').where('expires_at', '<', new Date(clock().getTime() - 86_400_000)).delete(),
+        knex('oauth_client_assertions').where('expires_at', '<', clock()).delete(),
+      ]);
+      return tokens + assertions;
     },
   };
 }

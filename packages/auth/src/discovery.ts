@@ -1,10 +1,14 @@
 import * as oidc from 'openid-client';
 import type { Clock, DiscoveryOutcome, OidcProviderMetadata } from '@roster/domain';
+import { OutboundError, outboundFetchFor, outboundPolicy, type OutboundPolicy } from './outbound-fetch.js';
+import type { OutboundLog } from './saml-fetch.js';
 
 // OpenID Connect discovery (OpenID Connect Discovery 1.0 §4) through openid-client, which also checks that
 // the document's `issuer` equals the URL asked for (§4.3). Results are cached per issuer and refreshed after
 // `ttlMs`; when a refresh fails the last good metadata (or what the database stored at save time) keeps
-// serving, so a provider's brief outage does not lock every SCIM client out.
+// serving, so a provider's brief outage does not lock every SCIM client out. Its HTTP requests go through
+// outbound-fetch.ts: https on every hop, redirects checked by hand, no loopback or link-local targets (unless
+// ROSTER_ALLOW_INSECURE_ISSUERS=1), and network failures reported as "connection failed", the detail logged.
 
 export interface OidcDiscoveryOptions {
   /** http:// issuers only when ROSTER_ALLOW_INSECURE_ISSUERS=1 (openid-client refuses them otherwise). */
@@ -14,6 +18,10 @@ export interface OidcDiscoveryOptions {
   /** Per-request timeout in seconds. Default 10 (openid-client's own default is 30). */
   timeoutSeconds?: number;
   clock?: Clock;
+  /** Where the precise reason of a network failure goes. */
+  log?: OutboundLog;
+  /** Overrides what allowInsecureIssuers decides (tests). */
+  policy?: OutboundPolicy;
 }
 
 export interface OidcDiscovery {
@@ -23,7 +31,17 @@ export interface OidcDiscovery {
   metadataFor(issuer: string, stored?: Partial<OidcProviderMetadata> | null): Promise<OidcProviderMetadata | null>;
 }
 
+function outboundCause(error: unknown): OutboundError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current instanceof OutboundError) return current;
+  }
+  return undefined;
+}
+
 function describe(error: unknown): { code: string; message: string } {
+  // Network failures read the same whatever happened (closed port, refused address, timeout): the log has it.
+  const outbound = outboundCause(error);
+  if (outbound) return { code: 'discovery_unreachable', message: `could not fetch the discovery document: ${outbound.publicReason}` };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     let message = error.message;
@@ -44,6 +62,8 @@ export function createOidcDiscovery(options: OidcDiscoveryOptions): OidcDiscover
   const clock = options.clock ?? (() => new Date());
   const cache = new Map<string, { metadata: OidcProviderMetadata; fetchedAt: number }>();
   const inflight = new Map<string, Promise<DiscoveryOutcome>>();
+  const policy = options.policy ?? outboundPolicy(options.allowInsecureIssuers);
+  const fetchGuarded = outboundFetchFor(policy);
 
   async function run(issuer: string): Promise<DiscoveryOutcome> {
     let url: URL;
@@ -57,6 +77,7 @@ export function createOidcDiscovery(options: OidcDiscoveryOptions): OidcDiscover
       const configuration = await oidc.discovery(url, 'roster', undefined, undefined, {
         execute: options.allowInsecureIssuers ? [oidc.allowInsecureRequests] : [],
         timeout: options.timeoutSeconds ?? 10,
+        [oidc.customFetch]: fetchGuarded,
       });
       const server = configuration.serverMetadata();
       if (typeof server.jwks_uri !== 'string') {
@@ -78,6 +99,8 @@ export function createOidcDiscovery(options: OidcDiscoveryOptions): OidcDiscover
       cache.set(metadata.issuer, { metadata, fetchedAt: clock().getTime() });
       return { ok: true, metadata };
     } catch (error) {
+      const outbound = outboundCause(error);
+      if (outbound) options.log?.warn({ issuer: url.origin, reason: outbound.detail }, 'OpenID Connect discovery failed');
       return { ok: false, error: describe(error) };
     }
   }

@@ -6,3 +6,4 @@ export * from './authenticator.js';
 export * from './client-credentials.js';
 export * from './saml-fetch.js';
 export * from './admin-oidc-client.js';
+export * from './outbound-fetch.js';

@@ -13,6 +13,12 @@ import { AuthError } from './errors.js';
 export const ALLOWED_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 /** Clock skew tolerated on exp, nbf and iat. */
 export const JWT_LEEWAY_SECONDS = 60;
+/**
+ * The longest a client assertion may live, `exp` - `iat` (RFC 7523 §3 item 4 lets the server "reject JWTs
+ * with an exp claim value that is unreasonably far in the future"). Its jti is remembered that long.
+ */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
+const MAX_JTI_LENGTH = 256;
 
 export interface JwtVerifierOptions {
   knex: Knex;
@@ -21,6 +27,8 @@ export interface JwtVerifierOptions {
   allowInsecureIssuers: boolean;
   /** `${PUBLIC_URL}/oauth/token`: an accepted audience for client assertions (RFC 7523 §3 item 3). */
   tokenEndpointUrl: string;
+  /** Our issuer identifier (PUBLIC_URL), the other accepted audience. Default: tokenEndpointUrl without `/oauth/token`. */
+  issuerUrl?: string;
   /**
    * Minimum time between two JWKS fetches for one provider, in ms. An unknown `kid` triggers a refetch only
    * when this much time has passed since the last one (jose's cooldown), so a flood of tokens with made-up
@@ -127,10 +135,47 @@ export function createJwtVerifier(options: JwtVerifierOptions) {
     return AuthError.invalidToken('the JWT could not be verified', 'unverifiable', clientId);
   }
 
+  const issuerUrl = options.issuerUrl ?? options.tokenEndpointUrl.replace(/\/oauth\/token$/, '');
+
+  /**
+   * RFC 7523 §3 for a client assertion, beyond what jose checked (signature, iss, exp, nbf): `aud` names us
+   * (our token endpoint or our issuer, item 3; a provider's client id would let any ID token or access token
+   * the provider minted for that client serve as an assertion), `iat` and `jti` are present (items 6, 7) and
+   * `exp` is at most MAX_ASSERTION_LIFETIME_SECONDS after `iat` (item 4), and a `scope`, when the provider
+   * put one in, asks for scim_v2: an assertion minted for `openid profile` buys no SCIM token.
+   */
+  function assertionRefusal(payload: JWTPayload, audiences: string[]): AuthError | undefined {
+    if (!audiences.includes(options.tokenEndpointUrl) && !audiences.includes(issuerUrl)) {
+      return AuthError.invalidToken(`the client assertion audience (aud) must be our token endpoint ${options.tokenEndpointUrl} or our issuer ${issuerUrl}`, 'audience');
+    }
+    if (typeof payload.iat !== 'number') return AuthError.invalidToken('the client assertion has no issued-at time (iat)', 'claim_iat');
+    if ((payload.exp as number) - payload.iat > MAX_ASSERTION_LIFETIME_SECONDS) {
+      return AuthError.invalidToken(`the client assertion lives too long: exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds after iat`, 'lifetime');
+    }
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > MAX_JTI_LENGTH) {
+      return AuthError.invalidToken(`the client assertion needs a unique id (jti) of 1 to ${MAX_JTI_LENGTH} characters`, 'claim_jti');
+    }
+    const scopes = scopesOf(payload);
+    if (scopes.length > 0 && !scopes.includes('scim_v2')) {
+      return AuthError.invalidToken('the client assertion scope does not include scim_v2', 'insufficient_scope');
+    }
+    return undefined;
+  }
+
+  /**
+   * Remembers the assertion's jti until it expires; false when it was already used (a replay), in this
+   * process or any other sharing the database. Run only for assertions that passed every other check, so a
+   * forger cannot use up someone else's jti.
+   */
+  async function firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+    const inserted = (await knex('oauth_client_assertions').insert({ issuer, jti, expires_at: expiresAt }).onConflict(['issuer', 'jti']).ignore().returning('jti')) as unknown[];
+    return inserted.length === 1;
+  }
+
   /**
    * Verifies `token` and finds its SCIM client. `purpose` decides the audience rule: a bearer token's `aud`
-   * must contain the provider's client id; a client assertion's may instead be our token endpoint URL.
-   * Scope is not checked here (bearer tokens need scim_v2, assertions do not, RFC 7523 §2.2).
+   * must contain the provider's client id; a client assertion's must be us (assertionRefusal), and its jti is
+   * then spent. Scope is checked by the caller for bearer tokens (scim_v2), here for assertions.
    */
   async function verify(token: string, purpose: 'bearer' | 'assertion'): Promise<VerifiedJwt | AuthError> {
     let alg: string | undefined;
@@ -180,18 +225,14 @@ export function createJwtVerifier(options: JwtVerifierOptions) {
     }
 
     const audiences = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
-    const eligible = providers.filter(
-      (provider) =>
-        (provider.client_id !== null && audiences.includes(provider.client_id)) ||
-        (purpose === 'assertion' && audiences.includes(options.tokenEndpointUrl)),
-    );
-    if (eligible.length === 0) {
-      return AuthError.invalidToken(
-        purpose === 'bearer'
-          ? "the JWT audience (aud) does not contain the client id configured for this provider"
-          : 'the client assertion audience (aud) is neither our token endpoint nor the configured client id',
-        'audience',
-      );
+    let eligible: ProviderRow[];
+    if (purpose === 'assertion') {
+      const refusal = assertionRefusal(payload, audiences);
+      if (refusal) return refusal;
+      eligible = providers;
+    } else {
+      eligible = providers.filter((provider) => provider.client_id !== null && audiences.includes(provider.client_id));
+      if (eligible.length === 0) return AuthError.invalidToken('the JWT audience (aud) does not contain the client id configured for this provider', 'audience');
     }
 
     const client = (await knex('scim_clients')
@@ -200,7 +241,11 @@ export function createJwtVerifier(options: JwtVerifierOptions) {
       .orderBy('created_at')
       .first('id', 'name', 'auth_provider_id', 'data_scope', 'auth_method')) as JwtClientRow | undefined;
     if (!client) return AuthError.invalidToken('the JWT subject (sub) is not the subject of any SCIM client of this provider', 'subject');
-    return { client, payload, expiresAt: new Date((payload.exp as number) * 1000) };
+    const expiresAt = new Date((payload.exp as number) * 1000);
+    if (purpose === 'assertion' && !(await firstUse(iss, payload.jti as string, new Date(expiresAt.getTime() + JWT_LEEWAY_SECONDS * 1000)))) {
+      return AuthError.invalidToken('the client assertion was already used (jti, RFC 7523 section 3)', 'replayed', client.id);
+    }
+    return { client, payload, expiresAt };
   }
 
   return { verify };

@@ -1,29 +1,40 @@
 import { DomainError, type FetchSamlMetadata } from '@roster/domain';
+import { OutboundError, fetchOutbound, outboundPolicy, type OutboundPolicy } from './outbound-fetch.js';
 
-// Fetching SAML metadata from the URL an admin typed: https only (unless insecure issuers are allowed for
-// development), bounded in time and size, no cookies, and the body is read as text for the small reader in
-// @roster/domain (which refuses DOCTYPE/entities).
+// Fetching SAML metadata from the URL an admin typed: https only on every hop (unless insecure issuers are
+// allowed for development), never to loopback or link-local addresses, redirects followed by hand and checked
+// again (outbound-fetch.ts), bounded in time and size, no cookies. The body is read as text for the small
+// reader in @roster/domain (which refuses DOCTYPE/entities). What went wrong on the network is logged; the
+// admin reads a generic reason (issue 20, item 9).
 
 const MAX_BYTES = 1024 * 1024;
 
-export function createSamlMetadataFetcher(options: { allowInsecure: boolean; timeoutMs?: number }): FetchSamlMetadata {
+/** Where the precise reason of a failed fetch goes (the gateway's logger). */
+export interface OutboundLog {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export function createSamlMetadataFetcher(options: { allowInsecure: boolean; timeoutMs?: number; log?: OutboundLog; policy?: OutboundPolicy }): FetchSamlMetadata {
+  const policy = options.policy ?? outboundPolicy(options.allowInsecure);
   return async (url) => {
     const parsed = URL.parse(url);
-    if (!parsed || (parsed.protocol !== 'https:' && !(options.allowInsecure && parsed.protocol === 'http:'))) {
+    if (!parsed || (parsed.protocol !== 'https:' && !(!policy.requireHttps && parsed.protocol === 'http:'))) {
       throw DomainError.invalidInput('metadataUrl must be an https:// URL', 'metadataUrl');
     }
-    let response: Response;
+    let response;
     try {
-      response = await fetch(parsed, { redirect: 'follow', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000), headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } });
+      response = await fetchOutbound(
+        parsed,
+        { timeoutMs: options.timeoutMs ?? 10_000, maxBytes: MAX_BYTES, headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } },
+        policy,
+      );
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new DomainError('invalid_input', `SAML metadata could not be fetched from ${url}${cause}`, { field: 'metadataUrl' }, { cause: error });
+      if (!(error instanceof OutboundError)) throw error;
+      options.log?.warn({ url: parsed.origin, reason: error.detail }, 'SAML metadata fetch failed');
+      const reason = error.publicReason === 'the response is too large' ? 'larger than 1 MB' : error.publicReason;
+      throw new DomainError('invalid_input', `could not fetch metadata: ${reason}`, { field: 'metadataUrl' }, { cause: error });
     }
-    if (!response.ok) throw DomainError.invalidInput(`SAML metadata URL answered HTTP ${response.status}`, 'metadataUrl');
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > MAX_BYTES) throw DomainError.invalidInput('SAML metadata is larger than 1 MB', 'metadataUrl');
-    const body = await response.arrayBuffer();
-    if (body.byteLength > MAX_BYTES) throw DomainError.invalidInput('SAML metadata is larger than 1 MB', 'metadataUrl');
-    return new TextDecoder('utf-8').decode(body);
+    if (response.status < 200 || response.status >= 300) throw DomainError.invalidInput(`could not fetch metadata: the URL answered HTTP ${response.status}`, 'metadataUrl');
+    return new TextDecoder('utf-8').decode(response.body);
   };
 }

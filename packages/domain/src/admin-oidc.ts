@@ -1,12 +1,21 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { sha256Hex, type AdminService } from './admins.js';
+import { sha256Hex, whereEmailIs, type AdminService } from './admins.js';
 import type { AdminSessionService } from './admin-sessions.js';
 import type { AuditService } from './audit.js';
+import { isUuid } from './directory/rows.js';
 import { systemClock, type Clock } from './errors.js';
 
 // Admin sign-in through an OIDC authentication provider (OpenID Connect Core 1.0 §3.1, authorization code
 // flow, with PKCE S256 from RFC 7636) for admins whose email is in the admin list.
+//
+// Who may sign in (issue 20, item 1): only providers whose `adminSignIn` switch is on (off by default: a
+// provider added for a SCIM client's JWTs is not a way into the admin app). The provider must state
+// `email_verified: true`. The first sign-in of an admin through a provider binds the admin to the provider's
+// `sub` (admin_oidc_identities); from then on a sign-in through that provider finds the admin by that binding,
+// never by email, and another `sub` with the admin's email is refused (OpenID Connect Core §5.7: only iss + sub
+// identify a person; an email can be reassigned or claimed at the provider). Admins list and remove their
+// bindings (a removed binding is made again by the next sign-in, which again needs a verified email).
 //
 // Where the flow's secrets live: the server keeps one row per started sign-in (admin_oidc_sign_ins) with
 // only SHA-256 hashes of the `state` and of a random browser binding; the starting browser keeps that binding
@@ -32,7 +41,7 @@ const NONCE_LABEL = 'roster admin oidc nonce v1';
  * the admin SPA maps each to a message.
  */
 export type OidcSignInFailure =
-  /** The provider does not exist, is not OIDC, or has no client id. */
+  /** The provider does not exist, is not OIDC, has no client id, or does not allow admin sign-in. */
   | 'provider_not_found'
   /** The provider's discovery, token or userinfo endpoint did not answer usably. */
   | 'provider_unavailable'
@@ -48,10 +57,12 @@ export type OidcSignInFailure =
   | 'invalid_id_token'
   /** Neither the ID token nor userinfo carries an email. */
   | 'email_missing'
-  /** The provider says the email is not verified (`email_verified: false`). */
+  /** The provider does not say the email is verified (`email_verified` false or missing). */
   | 'email_unverified'
   /** The verified email is not an admin's. */
-  | 'not_an_admin';
+  | 'not_an_admin'
+  /** The admin with this email is bound to another account (`sub`) at this provider. */
+  | 'identity_mismatch';
 
 export interface OidcClientSettings {
   issuer: string;
@@ -116,6 +127,19 @@ interface ProviderRow {
   issuer: string | null;
   client_id: string | null;
   client_secret: string | null;
+  admin_sign_in: boolean;
+}
+
+/** A binding of an admin to a person at a provider, as the admin sees it. */
+export interface AdminOidcIdentity {
+  id: string;
+  providerId: string;
+  providerName: string;
+  subject: string;
+  /** The email the provider stated when the binding was made. */
+  email: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
 }
 
 function derive(binding: string, label: string, state: string): string {
@@ -130,10 +154,10 @@ export function createAdminOidcSignIn(knex: Knex, deps: AdminOidcSignInDeps) {
   /** The provider as sign-in needs it (the client secret included: this never leaves the server). */
   async function signInProvider(id: string): Promise<{ name: string; settings: OidcClientSettings } | undefined> {
     const row = (await knex('auth_providers')
-      .select('id', 'name', 'kind', 'issuer', 'client_id', 'client_secret')
+      .select('id', 'name', 'kind', 'issuer', 'client_id', 'client_secret', 'admin_sign_in')
       .where('id', id)
       .first()) as ProviderRow | undefined;
-    if (!row || row.kind !== 'oidc' || !row.issuer || !row.client_id) return undefined;
+    if (!row || row.kind !== 'oidc' || !row.issuer || !row.client_id || row.admin_sign_in !== true) return undefined;
     return { name: row.name, settings: { issuer: row.issuer, clientId: row.client_id, clientSecret: row.client_secret } };
   }
 
@@ -149,12 +173,89 @@ export function createAdminOidcSignIn(knex: Knex, deps: AdminOidcSignInDeps) {
     });
   }
 
+  /**
+   * The admin this (provider, sub) signs in as: the bound one; or, on the first sign-in through the provider,
+   * the admin with this (verified) email, who is bound now, unless already bound to another `sub` there.
+   */
+  async function adminFor(
+    providerId: string,
+    subject: string,
+    email: string,
+  ): Promise<{ ok: true; admin: { id: string; email: string }; bound: boolean; identityId: string } | { ok: false; code: OidcSignInFailure }> {
+    const binding = (await knex('admin_oidc_identities as i')
+      .join('admins as a', 'a.id', 'i.admin_id')
+      .where({ 'i.auth_provider_id': providerId, 'i.subject': subject })
+      .first('i.id', 'a.id as admin_id', 'a.email')) as { id: string; admin_id: string; email: string } | undefined;
+    if (binding) {
+      await knex('admin_oidc_identities').where('id', binding.id).update({ last_used_at: now() });
+      return { ok: true, admin: { id: binding.admin_id, email: binding.email }, bound: false, identityId: binding.id };
+    }
+    const admin = (await whereEmailIs(knex('admins').select('id', 'email'), email).first()) as { id: string; email: string } | undefined;
+    if (!admin) return { ok: false, code: 'not_an_admin' };
+    // Both unique indexes decide a race of two first sign-ins: one insert wins, the other finds no row here.
+    const [inserted] = (await knex('admin_oidc_identities')
+      .insert({ admin_id: admin.id, auth_provider_id: providerId, subject, email, created_at: now(), last_used_at: now() })
+      .onConflict()
+      .ignore()
+      .returning('id')) as Array<{ id: string }>;
+    if (!inserted) return { ok: false, code: 'identity_mismatch' };
+    return { ok: true, admin, bound: true, identityId: inserted.id };
+  }
+
   return {
-    /** OIDC providers with a client id: what the sign-in page offers ("Sign in with X"). Nothing secret. */
+    /** The admin's bindings to provider accounts, newest first. */
+    async listIdentities(adminId: string): Promise<AdminOidcIdentity[]> {
+      const rows = (await knex('admin_oidc_identities as i')
+        .join('auth_providers as p', 'p.id', 'i.auth_provider_id')
+        .where('i.admin_id', adminId)
+        .orderBy([{ column: 'i.created_at', order: 'desc' }, { column: 'i.id' }])
+        .select('i.id', 'i.auth_provider_id', 'p.name', 'i.subject', 'i.email', 'i.created_at', 'i.last_used_at')) as Array<{
+        id: string;
+        auth_provider_id: string;
+        name: string;
+        subject: string;
+        email: string;
+        created_at: Date;
+        last_used_at: Date | null;
+      }>;
+      return rows.map((row) => ({
+        id: row.id,
+        providerId: row.auth_provider_id,
+        providerName: row.name,
+        subject: row.subject,
+        email: row.email,
+        createdAt: new Date(row.created_at),
+        lastUsedAt: row.last_used_at ? new Date(row.last_used_at) : null,
+      }));
+    },
+
+    /** Removes one of the admin's own bindings; false when the admin has no binding with this id. */
+    async removeIdentity(adminId: string, identityId: string, requestId?: string): Promise<boolean> {
+      if (!isUuid(identityId)) return false;
+      const [removed] = (await knex('admin_oidc_identities')
+        .where({ id: identityId, admin_id: adminId })
+        .delete()
+        .returning(['auth_provider_id', 'subject'])) as Array<{ auth_provider_id: string; subject: string }>;
+      if (!removed) return false;
+      await audit.record({
+        actorType: 'admin',
+        adminId,
+        operation: 'admin.oidc_identity.delete',
+        resourceType: 'AdminOidcIdentity',
+        resourceId: identityId,
+        status: 204,
+        requestId: requestId ?? null,
+        detail: { providerId: removed.auth_provider_id, subject: removed.subject },
+      });
+      return true;
+    },
+
+    /** OIDC providers with a client id and admin sign-in on: what the sign-in page offers ("Sign in with X"). */
     async listProviders(): Promise<Array<{ id: string; name: string }>> {
       return (await knex('auth_providers')
         .select('id', 'name')
         .where('kind', 'oidc')
+        .where('admin_sign_in', true)
         .whereNotNull('client_id')
         .whereNot('client_id', '')
         .orderByRaw('lower(name), id')) as Array<{ id: string; name: string }>;
@@ -239,14 +340,28 @@ export function createAdminOidcSignIn(knex: Knex, deps: AdminOidcSignInDeps) {
         await recordFailure('email_missing', { providerId, subject }, requestId);
         return { ok: false, code: 'email_missing' };
       }
-      if (emailVerified === false) {
-        await recordFailure('email_unverified', { providerId, subject, email }, requestId);
+      // Only an explicit true: a provider that does not say lets anyone register the admin's address there.
+      if (emailVerified !== true) {
+        await recordFailure('email_unverified', { providerId, subject, email, emailVerified: emailVerified ?? null }, requestId);
         return { ok: false, code: 'email_unverified' };
       }
-      const admin = (await knex('admins').select('id', 'email').whereRaw('lower(email) = lower(?)', [email]).first()) as { id: string; email: string } | undefined;
-      if (!admin) {
-        await recordFailure('not_an_admin', { providerId, subject, email }, requestId);
-        return { ok: false, code: 'not_an_admin' };
+      const found = await adminFor(providerId, subject, email);
+      if (!found.ok) {
+        await recordFailure(found.code, { providerId, subject, email }, requestId);
+        return { ok: false, code: found.code };
+      }
+      const { admin } = found;
+      if (found.bound) {
+        await audit.record({
+          actorType: 'admin',
+          adminId: admin.id,
+          operation: 'admin.oidc_identity.bind',
+          resourceType: 'AdminOidcIdentity',
+          resourceId: found.identityId,
+          status: 201,
+          requestId: requestId ?? null,
+          detail: { providerId, providerName: provider.name, subject, email },
+        });
       }
       const session = await deps.sessions.create(admin.id);
       await deps.admins.recordSignIn(admin.id);

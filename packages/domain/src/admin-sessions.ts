@@ -110,17 +110,26 @@ export function createAdminSessionService(knex: Knex, options: AdminSessionOptio
 
 export type AdminSessionService = ReturnType<typeof createAdminSessionService>;
 
-// Sign-in throttling. Failed sign-ins are counted per account (the email as typed, lower-cased, whether or
-// not it exists) and per client address, in the database so every gateway process sees the same counts.
+// Sign-in throttling (issue 20, item 8). Failed sign-ins are counted in the database, so every gateway process
+// sees the same counts, under one of two keys decided after the account lookup:
+// - an email that names an admin: per (admin id, client address). The key is the id the lookup found, never
+//   the typed text, so no spelling of the email (case, `İ`) escapes the count, and failures from one address
+//   never slow the admin at another: a stranger cannot lock a named admin out, only slow guessing from where
+//   the stranger is.
+// - an email that names nobody: per client address (spraying guesses across accounts). This address-wide
+//   limit never applies to an existing admin, so a shared NAT address full of typos does not lock them out.
 // Past a threshold within the window, each further failure blocks that key for a doubling delay (30 s,
-// 1 min, 2 min ... capped at 15 min); while blocked, sign-in answers 429 without checking the password.
-// Slowing down, rather than locking accounts for good, keeps an attacker from locking a real admin out.
+// 1 min, 2 min ... capped at 15 min); while blocked, the sign-in answers 429 without checking the password
+// (checking it would let the guessing go on, and spend an scrypt per try).
+
+/** Who a sign-in names, as the throttle keys it: an admin's id, or nobody. */
+export type SignInSubject = { adminId: string } | { adminId: null };
 
 export interface SignInThrottleOptions {
   now?: () => Date;
-  /** Failures per account before delays start. Default 5. */
+  /** Failures per (admin, address) before delays start. Default 5. */
   accountThreshold?: number;
-  /** Failures per address before delays start. Default 20 (several admins may share one NAT address). */
+  /** Failures for unknown accounts per address before delays start. Default 20 (several admins may share one NAT address). */
   addressThreshold?: number;
   /** Failures older than this are forgotten. Default 15 min. */
   windowMs?: number;
@@ -143,38 +152,35 @@ export function createSignInThrottle(knex: Knex, options: SignInThrottleOptions 
   const baseDelayMs = options.baseDelayMs ?? 30 * 1000;
   const maxDelayMs = options.maxDelayMs ?? 15 * 60 * 1000;
 
-  const keys = (email: string, address: string): Array<{ key: string; threshold: number }> => [
-    { key: `account:${email.trim().toLowerCase()}`, threshold: accountThreshold },
-    { key: `address:${address}`, threshold: addressThreshold },
-  ];
+  const keyOf = (subject: SignInSubject, address: string): { key: string; threshold: number } =>
+    subject.adminId === null
+      ? { key: `address:${address}`, threshold: addressThreshold }
+      : { key: `admin:${subject.adminId}@${address}`, threshold: accountThreshold };
 
   return {
-    /** Milliseconds until a sign-in for this account from this address may be tried again; 0 when allowed. */
-    async retryAfterMs(email: string, address: string): Promise<number> {
+    /** Milliseconds until a sign-in naming `subject` from this address may be tried again; 0 when allowed. */
+    async retryAfterMs(subject: SignInSubject, address: string): Promise<number> {
       const at = now().getTime();
-      const rows = (await knex('admin_sign_in_throttle')
-        .select('key', 'blocked_until')
-        .whereIn('key', keys(email, address).map((entry) => entry.key))) as Array<Pick<ThrottleRow, 'key' | 'blocked_until'>>;
-      let wait = 0;
-      for (const row of rows) if (row.blocked_until) wait = Math.max(wait, new Date(row.blocked_until).getTime() - at);
-      return wait;
+      const row = (await knex('admin_sign_in_throttle').select('blocked_until').where('key', keyOf(subject, address).key).first()) as
+        | Pick<ThrottleRow, 'blocked_until'>
+        | undefined;
+      return row?.blocked_until ? Math.max(0, new Date(row.blocked_until).getTime() - at) : 0;
     },
 
-    async recordFailure(email: string, address: string): Promise<void> {
+    async recordFailure(subject: SignInSubject, address: string): Promise<void> {
       const at = now();
+      const { key, threshold } = keyOf(subject, address);
       await knex.transaction(async (trx) => {
-        for (const { key, threshold } of keys(email, address)) {
-          await trx('admin_sign_in_throttle').insert({ key, failures: 0, first_failed_at: at }).onConflict('key').ignore();
-          const row = (await trx('admin_sign_in_throttle').select('key', 'failures', 'first_failed_at', 'blocked_until').where('key', key).forUpdate().first()) as ThrottleRow;
-          const blocked = row.blocked_until !== null && new Date(row.blocked_until).getTime() > at.getTime();
-          const stale = !blocked && at.getTime() - new Date(row.first_failed_at).getTime() > windowMs;
-          const failures = stale ? 1 : row.failures + 1;
-          const over = failures - threshold;
-          const blockedUntil = over >= 0 ? new Date(at.getTime() + Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(over, 30))) : null;
-          await trx('admin_sign_in_throttle')
-            .where('key', key)
-            .update({ failures, first_failed_at: stale ? at : row.first_failed_at, blocked_until: blockedUntil });
-        }
+        await trx('admin_sign_in_throttle').insert({ key, failures: 0, first_failed_at: at }).onConflict('key').ignore();
+        const row = (await trx('admin_sign_in_throttle').select('key', 'failures', 'first_failed_at', 'blocked_until').where('key', key).forUpdate().first()) as ThrottleRow;
+        const blocked = row.blocked_until !== null && new Date(row.blocked_until).getTime() > at.getTime();
+        const stale = !blocked && at.getTime() - new Date(row.first_failed_at).getTime() > windowMs;
+        const failures = stale ? 1 : row.failures + 1;
+        const over = failures - threshold;
+        const blockedUntil = over >= 0 ? new Date(at.getTime() + Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(over, 30))) : null;
+        await trx('admin_sign_in_throttle')
+          .where('key', key)
+          .update({ failures, first_failed_at: stale ? at : row.first_failed_at, blocked_until: blockedUntil });
       });
     },
 
@@ -188,11 +194,11 @@ export function createSignInThrottle(knex: Knex, options: SignInThrottleOptions 
     },
 
     /**
-     * A correct password clears the account's count. The address count stays: otherwise one valid account
-     * would let an attacker reset it while guessing the passwords of others.
+     * A correct password clears that admin's count at this address. The address count of unknown accounts
+     * stays: otherwise one valid account would let an attacker reset it while spraying guesses at others.
      */
-    async recordSuccess(email: string): Promise<void> {
-      await knex('admin_sign_in_throttle').where('key', `account:${email.trim().toLowerCase()}`).delete();
+    async recordSuccess(adminId: string, address: string): Promise<void> {
+      await knex('admin_sign_in_throttle').where('key', keyOf({ adminId }, address).key).delete();
     },
   };
 }

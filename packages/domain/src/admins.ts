@@ -75,6 +75,24 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+/**
+ * The one case folding of admin emails: PostgreSQL's `lower()`, the same expression as the unique index
+ * admins__lower_email. Every lookup of an admin by email goes through here, so nothing folds with
+ * JavaScript's rules beside it (they differ: `İ` U+0130 is `i` to PostgreSQL under most locales and `i̇` to
+ * JavaScript), and the sign-in throttle keys on the admin's id found by this lookup, never on the typed text.
+ */
+export function whereEmailIs<Q extends Knex.QueryBuilder>(builder: Q, email: string): Q {
+  return builder.whereRaw('lower(email) = lower(?)', [email]) as Q;
+}
+
+/** A sign-in in two steps: who the email names (for the throttle), then the password check. */
+export interface SignInAttempt {
+  /** The admin the email names, or null when it names none. */
+  adminId: string | null;
+  /** The admin when the password is right; costs the same whether or not the email named an admin. */
+  verify(password: string): Promise<Admin | undefined>;
+}
+
 export function isValidEmail(value: string): boolean {
   return value.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(value);
 }
@@ -118,7 +136,28 @@ export function createAdminService(knex: Knex, options: AdminServiceOptions = {}
     }
   }
 
+  /**
+   * Looks the email up once: the caller learns which admin it names (the sign-in throttle keys on that id)
+   * and then checks the password against the same row.
+   */
+  async function beginSignIn(email: string): Promise<SignInAttempt> {
+    const row = (await whereEmailIs(knex('admins').select('id', 'email', 'password_hash', 'created_at', 'last_sign_in_at'), email).first()) as AdminRow | undefined;
+    return {
+      adminId: row?.id ?? null,
+      async verify(password: string): Promise<Admin | undefined> {
+        if (!row?.password_hash) {
+          dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+          await verifyPassword(password, await dummyHash);
+          return undefined;
+        }
+        return (await verifyPassword(password, row.password_hash)) ? toAdmin(row) : undefined;
+      },
+    };
+  }
+
   return {
+    beginSignIn,
+
     async count(): Promise<number> {
       const [row] = (await knex('admins').count<Array<{ total: number | string }>>('* as total')) as Array<{ total: number | string }>;
       return Number(row?.total ?? 0);
@@ -177,7 +216,7 @@ export function createAdminService(knex: Knex, options: AdminServiceOptions = {}
     async ensureBootstrapAdmin(email: string, password: string): Promise<{ admin: Admin; action: 'created' | 'password_updated' | 'unchanged' }> {
       return knex.transaction(async (trx) => {
         await lockAdmins(trx);
-        const row = (await trx('admins').select('id', 'email', 'password_hash', 'created_at', 'last_sign_in_at').whereRaw('lower(email) = lower(?)', [email]).first()) as AdminRow | undefined;
+        const row = (await whereEmailIs(trx('admins').select('id', 'email', 'password_hash', 'created_at', 'last_sign_in_at'), email).first()) as AdminRow | undefined;
         if (!row) {
           const admin = await insertAdmin(trx, email, password);
           if (!admin) throw new Error('bootstrap admin vanished during creation');
@@ -194,13 +233,8 @@ export function createAdminService(knex: Knex, options: AdminServiceOptions = {}
 
     /** The admin with this email and password, or undefined; costs the same whether or not the email exists. */
     async verifyCredentials(email: string, password: string): Promise<Admin | undefined> {
-      const row = (await knex('admins').select('id', 'email', 'password_hash', 'created_at', 'last_sign_in_at').whereRaw('lower(email) = lower(?)', [email]).first()) as AdminRow | undefined;
-      if (!row?.password_hash) {
-        dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-        await verifyPassword(password, await dummyHash);
-        return undefined;
-      }
-      return (await verifyPassword(password, row.password_hash)) ? toAdmin(row) : undefined;
+      const attempt = await beginSignIn(email);
+      return attempt.verify(password);
     },
 
     async recordSignIn(id: string): Promise<void> {

@@ -44,6 +44,8 @@ export interface AuthProvider {
   clientId: string | null;
   /** The OIDC client secret itself is never returned by any API. */
   hasClientSecret: boolean;
+  /** OIDC only: admins may sign in to the admin app through this provider. Off unless switched on. */
+  adminSignIn: boolean;
   metadata: OidcProviderMetadata | SamlProviderMetadata | Record<string, never>;
   /** Number of SCIM clients using this provider (deleting is refused while > 0). */
   scimClientCount: number;
@@ -52,7 +54,7 @@ export interface AuthProvider {
 }
 
 export type CreateAuthProviderInput =
-  | { name: string; kind: 'oidc'; issuer: string; clientId: string; clientSecret?: string | null }
+  | { name: string; kind: 'oidc'; issuer: string; clientId: string; clientSecret?: string | null; adminSignIn?: boolean }
   | { name: string; kind: 'saml'; metadataXml?: string; metadataUrl?: string };
 
 export interface UpdateAuthProviderInput {
@@ -63,6 +65,8 @@ export interface UpdateAuthProviderInput {
   clientSecret?: string | null;
   metadataXml?: string;
   metadataUrl?: string;
+  /** OIDC only. */
+  adminSignIn?: boolean;
 }
 
 export interface AuthProviderServiceDeps {
@@ -78,6 +82,7 @@ interface AuthProviderRow {
   issuer: string | null;
   client_id: string | null;
   has_client_secret: boolean;
+  admin_sign_in: boolean;
   metadata: AuthProvider['metadata'];
   scim_client_count: number;
   created_at: Date;
@@ -91,6 +96,7 @@ const SELECT = [
   'p.kind',
   'p.issuer',
   'p.client_id',
+  'p.admin_sign_in',
   'p.metadata',
   'p.created_at',
   'p.updated_at',
@@ -104,6 +110,7 @@ function toProvider(row: AuthProviderRow): AuthProvider {
     issuer: row.issuer,
     clientId: row.client_id,
     hasClientSecret: row.has_client_secret,
+    adminSignIn: row.admin_sign_in === true,
     metadata: row.metadata ?? {},
     scimClientCount: Number(row.scim_client_count),
     createdAt: row.created_at,
@@ -124,6 +131,14 @@ function requireUrl(value: unknown, field: string): string {
   const url = URL.parse(text);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw DomainError.invalidInput(`${field} must be an http(s) URL`, field);
   return text;
+}
+
+/** adminSignIn: a boolean when given; only an OIDC provider can sign admins in (the flow is OpenID Connect). */
+function adminSignInOf(value: unknown, kind: AuthProviderKind): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw DomainError.invalidInput('adminSignIn must be true or false', 'adminSignIn');
+  if (value && kind !== 'oidc') throw DomainError.invalidInput('admin sign-in works through OIDC providers only', 'adminSignIn');
+  return value;
 }
 
 const nameConflict = (name: string) => () => new DomainError('conflict', `an authentication provider named "${name}" already exists`, { field: 'name' });
@@ -189,8 +204,10 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
         const metadata = await discoverOrThrow(issuer);
         const secret = input.clientSecret === undefined || input.clientSecret === null || input.clientSecret === '' ? null : requireText(input.clientSecret, 'clientSecret', 2000);
         // The issuer is stored as discovery confirmed it: JWT `iss` is compared to it exactly.
-        row = { name, kind: 'oidc', issuer: metadata.issuer, client_id: clientId, client_secret: secret, metadata: JSON.stringify(metadata) };
+        const adminSignIn = adminSignInOf(input.adminSignIn, 'oidc') ?? false;
+        row = { name, kind: 'oidc', issuer: metadata.issuer, client_id: clientId, client_secret: secret, admin_sign_in: adminSignIn, metadata: JSON.stringify(metadata) };
       } else if (input.kind === 'saml') {
+        adminSignInOf((input as { adminSignIn?: unknown }).adminSignIn, 'saml');
         const metadata = await readSaml(input);
         row = { name, kind: 'saml', issuer: metadata.entityId, client_id: null, client_secret: null, metadata: JSON.stringify(metadata) };
       } else {
@@ -200,7 +217,7 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
         auth_providers__lower_name: nameConflict(name),
       });
       const provider = await find((inserted as { id: string }).id);
-      await recordAdmin('admin.auth_provider.create', provider.id, adminId, { name, kind: provider.kind });
+      await recordAdmin('admin.auth_provider.create', provider.id, adminId, { name, kind: provider.kind, adminSignIn: provider.adminSignIn });
       return provider;
     },
 
@@ -208,6 +225,8 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
       const current = await find(id);
       const changes: Record<string, unknown> = {};
       if (input.name !== undefined) changes.name = requireText(input.name, 'name');
+      const adminSignIn = adminSignInOf(input.adminSignIn, current.kind);
+      if (adminSignIn !== undefined) changes.admin_sign_in = adminSignIn;
       if (current.kind === 'oidc') {
         assertThat(input.metadataXml === undefined && input.metadataUrl === undefined, 'invalid_input', 'SAML metadata does not apply to an OIDC provider', { field: 'metadataXml' });
         if (input.clientId !== undefined) changes.client_id = requireText(input.clientId, 'clientId', 500);

@@ -13,3 +13,4 @@ export * from './directory-read.js';
 export * from './admin-oidc.js';
 export * from './changes/index.js';
 export * from './models/index.js';
+export * from './audit-upkeep.js';

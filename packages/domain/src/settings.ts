@@ -8,9 +8,11 @@ export interface Settings {
   usersDeletableByAdmins: boolean;
   /** "Lock users when deletion is refused": a refused SCIM DELETE deactivates the user instead. */
   lockOnRefusedDelete: boolean;
+  /** Audit events older than this many days are deleted by the hourly sweep (1..3650). */
+  auditRetentionDays: number;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90 });
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof Settings>;
 
 /**
@@ -37,8 +39,10 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
   async function load(db: Knex | Knex.Transaction = knex): Promise<Settings> {
     const rows = (await db('settings').select('key', 'value').whereIn('key', SETTING_KEYS)) as Array<{ key: string; value: unknown }>;
     const settings: Settings = { ...DEFAULT_SETTINGS };
+    // A stored value counts when it has the type of the setting's default (booleans, whole numbers of days).
     for (const row of rows) {
-      if (typeof row.value === 'boolean' && (SETTING_KEYS as string[]).includes(row.key)) settings[row.key as keyof Settings] = row.value;
+      const key = row.key as keyof Settings;
+      if ((SETTING_KEYS as string[]).includes(key) && typeof row.value === typeof DEFAULT_SETTINGS[key]) (settings as unknown as Record<string, unknown>)[key] = row.value;
     }
     return settings;
   }
@@ -63,7 +67,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
 
     /** Writes the given keys (the caller validated them) and returns the whole settings object. */
     async update(patch: Partial<Settings>, adminId: string, requestId?: string): Promise<Settings> {
-      const entries = SETTING_KEYS.filter((key) => typeof patch[key] === 'boolean').map((key) => [key, patch[key] as boolean] as const);
+      const entries = SETTING_KEYS.filter((key) => typeof patch[key] === typeof DEFAULT_SETTINGS[key]).map((key) => [key, patch[key]] as const);
       const result = await knex.transaction(async (trx) => {
         const before = await load(trx);
         for (const [key, value] of entries) {

@@ -9,6 +9,8 @@ export interface AuthProvider {
   issuer?: string | null;
   clientId?: string | null;
   hasClientSecret?: boolean;
+  /** OIDC: admins may sign in through this provider (default false). */
+  adminSignIn?: boolean;
   metadataUrl?: string | null;
   entityId?: string | null;
   ssoUrl?: string | null;
@@ -27,6 +29,7 @@ export interface OidcProviderInput {
   issuer: string;
   clientId: string;
   clientSecret?: string;
+  adminSignIn?: boolean;
 }
 
 export interface SamlProviderInput {

@@ -12,6 +12,17 @@ export interface OidcSignInProvider {
   name: string;
 }
 
+/** A binding of the signed-in admin to an account at an OIDC provider. */
+export interface OidcIdentity {
+  id: string;
+  providerId: string;
+  providerName: string;
+  subject: string;
+  email: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 export const sessionApi = {
   current: () => http.get<AdminSession>('/session'),
   signIn: (email: string, password: string) => http.post<AdminSession>('/session', { email, password }),
@@ -23,4 +34,6 @@ export const sessionApi = {
    * comes back to /admin/ (signed in) or /admin/sign-in?error=<code>. A full page navigation, not a fetch.
    */
   oidcStartUrl: (providerId: string) => apiUrl(`/oidc/${encodeURIComponent(providerId)}/start`),
+  oidcIdentities: async () => (await http.get<Page<OidcIdentity>>('/session/oidc-identities')).items,
+  removeOidcIdentity: (id: string) => http.delete(`/session/oidc-identities/${encodeURIComponent(id)}`),
 };

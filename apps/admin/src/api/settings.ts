@@ -3,6 +3,8 @@ import { http } from './client.ts';
 export interface Settings {
   usersDeletableByAdmins: boolean;
   lockOnRefusedDelete: boolean;
+  /** Audit events older than this many days are deleted (1..3650, default 90). */
+  auditRetentionDays: number;
 }
 
 export const settingsApi = {

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { AuditEventInput, AuditService } from '@roster/domain';
 import type { Logger } from '../logger.js';
 import type { RequestState } from './request-context.js';
+import { cutPath } from './auth-failure-log.js';
 
 interface AuditState extends RequestState {
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
@@ -63,7 +64,8 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
       status: ctx.status,
       durationMs: performance.now() - state.startedAt,
       requestId: state.requestId,
-      detail: failed ? { error: state.errorDetail ?? null, method: ctx.method, path: ctx.path } : { method: ctx.method, path: ctx.path },
+      // Paths are cut (MAX_AUDIT_PATH): a client's 16 KB URL is not worth 16 KB of audit table per request.
+      detail: failed ? { error: state.errorDetail ?? null, method: ctx.method, path: cutPath(ctx.path) } : { method: ctx.method, path: cutPath(ctx.path) },
     });
   };
   return {

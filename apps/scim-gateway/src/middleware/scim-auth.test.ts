@@ -185,16 +185,16 @@ describe('happy paths end to end', () => {
     });
   });
 
-  it('an identity provider JWT works as an RFC 7523 client assertion at the token endpoint', async () => {
-    const assertion = keep(await idp.issueAccessToken());
+  it('an RFC 7523 client assertion signed by the identity provider gets a token for its jwt client', async () => {
+    const assertion = keep(await idp.sign({ aud: `${PUBLIC_URL}/oauth/token`, jti: randomUUID() }));
     const issued = await token({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
     expect(issued.status).toBe(200);
     const response = await call('/protected', { headers: bearer(issued.body.access_token as string) });
     expect(response.body?.client).toMatchObject({ id: clients.robot.id });
   });
 
-  it('a client assertion may name our token endpoint as audience and needs no scope', async () => {
-    const assertion = keep(await idp.sign({ aud: `${PUBLIC_URL}/oauth/token`, scope: undefined }));
+  it('a client assertion may name our issuer as audience and needs no scope', async () => {
+    const assertion = keep(await idp.sign({ aud: PUBLIC_URL, scope: undefined, jti: randomUUID() }));
     const issued = await token({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
     expect(issued.status).toBe(200);
   });
@@ -507,10 +507,12 @@ describe('negative matrix', () => {
     expect((await token({ grant_type: 'client_credentials' }, basic(clients.entra.clientId!, clients.entra.clientSecret!))).status).toBe(200);
   });
 
-  it('records authentication failures in the audit log without the credential', async () => {
+  it('records authentication failures in the audit log, counted per address, client and minute, without the credential', async () => {
+    await services.authFailures.drain();
     const failures = await services.audit.list({ operationPrefix: 'auth.failure', limit: 1000 });
-    expect(failures.total).toBeGreaterThanOrEqual(25);
-    const reasons = new Set(failures.items.map((event) => event.detail?.reason));
+    expect(failures.items.reduce((sum, event) => sum + Number(event.detail?.count ?? 0), 0)).toBeGreaterThanOrEqual(25);
+    expect(failures.total).toBeLessThan(25);
+    const reasons = new Set(failures.items.flatMap((event) => Object.keys((event.detail?.reasons ?? {}) as Record<string, unknown>)));
     for (const reason of ['missing', 'unsupported_scheme', 'malformed_header', 'token_in_query', 'unknown_token', 'revoked', 'expired', 'audience', 'subject', 'algorithm', 'unknown_kid', 'signature']) {
       expect(reasons).toContain(reason);
     }
@@ -560,6 +562,49 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(response.body).toEqual({ error: 'invalid_request', error_description: 'use exactly one client authentication method' });
   });
 
+  describe('RFC 7523 §3 claims of a client assertion', () => {
+    const exchange = (assertion: string) => token({ grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: keep(assertion) });
+    const refusedBecause = (pattern: RegExp) => ({ error: 'invalid_client', error_description: expect.stringMatching(pattern) });
+    const ours = { aud: `${PUBLIC_URL}/oauth/token` };
+
+    it("refuses the provider's own access token (aud is the provider's client id, not us)", async () => {
+      const response = await exchange(await idp.issueAccessToken());
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(refusedBecause(/^the client assertion was refused: the client assertion audience \(aud\) must be our token endpoint/));
+    });
+
+    it('refuses a second use of the same jti, also from another process on the same database', async () => {
+      const assertion = await idp.sign({ ...ours, jti: randomUUID() });
+      expect((await exchange(assertion)).status).toBe(200);
+      const replay = await exchange(assertion);
+      expect(replay.status).toBe(401);
+      expect(replay.body).toEqual(refusedBecause(/already used \(jti/));
+      const second = await idp.sign({ ...ours, jti: randomUUID() });
+      const otherProcess = createServices({ knex: db.knex, config, logger: createLogger('silent'), now });
+      expect(await otherProcess.oauthClients.authenticateClientAssertion(second)).toMatchObject({ id: clients.robot.id });
+      expect((await exchange(second)).status).toBe(401);
+    });
+
+    it('requires jti and iat', async () => {
+      expect((await exchange(await idp.sign({ ...ours }))).body).toEqual(refusedBecause(/needs a unique id \(jti\)/));
+      expect((await exchange(await idp.sign({ ...ours, jti: randomUUID(), iat: undefined }))).body).toEqual(refusedBecause(/no issued-at time \(iat\)/));
+    });
+
+    it('refuses an exp more than 10 minutes after iat', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const response = await exchange(await idp.sign({ ...ours, jti: randomUUID(), iat: now, exp: now + 365 * 86_400 }));
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(refusedBecause(/exp must be at most 600 seconds after iat/));
+      expect((await exchange(await idp.sign({ ...ours, jti: randomUUID(), iat: now, exp: now + 600 }))).status).toBe(200);
+    });
+
+    it('refuses an assertion whose scope does not include scim_v2', async () => {
+      const response = await exchange(await idp.sign({ ...ours, jti: randomUUID(), scope: 'openid profile' }));
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(refusedBecause(/scope does not include scim_v2/));
+    });
+  });
+
   it('a client assertion with a wrong audience is refused with the reason', async () => {
     const assertion = await idp.sign({ aud: 'someone-else' });
     const response = await token({ grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: keep(assertion) });
@@ -575,11 +620,13 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(last!.status).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last!.body).toMatchObject({ error: 'temporarily_unavailable' });
-    // Even the right secret waits until the window passes ...
-    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(429);
+    // The right secret is never refused by the failure throttle (issue 20, item 3) ...
+    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(200);
+    // ... wrong ones keep getting 429 until the window passes, then 401 again.
+    expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, `roster_cs_${'y'.repeat(43)}`))).status).toBe(429);
     offsetMs += 61_000;
     try {
-      expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, target.clientSecret!))).status).toBe(200);
+      expect((await token({ grant_type: 'client_credentials' }, basic(target.clientId!, `roster_cs_${'y'.repeat(43)}`))).status).toBe(401);
     } finally {
       offsetMs -= 61_000;
     }

@@ -57,49 +57,47 @@ function authorizationHeaders(raw: string[]): number {
 
 /**
  * Authenticates every SCIM request (packages/auth: static token, our OAuth access token, or a JWT from the
- * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
- * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
+ * client's provider) and puts the client on `ctx.state.client`. Failures are answered here and counted into
+ * aggregate `auth.failure` audit rows with their reasons (never the credential), one log line per aggregate.
  */
-export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config'>): Middleware {
-  const { authenticator, audit, config } = services;
+export function scimAuthentication(services: Pick<Services, 'authenticator' | 'authFailures' | 'config'>): Middleware {
+  const { authenticator, authFailures, config } = services;
 
-  async function fail(ctx: Context, error: AuthError): Promise<void> {
+  function fail(ctx: Context, error: AuthError): void {
     const state = ctx.state as RequestState;
     refuse(ctx, config.publicUrl, error);
     (ctx.state as { errorDetail?: string }).errorDetail = error.description;
     (ctx.state as { authFailureReason?: string }).authFailureReason = error.reason; // metrics.ts counts it
-    state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'SCIM authentication failed');
-    try {
-      await audit.record({
-        actorType: 'scim_client',
-        clientId: error.clientId,
-        operation: 'auth.failure',
-        status: error.status,
-        requestId: state.requestId ?? null,
-        durationMs: state.startedAt === undefined ? null : performance.now() - state.startedAt,
-        detail: { reason: error.reason, error: error.error, method: ctx.method, path: ctx.path },
-      });
-    } catch (auditError) {
-      state.log?.warn({ err: auditError }, 'could not record an authentication failure');
-    }
+    // One audit row and one log line per (address, client, minute), not per request (auth-failure-log.ts).
+    authFailures.record({
+      surface: 'scim',
+      address: ctx.ip,
+      clientId: error.clientId,
+      reason: error.reason,
+      status: error.status,
+      method: ctx.method,
+      path: ctx.path,
+      requestId: state.requestId ?? null,
+      log: state.log,
+    });
   }
 
   return async (ctx, next) => {
     // RFC 6750 §2.3 allows the token in the query string; we refuse it: URLs end up in proxy and access logs.
     const query = ctx.query as Record<string, unknown>;
     if (Object.keys(query).some((key) => key.toLowerCase() === 'access_token')) {
-      await fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 section 2.1)', 'token_in_query'));
+      fail(ctx, AuthError.invalidRequest('access tokens are accepted only in the Authorization header, never in the URL (RFC 6750 section 2.1)', 'token_in_query'));
       return;
     }
     if (authorizationHeaders(ctx.req.rawHeaders) > 1) {
-      await fail(ctx, AuthError.invalidRequest('send exactly one Authorization header', 'malformed_header'));
+      fail(ctx, AuthError.invalidRequest('send exactly one Authorization header', 'malformed_header'));
       return;
     }
     const authorization = ctx.get('authorization') || undefined;
     // A credential verified moments ago (nearly every request of a sync) is answered without an await.
     const result = authenticator.authenticateFromCache(authorization) ?? (await authenticator.authenticate(authorization));
     if (result instanceof AuthError) {
-      await fail(ctx, result);
+      fail(ctx, result);
       return;
     }
     const state = ctx.state as ScimAuthState;

@@ -5,7 +5,7 @@ import { ALLOWED_JWT_ALGORITHMS, OAuthError, SCIM_SCOPE, type OAuthClient } from
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import type { RequestState } from '../middleware/request-context.js';
-import { createFailureThrottle, type FailureThrottle } from './throttle.js';
+import { createFailureThrottle, failureKey, type FailureThrottle } from './throttle.js';
 
 // The OAuth 2.0 surface: POST /oauth/token (RFC 6749 §4.4 client credentials; RFC 7523 §2.2 client
 // assertions) and the two metadata documents (RFC 8414 for us as authorization server, RFC 9728 for the
@@ -96,37 +96,38 @@ function clientAuthentication(ctx: Context, form: Record<string, string>): Clien
 
 function tokenEndpoint(deps: { config: Config; services: Services; throttle: FailureThrottle }): Middleware {
   const { services, throttle } = deps;
-  const { oauthClients, audit } = services;
+  const { oauthClients, audit, authFailures } = services;
 
-  async function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): Promise<void> {
+  function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): void {
     const state = ctx.state as RequestState;
-    if (error.status === 401) throttle.failed(keys);
-    if (error.status === 401) (ctx.state as { authFailureReason?: string }).authFailureReason = `oauth_${error.reason}`; // metrics.ts counts it
-    sendError(ctx, error);
-    state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'token request refused');
-    try {
-      await audit.record({
-        actorType: 'scim_client',
-        clientId: error.clientId,
-        operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
-        status: error.status,
-        requestId: state.requestId ?? null,
-        detail: { reason: error.reason, error: error.error, endpoint: TOKEN_PATH },
-      });
-    } catch (auditError) {
-      state.log?.warn({ err: auditError }, 'could not record a refused token request');
+    let wait: number | null = null;
+    if (error.status === 401) {
+      (ctx.state as { authFailureReason?: string }).authFailureReason = `oauth_${error.reason}`; // metrics.ts counts it
+      // Only a wrong credential is slowed: past the limit for this (address, client id) it gets 429 instead
+      // of 401, so guessing gets no answer until the window ends; a right one never reaches this line.
+      wait = throttle.retryAfter(keys);
+      throttle.failed(keys);
     }
+    if (wait !== null) sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
+    else sendError(ctx, error);
+    // Counted into one audit row and one log line per (address, client, minute), not one per request.
+    authFailures.record({
+      surface: 'oauth',
+      operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
+      address: ctx.ip,
+      clientId: error.clientId,
+      reason: error.reason,
+      status: wait !== null ? 429 : error.status,
+      method: ctx.method,
+      path: TOKEN_PATH,
+      requestId: state.requestId ?? null,
+      log: state.log,
+    });
   }
 
   return async (ctx) => {
-    const addressKey = `ip:${ctx.ip}`;
-    const early = throttle.retryAfter([addressKey]);
-    if (early !== null) {
-      sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${early} seconds`, 429, 'throttled'), early);
-      return;
-    }
     if (!ctx.is('application/x-www-form-urlencoded')) {
-      await refuse(ctx, OAuthError.invalidRequest('the token request must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)', 'content_type'), []);
+      refuse(ctx, OAuthError.invalidRequest('the token request must be application/x-www-form-urlencoded (RFC 6749 §4.4.2)', 'content_type'), []);
       return;
     }
     const form = readForm(ctx);
@@ -143,13 +144,10 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
     }
 
     const method = clientAuthentication(ctx, form);
-    if (method instanceof OAuthError) return refuse(ctx, method, [addressKey]);
-    const keys = method.clientId ? [addressKey, `client:${method.clientId}`] : [addressKey];
-    const wait = throttle.retryAfter(keys);
-    if (wait !== null) {
-      sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
-      return;
-    }
+    if (method instanceof OAuthError) return refuse(ctx, method, [failureKey(ctx.ip, form.client_id)]);
+    // Per (address, client id): failures from elsewhere never slow this pair, and failures for another
+    // client id from here neither. An assertion names its client only once verified: its key is the address.
+    const keys = [failureKey(ctx.ip, method.kind === 'assertion' ? undefined : method.clientId)];
 
     const client: OAuthClient | OAuthError =
       method.kind === 'assertion'

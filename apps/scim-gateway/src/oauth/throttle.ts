@@ -1,10 +1,12 @@
-// Slows down guessing at the token endpoint: after `limit` failed client authentications within `windowMs`
-// for one client id or one address, further attempts for that key are refused with 429 and Retry-After
-// until the window ends. Kept in memory: each process throttles on its own, which bounds the guessing rate
-// per process; the secrets themselves have 256 bits, so this is about noise and log volume, not entropy.
+// Slows down guessing at the token endpoint. Failed client authentications are counted per (address, client
+// id): past `limit` within `windowMs`, a further *wrong* credential for that pair is answered 429 with
+// Retry-After instead of 401. A correct credential is verified and answered as always: the secrets have 256
+// bits, so the count is about noise and log volume, not entropy, and refusing a right secret would let a
+// stranger lock out a named client (a per-client key) or everyone behind one address (a per-address key).
+// Kept in memory: each process throttles on its own, which bounds the rate of refusals per process.
 
 export interface FailureThrottleOptions {
-  /** Failed attempts allowed per key and window. Default 10. */
+  /** Failed attempts allowed per (address, client id) and window. Default 10. */
   limit?: number;
   /** Window length in ms. Default 60 s. */
   windowMs?: number;
@@ -30,7 +32,7 @@ export function createFailureThrottle(options: FailureThrottleOptions = {}) {
   }
 
   return {
-    /** Seconds to wait when any of `keys` is over the limit, else null. */
+    /** Seconds to wait when any of `keys` is over the limit, else null (for the answer to a wrong credential). */
     retryAfter(keys: readonly string[]): number | null {
       const at = now().getTime();
       let wait = 0;
@@ -55,3 +57,8 @@ export function createFailureThrottle(options: FailureThrottleOptions = {}) {
 }
 
 export type FailureThrottle = ReturnType<typeof createFailureThrottle>;
+
+/** The throttle key of a token request: the client's address (ROSTER_TRUSTED_PROXIES) and the client id named. */
+export function failureKey(address: string, clientId: string | undefined): string {
+  return `${address}\n${clientId ?? ''}`;
+}

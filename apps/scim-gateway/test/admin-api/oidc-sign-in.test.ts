@@ -41,6 +41,8 @@ async function startAuthorizationCodeIdp(): Promise<TestIdp> {
       root: { email: 'Root@Example.COM', email_verified: true },
       stranger: { email: 'stranger@example.com', email_verified: true },
       unverified: { email: ADMIN_EMAIL, email_verified: false },
+      silent: { email: ADMIN_EMAIL },
+      impostor: { email: ADMIN_EMAIL, email_verified: true },
       anonymous: {},
     },
     tamper: undefined,
@@ -198,10 +200,10 @@ describe('admin sign-in through an OIDC provider', () => {
   beforeAll(async () => {
     idp = await startAuthorizationCodeIdp();
     ({ gateway, agent } = await startWithAdmin({ ROSTER_ALLOW_INSECURE_ISSUERS: '1', PUBLIC_URL }));
-    const created = await agent.post('/api/admin/auth-providers', { name: 'Corporate IdP', kind: 'oidc', issuer: idp.issuer, ...CONFIDENTIAL });
+    const created = await agent.post('/api/admin/auth-providers', { name: 'Corporate IdP', kind: 'oidc', issuer: idp.issuer, ...CONFIDENTIAL, adminSignIn: true });
     expect(created.status).toBe(201);
     providerId = (created.body as { id: string }).id;
-    const publicCreated = await agent.post('/api/admin/auth-providers', { name: 'Public client IdP', kind: 'oidc', issuer: idp.issuer, clientId: PUBLIC_CLIENT.clientId });
+    const publicCreated = await agent.post('/api/admin/auth-providers', { name: 'Public client IdP', kind: 'oidc', issuer: idp.issuer, clientId: PUBLIC_CLIENT.clientId, adminSignIn: true });
     expect(publicCreated.status).toBe(201);
     publicProviderId = (publicCreated.body as { id: string }).id;
   });
@@ -210,10 +212,14 @@ describe('admin sign-in through an OIDC provider', () => {
     await idp?.close();
   });
 
-  it('offers only OIDC providers with a client id, by name, to anyone, without secrets', async () => {
+  it('offers only OIDC providers with a client id and admin sign-in switched on, by name, to anyone, without secrets', async () => {
     const [noClientId] = (await gateway.db.knex('auth_providers')
-      .insert({ name: 'Half-configured', kind: 'oidc', issuer: idp.issuer, client_id: null, metadata: JSON.stringify({ issuer: idp.issuer, jwks_uri: `${idp.issuer}/jwks` }) })
+      .insert({ name: 'Half-configured', kind: 'oidc', issuer: idp.issuer, client_id: null, admin_sign_in: true, metadata: JSON.stringify({ issuer: idp.issuer, jwks_uri: `${idp.issuer}/jwks` }) })
       .returning('id')) as Array<{ id: string }>;
+    // A provider added for a SCIM client's JWTs: admin sign-in is off unless switched on (issue 20, item 1).
+    const scimOnly = await agent.post('/api/admin/auth-providers', { name: 'SCIM JWT IdP', kind: 'oidc', issuer: idp.issuer, ...CONFIDENTIAL });
+    expect(scimOnly.body).toMatchObject({ adminSignIn: false });
+    const scimOnlyId = (scimOnly.body as { id: string }).id;
     await gateway.db.knex('auth_providers').insert({ name: 'A SAML IdP', kind: 'saml', issuer: 'urn:saml:idp', metadata: '{}' });
     const response = await new Agent(gateway.url).get('/api/admin/oidc/providers');
     expect(response.status).toBe(200);
@@ -228,6 +234,14 @@ describe('admin sign-in through an OIDC provider', () => {
     const refused = await get(`${gateway.url}/api/admin/oidc/${noClientId!.id}/start`);
     expect(refused).toMatchObject({ status: 302, location: `${PUBLIC_URL}/admin/sign-in?error=provider_not_found`, setCookies: [] });
     expect(await lastFailure()).toEqual({ code: 'provider_not_found', providerId: noClientId!.id, step: 'start' });
+    const switchedOff = await get(`${gateway.url}/api/admin/oidc/${scimOnlyId}/start`);
+    expect(switchedOff).toMatchObject({ status: 302, location: `${PUBLIC_URL}/admin/sign-in?error=provider_not_found`, setCookies: [] });
+    // A SAML provider cannot be switched on; an OIDC one can, and off again.
+    const saml = (await gateway.db.knex('auth_providers').where('kind', 'saml').first('id')) as { id: string };
+    expect((await agent.patch(`/api/admin/auth-providers/${saml.id}`, { adminSignIn: true })).status).toBe(400);
+    expect((await agent.patch(`/api/admin/auth-providers/${scimOnlyId}`, { adminSignIn: 'yes' })).status).toBe(400);
+    expect((await agent.patch(`/api/admin/auth-providers/${scimOnlyId}`, { adminSignIn: true })).body).toMatchObject({ adminSignIn: true });
+    expect((await agent.delete(`/api/admin/auth-providers/${scimOnlyId}`)).status).toBe(204);
   });
 
   it('starts with a 302 to the authorization endpoint: code, openid email, state, nonce, PKCE S256, our redirect_uri', async () => {
@@ -308,11 +322,46 @@ describe('admin sign-in through an OIDC provider', () => {
     expect(everything).not.toContain(new URL(flow.callbackUrl).searchParams.get('state'));
   });
 
-  it('refuses an unverified email and a missing email', async () => {
+  it('refuses an unverified email, an email whose verification is not stated, and a missing email', async () => {
     idp.person = 'unverified';
     expect((await callback(await startFlow())).location).toBe(`${PUBLIC_URL}/admin/sign-in?error=email_unverified`);
+    idp.person = 'silent';
+    expect((await callback(await startFlow())).location).toBe(`${PUBLIC_URL}/admin/sign-in?error=email_unverified`);
+    expect(await lastFailure()).toEqual({ code: 'email_unverified', providerId, subject: 'silent', email: ADMIN_EMAIL, emailVerified: null });
     idp.person = 'anonymous';
     expect((await callback(await startFlow())).location).toBe(`${PUBLIC_URL}/admin/sign-in?error=email_missing`);
+  });
+
+  it('binds the admin to (provider, sub) at the first sign-in; later sign-ins match the binding, not the email', async () => {
+    // 'root' signed in through providerId above and is bound there.
+    const listed = await agent.get('/api/admin/session/oidc-identities');
+    expect(listed.status).toBe(200);
+    const items = (listed.body as { items: Array<Record<string, unknown>> }).items;
+    const binding = items.find((item) => item.providerId === providerId);
+    expect(binding).toEqual({ id: expect.any(String), providerId, providerName: 'Corporate IdP', subject: 'root', email: 'Root@Example.COM', createdAt: expect.any(String), lastUsedAt: expect.any(String) });
+    // Another account at the provider with the admin's verified email is not the admin.
+    idp.person = 'impostor';
+    const impostor = await callback(await startFlow());
+    expect(impostor).toMatchObject({ status: 302, location: `${PUBLIC_URL}/admin/sign-in?error=identity_mismatch` });
+    expect(sessionCookieOf(impostor)).toBeUndefined();
+    // The bound person still signs in after changing their email at the provider.
+    idp.people.root = { email: 'renamed@example.com', email_verified: true };
+    try {
+      idp.person = 'root';
+      expect((await callback(await startFlow())).location).toBe(`${PUBLIC_URL}/admin/`);
+    } finally {
+      idp.people.root = { email: 'Root@Example.COM', email_verified: true };
+    }
+    // The admin removes the binding; removing it again, or another admin's, is 404.
+    expect((await agent.delete(`/api/admin/session/oidc-identities/${String(binding!.id)}`)).status).toBe(204);
+    expect((await agent.delete(`/api/admin/session/oidc-identities/${String(binding!.id)}`)).status).toBe(404);
+    expect(((await agent.get('/api/admin/session/oidc-identities')).body as { items: unknown[] }).items.some((item) => (item as { id: string }).id === binding!.id)).toBe(false);
+    const removed = (await gateway.db.knex('audit_events').where('operation', 'admin.oidc_identity.delete').first()) as Record<string, unknown>;
+    expect(removed).toMatchObject({ resource_id: binding!.id, detail: { providerId, subject: 'root' } });
+    // The next sign-in binds again (with a verified email).
+    idp.person = 'root';
+    expect((await callback(await startFlow())).location).toBe(`${PUBLIC_URL}/admin/`);
+    expect(await gateway.db.knex('admin_oidc_identities').where({ auth_provider_id: providerId, subject: 'root' })).toHaveLength(1);
   });
 
   it('refuses a tampered state and a callback in another browser, and the genuine callback still works after', async () => {

@@ -177,6 +177,10 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     const result = page.getByTestId('discovery-result');
     await expect(result.textContent()).resolves.toContain(`${idp.issuer}/jwks`);
     await page.getByLabel('Client ID').fill(idp.audience);
+    // Admin sign-in through a provider is off until switched on (issue 20, item 1).
+    const adminSignIn = page.getByLabel('Allow admins to sign in through this provider');
+    await expect(adminSignIn.isChecked()).resolves.toBe(false);
+    await adminSignIn.check();
     await shot('03-provider-oidc-form');
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByRole('heading', { name: 'Provider “Test IdP”' }).waitFor();
@@ -184,7 +188,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByRole('link', { name: 'Test IdP' }).waitFor();
     await shot('04-providers');
 
-    // An OIDC provider with a client id offers admin sign-in: the sign-in page links to its start.
+    // An OIDC provider with a client id and admin sign-in on: the sign-in page links to its start.
     await page.goto(`${origin}/admin/sign-in`);
     const signInWith = page.getByRole('list', { name: 'Sign in through an identity provider' }).getByRole('link', { name: 'Sign in with Test IdP' });
     const start = await signInWith.getAttribute('href');

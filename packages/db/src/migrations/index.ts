@@ -7,6 +7,9 @@ import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
 import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
 import * as createDirectoryChanges from './20261207000100_create_directory_changes.js';
+import * as createOauthClientAssertions from './20261207020100_create_oauth_client_assertions.js';
+import * as createAdminOidcIdentities from './20261207020200_create_admin_oidc_identities.js';
+import * as addAuditEventAggregates from './20261207020300_add_audit_event_aggregates.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +27,9 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
   ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
   ['20261207000100_create_directory_changes', createDirectoryChanges],
+  ['20261207020100_create_oauth_client_assertions', createOauthClientAssertions],
+  ['20261207020200_create_admin_oidc_identities', createAdminOidcIdentities],
+  ['20261207020300_add_audit_event_aggregates', addAuditEventAggregates],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { isUuid } from './rows.js';
+export { isUuid, canonicalId } from './rows.js';
 export { userRepository, type DocumentShape, type UserDocument } from './users.js';
 export { groupRepository } from './groups.js';
 export { providerLinkRepository } from './links.js';

@@ -73,3 +73,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
+
+/**
+ * The one spelling of an id that is compared in JavaScript: a UUID in lower case, as PostgreSQL prints it
+ * (RFC 9562 §4: UUIDs compare case-insensitively), anything else as written. Member ids from clients go
+ * through this before they meet ids read from the database.
+ */
+export function canonicalId(value: string): string {
+  return isUuid(value) ? value.toLowerCase() : value;
+}

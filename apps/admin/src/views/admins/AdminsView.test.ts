@@ -136,4 +136,25 @@ describe('AdminsView', () => {
     expect(rows(wrapper)).toHaveLength(1);
     wrapper.unmount();
   });
+
+  it('lists the signed-in admin’s sign-in identities and removes one after confirmation', async () => {
+    const identity = { id: 'i1', providerId: 'p1', providerName: 'Corporate IdP', subject: 'sub-123', email: 'me@example.com', createdAt: '2026-11-20T00:00:00Z', lastUsedAt: null };
+    const { wrapper, server } = await mountAdmins({
+      'GET /api/admin/admins': { body: { items: [me], total: 1 } },
+      'GET /api/admin/session/oidc-identities': { body: { items: [identity], total: 1 } },
+      'DELETE /api/admin/session/oidc-identities/i1': { status: 204 },
+    });
+    const section = () => wrapper.find('[data-testid="sign-in-identities"]');
+    expect(section().find('tbody').text()).toContain('Corporate IdP');
+    expect(section().find('tbody').text()).toContain('sub-123');
+    await section().find('button[aria-label="Remove Corporate IdP"]').trigger('click');
+    await settle();
+    const dialog = [...document.querySelectorAll('dialog')].find((d) => d.textContent?.includes('Remove your binding at Corporate IdP?'))!;
+    expect(dialog.open).toBe(true);
+    [...dialog.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Remove')!.click();
+    await settle();
+    expect(server.callsTo('DELETE /api/admin/session/oidc-identities/i1')).toHaveLength(1);
+    expect(section().text()).toContain('You have not signed in through an identity provider yet.');
+    wrapper.unmount();
+  });
 });

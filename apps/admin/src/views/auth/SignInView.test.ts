@@ -49,7 +49,7 @@ describe('SignInView', () => {
 
   it('covers the codes the gateway sends', () => {
     expect(Object.keys(messages.signIn.oidcErrors).sort()).toEqual(
-      ['access_denied', 'email_missing', 'email_unverified', 'invalid_id_token', 'not_an_admin', 'provider_error', 'provider_not_found', 'provider_unavailable', 'sign_in_expired', 'state_mismatch'],
+      ['access_denied', 'email_missing', 'email_unverified', 'identity_mismatch', 'invalid_id_token', 'not_an_admin', 'provider_error', 'provider_not_found', 'provider_unavailable', 'sign_in_expired', 'state_mismatch'],
     );
   });
 

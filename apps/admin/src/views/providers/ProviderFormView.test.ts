@@ -50,8 +50,28 @@ describe('ProviderFormView (OIDC)', () => {
     await wrapper.find('#provider-client-id').setValue('roster');
     await wrapper.find('form').trigger('submit');
     await settle();
-    expect(server.callsTo('POST /api/admin/auth-providers')[0]!.body).toEqual({ name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster' });
+    // Admin sign-in is shown and sent as off unless switched on (issue 20, item 1).
+    expect((wrapper.find('#provider-admin-sign-in').element as HTMLInputElement).checked).toBe(false);
+    expect(server.callsTo('POST /api/admin/auth-providers')[0]!.body).toEqual({ name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster', adminSignIn: false });
     expect(router.currentRoute.value.name).toBe('provider');
+    wrapper.unmount();
+  });
+
+  it('switches admin sign-in on for a provider and shows the stored switch', async () => {
+    const id = '66666666-6666-4666-8666-666666666666';
+    const stored = { id, name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster', adminSignIn: true };
+    const { pinia, server } = setupApi({
+      [`GET /api/admin/auth-providers/${id}`]: { body: stored },
+      [`PATCH /api/admin/auth-providers/${id}`]: (call) => ({ body: { ...stored, ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: `/auth-providers/${id}`, props: { id } });
+    await settle();
+    const box = wrapper.find('#provider-admin-sign-in');
+    expect((box.element as HTMLInputElement).checked).toBe(true);
+    await box.setValue(false);
+    await wrapper.find('form').trigger('submit');
+    await settle();
+    expect(server.callsTo(`PATCH /api/admin/auth-providers/${id}`)[0]!.body).toMatchObject({ adminSignIn: false });
     wrapper.unmount();
   });
 });

@@ -26,4 +26,27 @@ describe('SettingsView', () => {
     expect(wrapper.text()).toContain('Saved');
     wrapper.unmount();
   });
+
+  it('saves the audit retention in days and refuses what is not 1..3650', async () => {
+    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90 };
+    const { pinia, server } = setupApi({
+      'GET /api/admin/settings': { body: stored },
+      'PATCH /api/admin/settings': (call) => ({ body: { ...stored, ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
+    await settle();
+    const days = wrapper.find<HTMLInputElement>('#setting-auditRetentionDays');
+    expect(days.element.value).toBe('90');
+    // Typed, then committed (change): setValue would also fire input, which re-renders the stored value.
+    days.element.value = '0';
+    await days.trigger('change');
+    await settle();
+    expect(wrapper.find('[role="alert"]').text()).toBe('Enter a whole number of days from 1 to 3650.');
+    expect(server.callsTo('PATCH /api/admin/settings')).toHaveLength(0);
+    days.element.value = '30';
+    await days.trigger('change');
+    await settle();
+    expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ auditRetentionDays: 30 });
+    wrapper.unmount();
+  });
 });

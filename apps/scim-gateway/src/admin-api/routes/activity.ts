@@ -35,16 +35,20 @@ export const CSV_MAX_ROWS = 100_000;
 
 const CSV_COLUMNS = ['at', 'actorType', 'clientId', 'clientName', 'adminId', 'adminEmail', 'operation', 'resourceType', 'resourceId', 'status', 'durationMs', 'requestId', 'detail'] as const;
 
+const FORMULA_START = /^(?:[\t\r]|[\s\u3000]*[=+\-@|\uFF1D\uFF0B\uFF0D\uFF20\uFF5C])/;
+
 /**
  * One CSV cell (RFC 4180: quoted when it holds a quote, comma or line break; quotes doubled). A text cell
- * that a spreadsheet would read as a formula (= + - @, or a leading tab or CR) gets a leading apostrophe:
+ * that a spreadsheet would read as a formula (= + - @ |, or a leading tab or CR) gets a leading apostrophe:
  * resource ids and error messages come from SCIM clients and must not run as formulas in an admin's Excel.
+ * Spreadsheets skip leading spaces before a formula and read the full-width forms (＝ ＋ － ＠ ｜) as their
+ * ASCII twins, and `|` starts a DDE call in some of them, so those count too.
  */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return String(value);
   let text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -13,6 +13,7 @@ const providerSchema = object({
   issuer: nullable(string({ description: 'OIDC issuer as discovery confirmed it, or the SAML entity id' })),
   clientId: nullable(string({ description: 'OIDC: our client id at the provider' })),
   hasClientSecret: boolean({ description: 'The OIDC client secret itself is never returned' }),
+  adminSignIn: boolean({ description: 'OIDC only: admins may sign in to the admin app through this provider (default false)' }),
   metadata: unknownValue({ description: 'OIDC: discovered endpoints; SAML: entity id, sign-in URL, signing certificate (public)' }),
   entityId: optional(nullable(string({ description: 'SAML only' }))),
   ssoUrl: optional(nullable(string({ description: 'SAML only: the sign-in URL' }))),
@@ -39,6 +40,9 @@ function present(provider: AuthProvider): Record<string, unknown> {
 }
 
 const name = string({ min: 1, max: 200 });
+const adminSignIn = boolean({
+  description: 'OIDC only. Offer "Sign in with <provider>" to admins (default false). Admins then need email_verified=true at the provider; the first sign-in binds the admin to the provider subject.',
+});
 const issuer = string({ format: 'uri', max: 2000, description: 'http:// only when ROSTER_ALLOW_INSECURE_ISSUERS=1' });
 
 export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
@@ -62,7 +66,7 @@ export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
       tag: 'Authentication providers',
       summary: 'Add an OIDC provider (discovery must succeed) or a SAML provider (from its metadata)',
       body: discriminated('kind', {
-        oidc: object({ name, kind: literal('oidc'), issuer, clientId: string({ min: 1, max: 500 }), clientSecret: optional(nullable(string({ max: 2000 }))) }),
+        oidc: object({ name, kind: literal('oidc'), issuer, clientId: string({ min: 1, max: 500 }), clientSecret: optional(nullable(string({ max: 2000 }))), adminSignIn: optional(adminSignIn) }),
         saml: object({ name, kind: literal('saml'), metadataXml: optional(string({ max: METADATA_XML_MAX })), metadataUrl: optional(string({ format: 'uri', max: 2000 })) }),
       }),
       responses: {
@@ -112,6 +116,7 @@ export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
           clientSecret: optional(nullable(string({ max: 2000 }))),
           metadataXml: optional(string({ max: METADATA_XML_MAX })),
           metadataUrl: optional(string({ format: 'uri', max: 2000 })),
+          adminSignIn: optional(adminSignIn),
         },
         { minProperties: 1 },
       ),

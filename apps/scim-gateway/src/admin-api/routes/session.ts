@@ -12,7 +12,7 @@ const sessionSchema = object({
 });
 
 // Sign-in, the current session, sign-out. The cookie carries a random token whose hash is the session's key;
-// failed sign-ins are slowed per account and per address (see createSignInThrottle).
+// failed sign-ins are slowed per (admin, address), and per address for unknown accounts (see createSignInThrottle).
 export function sessionRoutes({ config, services }: RouteDeps): AdminRoute[] {
   const secure = config.publicUrl.startsWith('https:');
   const maxAgeSeconds = Math.floor(services.adminSessions.absoluteTimeoutMs / 1000);
@@ -28,22 +28,25 @@ export function sessionRoutes({ config, services }: RouteDeps): AdminRoute[] {
       responses: {
         200: { description: 'Signed in; Set-Cookie carries the session', schema: sessionSchema },
         401: { description: 'Email or password is incorrect (code invalid_credentials)' },
-        429: { description: 'Too many failed sign-ins for this account or address; see Retry-After' },
+        429: { description: 'Too many failed sign-ins for this admin from this address (or, for unknown accounts, from this address); see Retry-After' },
       },
       handle: async ({ ctx, body, session, requestId }) => {
         const address = ctx.ip || 'unknown';
-        const waitMs = await services.signInThrottle.retryAfterMs(body.email, address);
+        // The throttle keys on the admin the email names (found by the one email lookup), not on its spelling.
+        const attempt = await services.admins.beginSignIn(body.email);
+        const subject = { adminId: attempt.adminId };
+        const waitMs = await services.signInThrottle.retryAfterMs(subject, address);
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
           throw new ApiError('too_many_attempts', 429, `Too many failed sign-ins. Try again in ${seconds} seconds.`, { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
         }
-        const admin = await services.admins.verifyCredentials(body.email, body.password);
+        const admin = await attempt.verify(body.password);
         if (!admin) {
-          await services.signInThrottle.recordFailure(body.email, address);
+          await services.signInThrottle.recordFailure(subject, address);
           (ctx.state as RequestState).log.info({ address }, 'admin sign-in failed');
           throw new ApiError('invalid_credentials', 401, 'Email or password is incorrect');
         }
-        await services.signInThrottle.recordSuccess(body.email);
+        await services.signInThrottle.recordSuccess(admin.id, address);
         // Housekeeping without a timer: ended sessions and forgotten failures go when someone signs in.
         await Promise.all([services.adminSessions.purgeExpired(), services.signInThrottle.purgeStale()]);
         if (session) await services.adminSessions.revoke(session.token);

@@ -120,9 +120,15 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(patchUser(user, { op: 'add', path: 'title', value: null }).changed).toBe(false);
   });
 
-  it('ignores attributes of schemas the resource does not have', () => {
-    const result = patchUser(user, { op: 'add', path: 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant', value: 'x' });
+  it('ignores value keys of schemas the resource does not have', () => {
+    const result = patchUser(user, { op: 'add', value: { 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant': 'x' } });
     expect(result.changed).toBe(false);
+  });
+
+  it('refuses a path under a schema the resource does not have with invalidPath', () => {
+    for (const path of ['urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant', 'urn:x:__proto__:polluted']) {
+      expect(() => patchUser(user, { op: 'add', path, value: 'x' })).toThrow(expect.objectContaining({ status: 400, scimType: 'invalidPath' }));
+    }
   });
 });
 

@@ -18,7 +18,7 @@ export type Target =
       attributePath: AttributePath;
     })
   /**
-   * Nothing to do: an attribute of a schema this resource type does not have (Entra sends Microsoft URNs), or
+   * Nothing to do: a value key under a schema this resource type does not have (Entra sends Microsoft URNs), or
    * `password`, which is accepted and never stored.
    */
   | { kind: 'ignored' };
@@ -59,7 +59,12 @@ function targetOf(type: ResourceTypeName, name: ResolvedName, path: PatchPath, w
     case 'schemas':
       throw ScimError.mutability(`"${written}": schemas is set by the server`);
     case 'unknown':
-      if (name.what === 'schema' || !options.strict) return { kind: 'ignored' };
+      // Keys of a path-less value are ignored like unknown members of a POST body (Entra adds Microsoft URNs
+      // there). An operation's own `path` names its target: one under a schema this resource does not have
+      // (`urn:x:__proto__:polluted`) would otherwise answer 200 and do nothing, so it is invalidPath like an
+      // unknown attribute (RFC 7644 §3.5.2: "the path attribute ... does not match any attribute").
+      if (!options.strict) return { kind: 'ignored' };
+      if (name.what === 'schema') throw ScimError.invalidPath(`"${written}": no schema of a ${type} has this URN`);
       throw ScimError.invalidPath(`"${written}" is not an attribute of a ${type}`);
     case 'extension':
       if (path.valueFilter) throw ScimError.invalidPath(`"${written}": a value filter needs a complex attribute, not a schema`);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
+import { canonicalId, groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, memberChangesOf, parsePatchRequest, type PatchOperation } from '../patch/index.js';
@@ -25,9 +25,13 @@ export function createGroupService(deps: ResourceServiceDeps) {
     return serializeGroup(group, baseUrl, options.withMembers ? await groupRepository.members(db, group.id) : undefined);
   }
 
-  /** Member ids must name existing users visible to the caller; unknown ids are refused, all named (400). */
+  /**
+   * Member ids must name existing users visible to the caller; unknown ids are refused, all named (400).
+   * Compared in canonical case, like the one-statement PATCH (whose uuid cast ignores case), so every path
+   * takes `ABC...` for `abc...`.
+   */
   async function checkMembers(trx: Knex.Transaction, caller: ScimCaller, ids: string[]): Promise<string[]> {
-    const unique = [...new Set(ids)];
+    const unique = [...new Set(ids.map(canonicalId))];
     if (unique.length > MAX_MEMBERS_PER_REQUEST) throw ScimError.tooMany(`at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
     const found = await userRepository.existingIds(trx, unique, visibilityOf(caller));
     const unknown = unique.filter((id) => !found.has(id));
