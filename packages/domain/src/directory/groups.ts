@@ -133,25 +133,35 @@ export const groupRepository = {
     return (result.rowCount ?? result.affectedRows ?? 0) > 0;
   },
 
-  async members(db: Db, groupId: string): Promise<ResourceRef[]> {
+  /**
+   * The group's members; with data scope "own", only the client's own users: a client with scope "all" may
+   * have put another client's user into this client's group, and the own-scope client must not learn that
+   * user's id and name through it.
+   */
+  async members(db: Db, groupId: string, visibility: Visibility = {}): Promise<ResourceRef[]> {
     // The display name chosen in SQL: one string per member instead of two (a group can have 100,000 members).
-    const rows = (await db('group_members as gm')
+    const query = db('group_members as gm')
       .join('users as u', 'u.id', 'gm.user_id')
       .select('u.id', db.raw('coalesce(u.display_name, u.user_name) AS display'))
       .where('gm.group_id', groupId)
-      .orderBy('u.seq')) as Array<{ id: string; display: string }>;
+      .orderBy('u.seq');
+    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
+    const rows = (await query) as Array<{ id: string; display: string }>;
     return rows.map((row) => ({ value: row.id, display: row.display }));
   },
 
   /** Members of several groups at once (list responses), one query. */
-  async membersOf(db: Db, groupIds: string[]): Promise<Map<string, ResourceRef[]>> {
+  async membersOf(db: Db, groupIds: string[], visibility: Visibility = {}): Promise<Map<string, ResourceRef[]>> {
     const result = new Map<string, ResourceRef[]>(groupIds.map((id) => [id, []]));
     if (groupIds.length === 0) return result;
-    const rows = (await db('group_members as gm')
+    const query = db('group_members as gm')
       .join('users as u', 'u.id', 'gm.user_id')
       .select('gm.group_id', 'u.id', 'u.display_name', 'u.user_name')
       .whereIn('gm.group_id', groupIds)
-      .orderBy('u.seq')) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
+      .orderBy('u.seq');
+    // Data scope "own": only the client's own users, as in `members`.
+    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
+    const rows = (await query) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
     for (const row of rows) result.get(row.group_id)?.push({ value: row.id, display: row.display_name ?? row.user_name });
     return result;
   },
