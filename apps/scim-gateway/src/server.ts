@@ -39,7 +39,7 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   const startedAt = performance.now();
   let database: Database;
   try {
-    database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements });
+    database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements, statementTimeoutMs: config.limits.dbStatementTimeoutMs });
     const applied = await migrateLatest(database.knex);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
   } catch (error) {
