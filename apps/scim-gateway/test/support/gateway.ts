@@ -31,8 +31,8 @@ export type ScimResponse = HttpResponse;
 let clientCounter = 0;
 
 /** A whole gateway on 127.0.0.1 with a fresh database and one SCIM client holding a static token. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const db = await createTestDatabase();
+export async function startTestGateway(env: Record<string, string> = {}, options: { postgres?: NonNullable<Parameters<typeof createTestDatabase>[0]>['postgres'] } = {}): Promise<TestGateway> {
+  const db = await createTestDatabase({ postgres: options.postgres });
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
