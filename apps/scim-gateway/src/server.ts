@@ -79,7 +79,8 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
     // needs a few health checks to take the process out, and meanwhile keeps sending. Closing the listener at
     // once reset the connections still waiting in the kernel's accept queue (ECONNRESET for requests sent
     // 10 ms before the signal, issue 20, item 8b). Every request accepted until close() is answered.
-    logger.info({ signal, graceMs: config.limits.shutdownGraceMs }, 'shutting down: not ready any more, still accepting during the grace period');
+    logger.info({ signal }, 'shutting down');
+    logger.info({ graceMs: config.limits.shutdownGraceMs }, 'not ready any more; still accepting during the grace period');
     roster.beginShutdown();
     if (config.limits.shutdownGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.limits.shutdownGraceMs));
     logger.info('closing the listener; waiting for in-flight requests');

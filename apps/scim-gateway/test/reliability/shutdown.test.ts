@@ -103,7 +103,7 @@ describe.each(databases)('SIGTERM on %s', (_name, prepare) => {
         for (const answer of answers) expect(((answer as HttpResponse).body as { Resources: unknown[] }).Resources).toHaveLength(USERS);
 
         expect(await gateway.exited).toBe(0);
-        expect(gateway.output()).toContain('still accepting during the grace period');
+        expect(gateway.output()).toContain('"msg":"not ready any more; still accepting during the grace period"');
       } finally {
         await gateway?.kill();
         await prepared.cleanup();
