@@ -121,6 +121,44 @@ describe('requests in flight per client', () => {
   });
 });
 
+describe('/Bulk slots (issue 20, item 6)', () => {
+  let gw: TestGateway;
+  let other: { clientId: string; token: string };
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    other = await gw.addClient({ name: 'The patient client' });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("a client trickling two /Bulk bodies does not hold the slots: another client's one-operation /Bulk is answered", async () => {
+    const held = [trickle(gw.url, '/scim_v2/Bulk', gw.token), trickle(gw.url, '/scim_v2/Bulk', gw.token)];
+    try {
+      // Both are in the gateway (the scrape counts itself too): on the old code they now held both slots.
+      await waitFor(
+        'the trickled /Bulk requests to be in flight',
+        async () => (/^roster_http_requests_in_flight 3$/m.test(await (await fetch(`${gw.url}/metrics`)).text()) ? true : undefined),
+        20_000,
+        20,
+      );
+      const bulk = gw.scim(
+        'POST',
+        '/Bulk',
+        { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [{ method: 'POST', path: '/Users', bulkId: 'one', data: { schemas: [USER_SCHEMA], userName: 'bulk-one@example.com' } }] },
+        { token: other.token },
+      );
+      const answered = await Promise.race([bulk, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 15_000))]);
+      expect(answered === 'waiting' ? 'still waiting after 15 s' : answered.status).toBe(200);
+      expect(answered !== 'waiting' && (answered.body as { Operations: Array<{ status: string }> }).Operations[0]!.status).toBe('201');
+    } finally {
+      for (const request of held) request.destroy();
+    }
+  });
+});
+
 describe.skipIf(!onPostgres)('statement timeout and pool exhaustion (PostgreSQL)', () => {
   let gw: TestGateway;
   let userId: string;
