@@ -143,6 +143,22 @@ describe("an own-scope client does not see another client's resources through sh
     expect((own.body as List).Resources.map((group) => group.id)).toEqual([ids.myGroup]);
   });
 
+  it("replacing a group's members (PUT, PATCH remove of all members) leaves the members the client cannot see", async () => {
+    const member = (groupId: string, userId: string) => gw.db.knex('group_members').where({ group_id: groupId, user_id: userId }).first();
+    const put = await gw.scim('PUT', `/Groups/${ids.myGroup}`, { schemas: [GROUP_SCHEMA], displayName: 'My group', members: [{ value: ids.myUser }] }, { token: mine.token });
+    expect(put.status).toBe(200);
+    expect(await member(ids.myGroup, ids.theirUser)).toBeDefined();
+    const removeAll = await gw.scim('PATCH', `/Groups/${ids.myLonelyGroup}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'remove', path: 'members' }] }, { token: mine.token });
+    expect(removeAll.status).toBeLessThan(300);
+    expect(await member(ids.myLonelyGroup, ids.theirUser)).toBeDefined();
+    // The client's own members are replaced as asked.
+    const emptied = await gw.scim('PUT', `/Groups/${ids.myGroup}`, { schemas: [GROUP_SCHEMA], displayName: 'My group' }, { token: mine.token });
+    expect(emptied.status).toBe(200);
+    expect(await member(ids.myGroup, ids.myUser)).toBeUndefined();
+    expect(await member(ids.myGroup, ids.theirUser)).toBeDefined();
+    await addMember(ids.myGroup, ids.myUser);
+  });
+
   it('"members pr" and "groups pr" count only memberships on the client\'s own side', async () => {
     const groups = await gw.scim('GET', `/Groups?filter=${q('members pr')}`, undefined, { token: mine.token });
     expect((groups.body as List).Resources.map((group) => group.id)).toEqual([ids.myGroup]);

@@ -250,13 +250,22 @@ export const groupRepository = {
     return db('group_members').where('group_id', groupId).delete();
   },
 
-  /** Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed. */
-  async replaceMembers(db: Db, groupId: string, wanted: string[]): Promise<number> {
-    if (wanted.length === 0) return groupRepository.removeAllMembers(db, groupId);
-    const removed = (await db.raw('DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))', [groupId, wanted])) as {
+  /**
+   * Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed.
+   * With data scope "own" only the caller's own users are replaced: members it cannot see (another client's
+   * users, linked by a client with scope "all") are not its to remove, as they are not its to read (`members`).
+   */
+  async replaceMembers(db: Db, groupId: string, wanted: string[], visibility: Visibility = {}): Promise<number> {
+    const owner = visibility.ownerClientId;
+    if (wanted.length === 0 && !owner) return groupRepository.removeAllMembers(db, groupId);
+    const ownSide = owner ? ' AND user_id IN (SELECT id FROM users WHERE created_by_client_id = ?)' : '';
+    const removed = (await (wanted.length === 0
+      ? db.raw(`DELETE FROM group_members WHERE group_id = ?${ownSide}`, [groupId, owner!])
+      : db.raw(`DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))${ownSide}`, owner ? [groupId, wanted, owner] : [groupId, wanted]))) as {
       rowCount?: number;
       affectedRows?: number;
     };
+    if (wanted.length === 0) return removed.rowCount ?? removed.affectedRows ?? 0;
     const added = await groupRepository.addMembers(db, groupId, wanted);
     return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
   },

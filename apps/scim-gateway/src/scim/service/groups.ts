@@ -138,7 +138,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
-        await groupRepository.replaceMembers(tx, id, wanted);
+        await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
         const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
         return { group, resource: await serializeOne(tx, caller, group, options) };
       };
@@ -175,7 +175,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         let membersChanged = 0;
         if (changes.replaceAll) {
           const wanted = changes.add.length ? await checkMembers(tx, caller, changes.add.map((member) => member.value)) : [];
-          membersChanged += await groupRepository.replaceMembers(tx, id, wanted);
+          membersChanged += await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
         } else {
           if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
           if (changes.add.length) {
