@@ -47,7 +47,19 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   let database: Database;
   try {
     database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements, statementTimeoutMs: config.limits.dbStatementTimeoutMs });
-    const applied = await migrateLatest(database.knex);
+    let applied: string[];
+    if (config.databaseUrl && config.limits.dbStatementTimeoutMs > 0) {
+      // A migration may rightly run longer than any request's statement (an index built on a large table): it
+      // gets a connection of its own, without ROSTER_DB_STATEMENT_TIMEOUT_MS.
+      const migrator = await createDatabase({ url: config.databaseUrl, poolMax: 1, preparedStatements: false });
+      try {
+        applied = await migrateLatest(migrator.knex);
+      } finally {
+        await migrator.close();
+      }
+    } else {
+      applied = await migrateLatest(database.knex);
+    }
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
   } catch (error) {
     logger.fatal({ err: error }, 'could not open the database');
