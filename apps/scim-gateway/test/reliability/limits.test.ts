@@ -1,8 +1,8 @@
-import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_LIMITS } from '../../src/scim/filter/parser.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { ERROR_SCHEMA, USER_SCHEMA, waitFor } from './support.js';
+import { call, ERROR_SCHEMA, USER_SCHEMA, waitFor } from './support.js';
 
 // Issue 20, item 5: one client must not starve the shared database pool. A cap on the requests one client has in
 // flight (429 + Retry-After past it), a cost limit on filters (400), a statement timeout answered as a SCIM error
@@ -12,17 +12,19 @@ import { ERROR_SCHEMA, USER_SCHEMA, waitFor } from './support.js';
 const MAX_IN_FLIGHT = 8;
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
-/** A request whose headers are sent and whose body never completes: it stays in flight until destroyed. */
-function trickle(url: string, path: string, token: string): http.ClientRequest {
-  const target = new URL(path, url);
-  const request = http.request(target, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', 'content-length': '1000' },
-  });
-  request.on('error', () => {});
-  request.flushHeaders();
-  request.write('{"schemas":');
-  return request;
+/**
+ * A request whose headers are sent and whose body never completes: it stays in flight until destroyed. Written
+ * on a raw socket, so no HTTP client pools, delays or retries it.
+ */
+function trickle(url: string, path: string, token: string): net.Socket {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.on('error', () => {});
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n` +
+      'Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"schemas":',
+  );
+  return socket;
 }
 
 function percentile(values: number[], p: number): number {
@@ -160,13 +162,21 @@ describe('/Bulk slots (issue 20, item 6)', () => {
 });
 
 describe.skipIf(!onPostgres)('statement timeout and pool exhaustion (PostgreSQL)', () => {
+  const ADMIN = { email: 'limits-admin@example.com', password: 'limits admin password 20' };
   let gw: TestGateway;
   let userId: string;
+  let adminCookie: string;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ROSTER_DB_STATEMENT_TIMEOUT_MS: '300' }, { postgres: { poolMax: 3, statementTimeoutMs: 300, acquireTimeoutMs: 500 } });
+    gw = await startTestGateway(
+      { ROSTER_DB_STATEMENT_TIMEOUT_MS: '300', ROSTER_ADMIN_EMAIL: ADMIN.email, ROSTER_ADMIN_PASSWORD: ADMIN.password },
+      { postgres: { poolMax: 3, statementTimeoutMs: 300, acquireTimeoutMs: 500 } },
+    );
     const created = await gw.scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'timeout@example.com' });
     userId = (created.body as { id: string }).id;
+    const session = await call(`${gw.url}/api/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ADMIN });
+    expect(session.status).toBe(200);
+    adminCookie = (session.headers.get('set-cookie') ?? '').split(';')[0]!;
   });
 
   afterAll(async () => {
@@ -191,6 +201,10 @@ describe.skipIf(!onPostgres)('statement timeout and pool exhaustion (PostgreSQL)
       expect(write.status).toBe(503);
       expect(write.headers.get('retry-after')).toBe('5');
       expect((write.body as { detail: string }).detail).toMatch(/ran longer than the limit of 300 ms and was cancelled; nothing was changed/);
+      // The admin API's directory search: 503 with its own code, not a 500.
+      const search = await call(`${gw.url}/api/admin/users?q=time`, { headers: { cookie: adminCookie } });
+      expect(search.status).toBe(503);
+      expect(search.body).toMatchObject({ code: 'query_too_expensive' });
     } finally {
       await blocker.rollback();
     }
