@@ -226,6 +226,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         // The harness is one client sending as fast as it can: a per-client rate limit would measure itself.
         ROSTER_RATE_LIMIT_PER_SECOND: '1000000',
         ROSTER_RATE_LIMIT_BURST: '1000000',
+        // Likewise the cap on one client's requests in flight (8 by default) against the harness's connections.
+        ROSTER_CLIENT_MAX_IN_FLIGHT: '10000',
         ROSTER_DB_POOL_MAX: '10',
       };
       if ('dataDir' in where) env.ROSTER_DATA_DIR = where.dataDir;

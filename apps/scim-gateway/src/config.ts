@@ -42,6 +42,64 @@ export interface Config {
    * on that address, so behind a balancer without this setting every client shares one.
    */
   trustedProxies: TrustedProxies | undefined;
+  /** Resource limits against one client starving the others (issue 20: items 5, 6, 7, 8b); see `loadLimits`. */
+  limits: Limits;
+}
+
+/**
+ * Limits that keep one client, or one address, from starving the others. Every value has a default that suits a
+ * single process behind a reverse proxy; the reverse proxy (connection and request limits of its own) is still the
+ * first line (docs/operations.md, "Security model").
+ */
+export interface Limits {
+  /**
+   * ROSTER_DB_STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout, set once per connection (no round trip per
+   * query). A statement running longer is cancelled and the request answered with a SCIM error saying it was too
+   * expensive. Default 15000; 0 turns it off (not recommended).
+   */
+  dbStatementTimeoutMs: number;
+  /**
+   * ROSTER_CLIENT_MAX_IN_FLIGHT: requests one SCIM client may have running at once in a process; the next is
+   * answered 429 with Retry-After. Keeps one client from holding every database connection. Default 8.
+   */
+  clientMaxInFlight: number;
+  /**
+   * ROSTER_SHUTDOWN_GRACE_MS: after SIGTERM, /readyz answers 503 at once while the listener keeps accepting for
+   * this long, so a load balancer sees the process leave before connections are refused. Default 2000.
+   */
+  shutdownGraceMs: number;
+  /** ROSTER_MAX_CONNECTIONS: open connections the process accepts; more are dropped (logged). Default 4096; keep it below `ulimit -n`. */
+  maxConnections: number;
+  /**
+   * ROSTER_MAX_CONNECTIONS_PER_ADDRESS: open connections from one remote address; more are closed at once
+   * (logged). Default 512. Behind a reverse proxy every connection comes from the proxy: raise it to
+   * ROSTER_MAX_CONNECTIONS there, or 0 (off).
+   */
+  maxConnectionsPerAddress: number;
+  /** ROSTER_HEADERS_TIMEOUT_MS: time to receive a request's headers (Node's headersTimeout). Default 20000. */
+  headersTimeoutMs: number;
+  /** ROSTER_REQUEST_TIMEOUT_MS: time to receive a whole request, body included (Node's requestTimeout); answered 408. Default 60000. */
+  requestTimeoutMs: number;
+}
+
+function loadLimits(env: Env): Limits {
+  const limits: Limits = {
+    dbStatementTimeoutMs: integer(env, 'ROSTER_DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+    clientMaxInFlight: integer(env, 'ROSTER_CLIENT_MAX_IN_FLIGHT', 8, 1, 10_000),
+    shutdownGraceMs: integer(env, 'ROSTER_SHUTDOWN_GRACE_MS', 2000, 0, 300_000),
+    maxConnections: integer(env, 'ROSTER_MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(env, 'ROSTER_MAX_CONNECTIONS_PER_ADDRESS', 512, 0, 1_000_000),
+    headersTimeoutMs: integer(env, 'ROSTER_HEADERS_TIMEOUT_MS', 20_000, 1000, 600_000),
+    requestTimeoutMs: integer(env, 'ROSTER_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+  };
+  if (limits.dbStatementTimeoutMs > 0 && limits.dbStatementTimeoutMs < 100) {
+    throw new ConfigError('ROSTER_DB_STATEMENT_TIMEOUT_MS', `must be 0 (off) or at least 100, got ${limits.dbStatementTimeoutMs}`);
+  }
+  // Node requires headersTimeout <= requestTimeout (http.Server, "server.headersTimeout").
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError('ROSTER_HEADERS_TIMEOUT_MS', `must not exceed ROSTER_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}), got ${limits.headersTimeoutMs}`);
+  }
+  return Object.freeze(limits);
 }
 
 export class ConfigError extends Error {
@@ -133,5 +191,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     credentialCacheMs: integer(env, 'ROSTER_CREDENTIAL_CACHE_MS', 5000, 0, 5000),
     trustedProxies: trustedProxies(env),
+    limits: loadLimits(env),
   });
 }

@@ -1,9 +1,9 @@
-import http from 'node:http';
 import { createDatabase, migrateLatest, type Database } from '@roster/db';
 import { adminDistDir } from '@roster/admin';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createApp } from './app.js';
+import { createHttpServer } from './http-server.js';
 import { createServices, type Services } from './services.js';
 
 export interface RunOptions {
@@ -17,7 +17,8 @@ export interface RunOptions {
 
 /**
  * The process (main.ts): configuration, database, migrations, listen, and a graceful stop on SIGTERM/SIGINT
- * that lets in-flight requests finish (bounded by ROSTER_SHUTDOWN_TIMEOUT_MS) before the database closes.
+ * that stops readiness at once, keeps accepting for ROSTER_SHUTDOWN_GRACE_MS, then lets in-flight requests finish
+ * (bounded by ROSTER_SHUTDOWN_TIMEOUT_MS) before the database closes.
  */
 export async function runServer(options: RunOptions = {}): Promise<void> {
   let config: Config;
@@ -32,6 +33,12 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
+  if (config.databaseUrl && config.limits.clientMaxInFlight >= config.dbPoolMax) {
+    logger.warn(
+      { clientMaxInFlight: config.limits.clientMaxInFlight, dbPoolMax: config.dbPoolMax },
+      'ROSTER_CLIENT_MAX_IN_FLIGHT is not below ROSTER_DB_POOL_MAX: one client can hold every database connection',
+    );
+  }
   if (config.allowInsecureIssuers) {
     logger.warn('ROSTER_ALLOW_INSECURE_ISSUERS=1: http:// OIDC issuers are accepted. Never use this in production.');
   }
@@ -39,8 +46,20 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   const startedAt = performance.now();
   let database: Database;
   try {
-    database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements });
-    const applied = await migrateLatest(database.knex);
+    database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements, statementTimeoutMs: config.limits.dbStatementTimeoutMs });
+    let applied: string[];
+    if (config.databaseUrl && config.limits.dbStatementTimeoutMs > 0) {
+      // A migration may rightly run longer than any request's statement (an index built on a large table): it
+      // gets a connection of its own, without ROSTER_DB_STATEMENT_TIMEOUT_MS.
+      const migrator = await createDatabase({ url: config.databaseUrl, poolMax: 1, preparedStatements: false });
+      try {
+        applied = await migrateLatest(migrator.knex);
+      } finally {
+        await migrator.close();
+      }
+    } else {
+      applied = await migrateLatest(database.knex);
+    }
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
   } catch (error) {
     logger.fatal({ err: error }, 'could not open the database');
@@ -53,10 +72,7 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   const roster = createApp({ config, knex: database.knex, logger, adminDistDir, processMetrics: true, services });
   await roster.services.startup();
 
-  const server = http.createServer(roster.app.callback());
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 120_000;
+  const server = createHttpServer(roster.app.callback(), config.limits, logger);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -71,8 +87,15 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
+    // /readyz answers 503 from now on, but the listener keeps accepting for the grace period: a load balancer
+    // needs a few health checks to take the process out, and meanwhile keeps sending. Closing the listener at
+    // once reset the connections still waiting in the kernel's accept queue (ECONNRESET for requests sent
+    // 10 ms before the signal, issue 20, item 8b). Every request accepted until close() is answered.
     logger.info({ signal }, 'shutting down');
+    logger.info({ graceMs: config.limits.shutdownGraceMs }, 'not ready any more; still accepting during the grace period');
     roster.beginShutdown();
+    if (config.limits.shutdownGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.limits.shutdownGraceMs));
+    logger.info('closing the listener; waiting for in-flight requests');
     const forced = setTimeout(() => {
       logger.error('in-flight requests did not finish in time; exiting');
       process.exit(1);

@@ -32,6 +32,15 @@ export interface DatabaseOptions {
    * connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean | undefined;
+  /**
+   * PostgreSQL only: statement_timeout in ms for every statement of this pool (0 or absent: none). Sent once per
+   * connection in its startup message, so no query pays a round trip for it. PGlite runs without timers and
+   * does not enforce it (checked with 0.5.17: pg_sleep(2) under statement_timeout=300 ran 2 s): the embedded
+   * database relies on the filter cost limit and the per-client cap on requests in flight instead.
+   */
+  statementTimeoutMs?: number | undefined;
+  /** PostgreSQL only: how long a query waits for a free pool connection before failing (default 10000 ms). */
+  acquireTimeoutMs?: number | undefined;
   /** Embedded only: start from this data directory dump (PGlite dumpDataDir) instead of running initdb. */
   template?: Blob | undefined;
 }
@@ -58,9 +67,13 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   if (options.url) {
     const instance = knex({
       client: 'pg',
-      connection: { connectionString: options.url, application_name: 'roster' },
+      connection: {
+        connectionString: options.url,
+        application_name: 'roster',
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      },
       pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
-      acquireConnectionTimeout: 10_000,
+      acquireConnectionTimeout: options.acquireTimeoutMs ?? 10_000,
     });
     if (options.preparedStatements !== false) enablePreparedStatements(instance);
     return {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
-import { createDatabase, migrateLatest, type Database } from './index.js';
+import { createDatabase, migrateLatest, type Database, type DatabaseOptions } from './index.js';
 
 export interface TestDatabase extends Database {
   /** Drops the database (PostgreSQL) or closes the in-memory instance (embedded). */
@@ -15,13 +15,16 @@ export interface TestDatabase extends Database {
  * TEST_DATABASE_URL (dropped by `destroy`), or else an in-memory embedded instance. Never reuses state
  * left by another run.
  */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrate?: boolean; postgres?: Pick<DatabaseOptions, 'poolMax' | 'statementTimeoutMs' | 'acquireTimeoutMs'> } = {},
+): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   let database: Database;
   let drop: () => Promise<void> = async () => {};
   if (serverUrl) {
     const scratch = await createScratchPostgresDatabase(serverUrl);
-    database = await createDatabase({ url: scratch.url, poolMax: 5 });
+    // `postgres`: pool and timeout settings for tests of the limits (the embedded database has one connection).
+    database = await createDatabase({ url: scratch.url, poolMax: 5, ...options.postgres });
     drop = scratch.drop;
   } else if (options.migrate === false) {
     database = await createDatabase({ dataDir: null });

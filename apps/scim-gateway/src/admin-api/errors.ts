@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { DomainError, type DomainErrorCode } from '@roster/domain';
 import type { RequestState } from '../middleware/request-context.js';
+import { isPoolExhausted, isStatementTimeout } from '../scim/db-errors.js';
 
 // Errors of the admin JSON API: `{ code, message, details? }` with a fitting status. One middleware turns
 // ApiError and DomainError into that shape; anything else is a bug, answered with a generic 500 that
@@ -68,6 +69,16 @@ export function adminErrorMiddleware(): Middleware {
         const http = clientHttpError(error)!;
         status = http.status;
         body = { code: status === 413 ? 'payload_too_large' : 'bad_request', message: http.expose ? http.message : 'Bad request' };
+      } else if (isStatementTimeout(error) || isPoolExhausted(error)) {
+        // ROSTER_DB_STATEMENT_TIMEOUT_MS cancelled the query, or no pool connection came free in time (issue 20,
+        // item 5): the request was too expensive or the process is busy, not a bug.
+        const timeout = isStatementTimeout(error);
+        status = 503;
+        body = timeout
+          ? { code: 'query_too_expensive', message: 'The query ran longer than the statement timeout and was cancelled; narrow the search' }
+          : { code: 'busy', message: 'Every database connection is in use; retry shortly' };
+        ctx.set('Retry-After', timeout ? '5' : '1');
+        state.log.warn({ err: error, method: ctx.method, path: ctx.path }, timeout ? 'admin api: statement cancelled by statement_timeout' : 'admin api: no free database connection');
       } else {
         status = 500;
         body = { code: 'internal_error', message: 'Internal error', requestId: state.requestId };

@@ -6,6 +6,7 @@ import type { RequestState } from '../middleware/request-context.js';
 import { scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
+import { clientInFlightLimit } from '../middleware/in-flight.js';
 import { ScimError } from '../scim/errors.js';
 import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
@@ -42,9 +43,17 @@ function normalizedScimPath(path: string): string {
 export function scimSurface(deps: { config: Config; services: Services }): Middleware {
   const { config, services } = deps;
   const { discovery, api } = createScimRoutes(deps);
-  const errors = scimErrors();
+  const errorOptions = { statementTimeoutMs: config.limits.dbStatementTimeoutMs };
+  const errors = scimErrors(errorOptions);
   // Errors become SCIM responses inside the audit middleware too, so failed requests reach the activity log.
-  const authenticated = compose([scimAuthentication(services), services.scimAudit.middleware, scimErrors(), scimRateLimit(config.rateLimit)]);
+  const authenticated = compose([
+    scimAuthentication(services),
+    services.scimAudit.middleware,
+    scimErrors(errorOptions),
+    scimRateLimit(config.rateLimit),
+    // After the rate limit: a request refused for its rate never counts as running.
+    clientInFlightLimit({ max: config.limits.clientMaxInFlight }),
+  ]);
 
   return (ctx, next) => {
     const requested = ctx.path;

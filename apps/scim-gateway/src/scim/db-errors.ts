@@ -53,3 +53,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return typeof message === 'string' && /Knex: Timeout acquiring a connection|Connection terminated|connection is closed|Client has encountered a connection error/i.test(message);
 }
+
+/**
+ * PostgreSQL cancelled the statement because it ran past statement_timeout (57014 query_canceled, with this
+ * message; a cancel by an operator, pg_cancel_backend, reads "due to user request" and stays a 500).
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  return code === '57014' && typeof message === 'string' && message.includes('statement timeout');
+}
+
+/**
+ * Every connection of the pool stayed busy while this request waited for one (knex's acquireConnectionTimeout):
+ * the process is overloaded, the database is not down. Told apart from an unavailable database so operators
+ * and clients see which it is.
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  const { message } = (error ?? {}) as { message?: string };
+  return typeof message === 'string' && message.startsWith('Knex: Timeout acquiring a connection');
+}

@@ -54,7 +54,8 @@ describe.skipIf(!serverUrl)('two gateway processes on one PostgreSQL database', 
 
   beforeAll(async () => {
     scratch = await createScratchPostgresDatabase(serverUrl!);
-    const env = { DATABASE_URL: scratch.url, ROSTER_ADMIN_EMAIL: ADMIN_EMAIL, ROSTER_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    // The races below send up to 50 requests of one client at once: above the cap on requests in flight (8).
+    const env = { DATABASE_URL: scratch.url, ROSTER_ADMIN_EMAIL: ADMIN_EMAIL, ROSTER_ADMIN_PASSWORD: ADMIN_PASSWORD, ROSTER_CLIENT_MAX_IN_FLIGHT: '100' };
     // The first process migrates the fresh database; the second finds it migrated.
     a = await startGatewayProcess(env);
     b = await startGatewayProcess(env);

@@ -24,7 +24,8 @@ let userIds: string[] = [];
 let groupCounter = 0;
 
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // Concurrent PATCHes of one client on purpose: above the cap on requests in flight (8) on PostgreSQL.
+  gw = await startTestGateway({ ROSTER_CLIENT_MAX_IN_FLIGHT: '100' });
   const response = await gw.scim('POST', '/Bulk', {
     schemas: [BULK],
     Operations: Array.from({ length: 720 }, (_, index) => ({

@@ -12,7 +12,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // Some tests send 20 requests of one client at once: above the cap on requests in flight (8) on PostgreSQL.
+  gw = await startTestGateway({ ROSTER_CLIENT_MAX_IN_FLIGHT: '100' });
 });
 afterAll(async () => gw?.close());
 

@@ -1,4 +1,4 @@
-import type { TestDatabase } from '@roster/db/testing';
+import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { AdminModel } from '@roster/domain';
 import type { RosterApp } from '../../src/app.js';
 import type { HttpResponse } from './http.js';
@@ -29,8 +29,10 @@ export interface TestGateway {
 export type ScimResponse = HttpResponse;
 
 /** A whole gateway on 127.0.0.1 with a fresh database and one SCIM client holding a static token. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const gateway = await startGatewayFixture({ env, scimClient: true });
+export async function startTestGateway(env: Record<string, string> = {}, options: { postgres?: NonNullable<Parameters<typeof createTestDatabase>[0]>['postgres'] } = {}): Promise<TestGateway> {
+  // `postgres`: pool and timeout settings for tests of the limits (issue 20, item 5).
+  const db = options.postgres ? await createTestDatabase({ postgres: options.postgres }) : undefined;
+  const gateway = await startGatewayFixture({ env, scimClient: true, ...(db ? { db } : {}) });
   const admin = await AdminModel.query(gateway.db.knex).insert({ email: 'test-admin@example.com' });
   return {
     url: gateway.url,

@@ -133,25 +133,35 @@ export const groupRepository = {
     return (result.rowCount ?? result.affectedRows ?? 0) > 0;
   },
 
-  async members(db: Db, groupId: string): Promise<ResourceRef[]> {
+  /**
+   * The group's members; with data scope "own", only the client's own users: a client with scope "all" may
+   * have put another client's user into this client's group, and the own-scope client must not learn that
+   * user's id and name through it.
+   */
+  async members(db: Db, groupId: string, visibility: Visibility = {}): Promise<ResourceRef[]> {
     // The display name chosen in SQL: one string per member instead of two (a group can have 100,000 members).
-    const rows = (await db('group_members as gm')
+    const query = db('group_members as gm')
       .join('users as u', 'u.id', 'gm.user_id')
       .select('u.id', db.raw('coalesce(u.display_name, u.user_name) AS display'))
       .where('gm.group_id', groupId)
-      .orderBy('u.seq')) as Array<{ id: string; display: string }>;
+      .orderBy('u.seq');
+    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
+    const rows = (await query) as Array<{ id: string; display: string }>;
     return rows.map((row) => ({ value: row.id, display: row.display }));
   },
 
   /** Members of several groups at once (list responses), one query. */
-  async membersOf(db: Db, groupIds: string[]): Promise<Map<string, ResourceRef[]>> {
+  async membersOf(db: Db, groupIds: string[], visibility: Visibility = {}): Promise<Map<string, ResourceRef[]>> {
     const result = new Map<string, ResourceRef[]>(groupIds.map((id) => [id, []]));
     if (groupIds.length === 0) return result;
-    const rows = (await db('group_members as gm')
+    const query = db('group_members as gm')
       .join('users as u', 'u.id', 'gm.user_id')
       .select('gm.group_id', 'u.id', 'u.display_name', 'u.user_name')
       .whereIn('gm.group_id', groupIds)
-      .orderBy('u.seq')) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
+      .orderBy('u.seq');
+    // Data scope "own": only the client's own users, as in `members`.
+    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
+    const rows = (await query) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
     for (const row of rows) result.get(row.group_id)?.push({ value: row.id, display: row.display_name ?? row.user_name });
     return result;
   },
@@ -240,13 +250,22 @@ export const groupRepository = {
     return db('group_members').where('group_id', groupId).delete();
   },
 
-  /** Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed. */
-  async replaceMembers(db: Db, groupId: string, wanted: string[]): Promise<number> {
-    if (wanted.length === 0) return groupRepository.removeAllMembers(db, groupId);
-    const removed = (await db.raw('DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))', [groupId, wanted])) as {
+  /**
+   * Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed.
+   * With data scope "own" only the caller's own users are replaced: members it cannot see (another client's
+   * users, linked by a client with scope "all") are not its to remove, as they are not its to read (`members`).
+   */
+  async replaceMembers(db: Db, groupId: string, wanted: string[], visibility: Visibility = {}): Promise<number> {
+    const owner = visibility.ownerClientId;
+    if (wanted.length === 0 && !owner) return groupRepository.removeAllMembers(db, groupId);
+    const ownSide = owner ? ' AND user_id IN (SELECT id FROM users WHERE created_by_client_id = ?)' : '';
+    const removed = (await (wanted.length === 0
+      ? db.raw(`DELETE FROM group_members WHERE group_id = ?${ownSide}`, [groupId, owner!])
+      : db.raw(`DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))${ownSide}`, owner ? [groupId, wanted, owner] : [groupId, wanted]))) as {
       rowCount?: number;
       affectedRows?: number;
     };
+    if (wanted.length === 0) return removed.rowCount ?? removed.affectedRows ?? 0;
     const added = await groupRepository.addMembers(db, groupId, wanted);
     return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
   },

@@ -10,6 +10,11 @@ type Db = Knex | Knex.Transaction;
 const GROUPS_OF_ROW =
   "(SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
   'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = r.id) AS groups';
+// The same for a client with data scope "own": only its own groups. A client with scope "all" may put another
+// client's user into this client's group (or the reverse); the own-scope client must not learn the other's group
+// ids and names through it. Its rows `r` are its own (the statement's WHERE says so), so the joined group is
+// compared with `r.created_by_client_id`: no extra binding, no extra round trip.
+const OWNED_GROUPS_OF_ROW = GROUPS_OF_ROW.replace('WHERE gm.user_id = r.id', 'WHERE gm.user_id = r.id AND g.created_by_client_id = r.created_by_client_id');
 
 const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 
@@ -27,7 +32,9 @@ const INSERT_USER_WITH_LINK = statement(
   `WITH u AS (${INSERT_USER_SQL}), l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, ?::uuid, u.external_id FROM u) SELECT * FROM u`,
 );
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
+const USER_COLUMNS_WITH_OWNED_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${OWNED_GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
+const OWNED_USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_OWNED_GROUPS_SQL} FROM users AS r WHERE r.id = ? AND r.created_by_client_id = ?`;
 
 /**
  * How a list reads users whose documents go into a response as they are: the keys to leave out (served from
@@ -71,23 +78,24 @@ interface UserDocumentRow {
 }
 
 const sqlLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
-const DOCUMENT_COLUMNS = new WeakMap<DocumentShape, string>();
+const DOCUMENT_COLUMNS = new WeakMap<DocumentShape, { any: string; owned: string }>();
 
 // The document leaves PostgreSQL as text (jsonb's output) instead of being parsed into objects only to be
 // serialized again: parsing and re-serializing it was the largest cost of a filtered GET in the gateway
 // (docs/benchmarks.md, finding 23). `->` (not the `?` operator, which reads as a placeholder) tells presence.
-function documentColumns(shape: DocumentShape): string {
+function documentColumns(shape: DocumentShape, owned: boolean): string {
   // By the shape object itself: callers keep theirs in a constant.
   let columns = DOCUMENT_COLUMNS.get(shape);
   if (columns === undefined) {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
-    columns =
+    const common =
       `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
       `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, ${isoText('r.created_at')} AS created, ` +
-      `${isoText('r.updated_at')} AS modified, ${GROUPS_OF_ROW}`;
+      `${isoText('r.updated_at')} AS modified, `;
+    columns = { any: common + GROUPS_OF_ROW, owned: common + OWNED_GROUPS_OF_ROW };
     DOCUMENT_COLUMNS.set(shape, columns);
   }
-  return columns;
+  return owned ? columns.owned : columns.any;
 }
 
 const DOCUMENT_BY_ID = new WeakMap<DocumentShape, { any: Prepared; owned: Prepared }>();
@@ -96,8 +104,10 @@ const DOCUMENT_BY_ID = new WeakMap<DocumentShape, { any: Prepared; owned: Prepar
 function documentStatements(shape: DocumentShape): { any: Prepared; owned: Prepared } {
   let found = DOCUMENT_BY_ID.get(shape);
   if (found === undefined) {
-    const sql = `SELECT ${documentColumns(shape)} FROM users AS r WHERE r.id = ?`;
-    found = { any: statement(sql), owned: statement(`${sql} AND r.created_by_client_id = ?`) };
+    found = {
+      any: statement(`SELECT ${documentColumns(shape, false)} FROM users AS r WHERE r.id = ?`),
+      owned: statement(`SELECT ${documentColumns(shape, true)} FROM users AS r WHERE r.id = ? AND r.created_by_client_id = ?`),
+    };
     DOCUMENT_BY_ID.set(shape, found);
   }
   return found;
@@ -151,7 +161,7 @@ export const userRepository = {
   async findByIdWithGroups(db: Db, id: string, visibility: Visibility = {}): Promise<{ user: UserRecord; groups: ResourceRef[] } | undefined> {
     if (!isUuid(id)) return undefined;
     const [row] = visibility.ownerClientId
-      ? await selectRows<UserRow & { groups: unknown }>(db, `${USER_BY_ID_WITH_GROUPS} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
+      ? await selectRows<UserRow & { groups: unknown }>(db, OWNED_USER_BY_ID_WITH_GROUPS, [id, visibility.ownerClientId])
       : await selectRows<UserRow & { groups: unknown }>(db, USER_BY_ID_WITH_GROUPS, [id]);
     return row ? { user: toUserRecord(row), groups: groupRefs(row.groups) } : undefined;
   },
@@ -178,7 +188,8 @@ export const userRepository = {
   /** A page of users with the groups of each, in the same query (no second round trip for `groups`). */
   async listWithGroups(db: Db, query: ListQuery): Promise<{ items: UserRecord[]; total: number; groups: Map<string, ResourceRef[]> }> {
     const groups = new Map<string, ResourceRef[]>();
-    const result = await listResources(db, 'users', USER_COLUMNS_WITH_GROUPS_SQL, query, (row) => {
+    const columns = query.ownerClientId ? USER_COLUMNS_WITH_OWNED_GROUPS_SQL : USER_COLUMNS_WITH_GROUPS_SQL;
+    const result = await listResources(db, 'users', columns, query, (row) => {
       const user = toUserRecord(row as UserRow);
       groups.set(user.id, groupRefs((row as { groups: unknown }).groups));
       return user;
@@ -191,7 +202,7 @@ export const userRepository = {
    * written without any projection of attributes.
    */
   listDocumentsWithGroups(db: Db, query: ListQuery, shape: DocumentShape): Promise<{ items: UserDocument[]; total: number }> {
-    return listResources(db, 'users', documentColumns(shape), query, toUserDocument as (row: unknown) => UserDocument);
+    return listResources(db, 'users', documentColumns(shape, Boolean(query.ownerClientId)), query, toUserDocument as (row: unknown) => UserDocument);
   },
 
   /**
@@ -248,14 +259,17 @@ export const userRepository = {
   },
 
   /** The groups of each user, in one query for a whole page (no N+1). */
-  async groupsOf(db: Db, userIds: string[]): Promise<Map<string, ResourceRef[]>> {
+  async groupsOf(db: Db, userIds: string[], visibility: Visibility = {}): Promise<Map<string, ResourceRef[]>> {
     const result = new Map<string, ResourceRef[]>(userIds.map((id) => [id, []]));
     if (userIds.length === 0) return result;
-    const rows = (await db('group_members as gm')
+    const query = db('group_members as gm')
       .join('groups as g', 'g.id', 'gm.group_id')
       .select('gm.user_id', 'g.id', 'g.display_name')
       .whereIn('gm.user_id', userIds)
-      .orderBy('g.seq')) as Array<{ user_id: string; id: string; display_name: string }>;
+      .orderBy('g.seq');
+    // Data scope "own": only the client's own groups, as in OWNED_GROUPS_OF_ROW.
+    if (visibility.ownerClientId) query.where('g.created_by_client_id', visibility.ownerClientId);
+    const rows = (await query) as Array<{ user_id: string; id: string; display_name: string }>;
     for (const row of rows) result.get(row.user_id)?.push({ value: row.id, display: row.display_name });
     return result;
   },

@@ -27,6 +27,14 @@ export interface CompileOptions {
    * built. Without it, filters on those attributes are refused with 400.
    */
   baseUrl?: string;
+  /**
+   * The list is limited to one client's own resources (data scope "own"). The memberships a filter reads
+   * (`groups[...]` of a user, `members[...]` of a group, `groups pr`, `members pr`) are then limited to that
+   * client's resources on the joined side too, or a client could probe another client's groups and users through
+   * a membership that a client with scope "all" created. The row `r` is the client's own in such a list, so the
+   * joined row is compared with `r.created_by_client_id`: no extra binding, and the SQL text stays one shape.
+   */
+  ownerScoped?: boolean;
 }
 
 /** Validates and compiles `filter` for resources of `type`. Throws ScimError 400 invalidFilter. */
@@ -127,11 +135,13 @@ class Compiler {
     const name = leaf.attribute.name;
     if (!leaf.extension && this.type === 'User' && name === 'groups') {
       const body = this.node(inner, { kind: 'userGroups' });
-      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${groupsTable.table} g ON g.${G.id} = gm.${GM.groupId} WHERE gm.${GM.userId} = r.${U.id} AND ${body.sql})`, ...body.bindings));
+      const owned = this.options.ownerScoped ? ` AND g.${G.createdByClientId} = r.${U.createdByClientId}` : '';
+      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${groupsTable.table} g ON g.${G.id} = gm.${GM.groupId} WHERE gm.${GM.userId} = r.${U.id}${owned} AND ${body.sql})`, ...body.bindings));
     }
     if (!leaf.extension && this.type === 'Group' && name === 'members') {
       const body = this.node(inner, { kind: 'groupMembers' });
-      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${usersTable.table} u ON u.${U.id} = gm.${GM.userId} WHERE gm.${GM.groupId} = r.${G.id} AND ${body.sql})`, ...body.bindings));
+      const owned = this.options.ownerScoped ? ` AND u.${U.createdByClientId} = r.${G.createdByClientId}` : '';
+      return wrap(sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${usersTable.table} u ON u.${U.id} = gm.${GM.userId} WHERE gm.${GM.groupId} = r.${G.id}${owned} AND ${body.sql})`, ...body.bindings));
     }
     const emailIndex = this.type === 'User' && !leaf.extension && name === 'emails' ? emailValueEquality(inner) : undefined;
     // `emails.value eq "x"` and `emails[value eq "x"]` read the indexed array of lower-cased addresses
@@ -154,10 +164,14 @@ class Compiler {
     if (!leaf.element && !leaf.subAttribute) {
       if (definition.multiValued) {
         if (!leaf.extension && this.type === 'User' && definition.name === 'groups') {
-          return sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.userId} = r.${U.id})`);
+          return this.options.ownerScoped
+            ? sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${groupsTable.table} g ON g.${G.id} = gm.${GM.groupId} WHERE gm.${GM.userId} = r.${U.id} AND g.${G.createdByClientId} = r.${U.createdByClientId})`)
+            : sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.userId} = r.${U.id})`);
         }
         if (!leaf.extension && this.type === 'Group' && definition.name === 'members') {
-          return sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.groupId} = r.${G.id})`);
+          return this.options.ownerScoped
+            ? sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm JOIN ${usersTable.table} u ON u.${U.id} = gm.${GM.userId} WHERE gm.${GM.groupId} = r.${G.id} AND u.${U.createdByClientId} = r.${G.createdByClientId})`)
+            : sql(`EXISTS (SELECT 1 FROM ${groupMembersTable.table} gm WHERE gm.${GM.groupId} = r.${G.id})`);
         }
         const array = this.attributeJson(leaf);
         return sql(`(CASE WHEN jsonb_typeof(${array}) = 'array' THEN jsonb_array_length(${array}) > 0 ELSE FALSE END)`);

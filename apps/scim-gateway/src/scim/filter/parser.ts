@@ -24,6 +24,13 @@ export const FILTER_LIMITS = {
   maxComparisons: 100,
   /** Nesting of parentheses, `not` and value paths. */
   maxDepth: 32,
+  /**
+   * Costly clauses in one filter (validate.ts, `filterCost`): each `co` or `ew` comparison (no index serves it: a
+   * scan), and each clause on a multi-valued attribute (`groups[...]`, `emails.value eq`: a subquery per row). A
+   * legal 2.8 KB filter of 100 `groups[display co ...]` took 20-30 s at 50,000 users (issue 20, item 5);
+   * identity providers send one `eq`.
+   */
+  maxCostlyClauses: 10,
 } as const;
 
 const COMPARE_OPERATORS: ReadonlySet<string> = new Set<CompareOperator>(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../errors.js';
 import { matchesValueFilter } from './evaluate.js';
-import { parseFilter } from './parser.js';
+import { FILTER_LIMITS, parseFilter } from './parser.js';
 import { parseDateTime, validateFilter } from './validate.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -112,5 +112,24 @@ describe('matchesValueFilter', () => {
       expect.objectContaining({ scimType: 'invalidPath', detail: expect.stringContaining("'kind' is not a sub-attribute of 'emails'") }) as Error,
     );
     expect(() => matchesValueFilter('User', { attribute: 'userName' }, parseFilter('value eq "x"'), 'x')).toThrow(expect.objectContaining({ scimType: 'invalidPath' }) as Error);
+  });
+});
+
+describe('the filter cost limit (issue 20, item 5)', () => {
+  const limit = FILTER_LIMITS.maxCostlyClauses;
+  const clauses = (count: number, clause: (index: number) => string): string => Array.from({ length: count }, (_, index) => clause(index)).join(' or ');
+
+  it(`refuses more than ${limit} costly clauses: the issue's not(... groups[display co ...]) filter, co/ew, and dotted multi-valued paths`, () => {
+    expect(refusal('User', `not(${clauses(100, (i) => `groups[display co "g${i}"]`)})`)).toMatch(/too expensive: it has 200 costly clauses/);
+    expect(refusal('User', clauses(limit + 1, (i) => `userName co "u${i}"`))).toMatch(/too expensive/);
+    expect(refusal('User', clauses(limit + 1, (i) => `displayName ew "u${i}"`))).toMatch(/too expensive/);
+    expect(refusal('Group', clauses(limit + 1, (i) => `members.value eq "${i}"`))).toMatch(/too expensive/);
+  });
+
+  it(`accepts ${limit} costly clauses, and any number of cheap ones (eq, sw, pr on single-valued attributes)`, () => {
+    expect(() => validateFilter('User', parseFilter(clauses(limit, (i) => `userName co "u${i}"`)))).not.toThrow();
+    expect(() => validateFilter('User', parseFilter(clauses(limit / 2, (i) => `emails[type eq "work" and value co "u${i}"]`)))).not.toThrow();
+    expect(() => validateFilter('User', parseFilter(clauses(FILTER_LIMITS.maxComparisons, (i) => `userName eq "u${i}" `)))).not.toThrow();
+    expect(() => validateFilter('User', parseFilter(clauses(50, (i) => `userName sw "u${i}"`)))).not.toThrow();
   });
 });

@@ -15,6 +15,7 @@
 import { ScimError } from '../errors.js';
 import { findAttribute, resolveAttributePath, schemasOf, type AttributeDefinition, type AttributeType, type ResourceTypeName } from '../schemas/index.js';
 import type { AttributePath, CompareOperator, Filter, FilterValue } from './ast.js';
+import { FILTER_LIMITS } from './parser.js';
 
 export type ResolvedOperator = Exclude<CompareOperator, 'ne'>;
 export type ResolvedValue = string | number | boolean;
@@ -52,7 +53,34 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+
 
 /** Validates `filter` for resources of `type` and returns its resolved form. Throws ScimError 400 invalidFilter. */
 export function validateFilter(type: ResourceTypeName, filter: Filter): ResolvedFilter {
-  return resolve(type, filter, undefined);
+  const resolved = resolve(type, filter, undefined);
+  const cost = filterCost(resolved);
+  if (cost > FILTER_LIMITS.maxCostlyClauses) {
+    throw ScimError.invalidFilter(
+      `the filter is too expensive: it has ${cost} costly clauses (co, ew, and clauses on multi-valued attributes such as groups[...] or emails.value); at most ${FILTER_LIMITS.maxCostlyClauses} are accepted`,
+    );
+  }
+  return resolved;
+}
+
+/**
+ * The costly clauses of a filter (FILTER_LIMITS.maxCostlyClauses): each clause on a multi-valued attribute (one
+ * subquery per row) and each `co` or `ew` comparison (a scan: no index serves a substring), wherever they sit.
+ */
+export function filterCost(filter: ResolvedFilter): number {
+  switch (filter.kind) {
+    case 'and':
+    case 'or':
+      return filter.filters.reduce((sum, inner) => sum + filterCost(inner), 0);
+    case 'not':
+      return filterCost(filter.filter);
+    case 'any':
+      return 1 + filterCost(filter.filter);
+    case 'compare':
+      return filter.op === 'co' || filter.op === 'ew' ? 1 : 0;
+    case 'present':
+      return 0;
+  }
 }
 
 /**

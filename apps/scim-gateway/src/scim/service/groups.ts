@@ -21,8 +21,8 @@ export const MAX_MEMBERS_PER_REQUEST = 100_000;
 export function createGroupService(deps: ResourceServiceDeps) {
   const { knex, baseUrl } = deps;
 
-  async function serializeOne(db: Knex | Knex.Transaction, group: GroupRecord, options: GroupReadOptions): Promise<JsonObject> {
-    return serializeGroup(group, baseUrl, options.withMembers ? await groupRepository.members(db, group.id) : undefined);
+  async function serializeOne(db: Knex | Knex.Transaction, caller: ScimCaller, group: GroupRecord, options: GroupReadOptions): Promise<JsonObject> {
+    return serializeGroup(group, baseUrl, options.withMembers ? await groupRepository.members(db, group.id, visibilityOf(caller)) : undefined);
   }
 
   /**
@@ -101,9 +101,9 @@ export function createGroupService(deps: ResourceServiceDeps) {
     }
     if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
     // As below: a retry that changes nothing keeps the version.
-    if (membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+    if (membersChanged === 0) return { group: current, resource: await serializeOne(tx, caller, current, options) };
     const group = await groupRepository.update(tx, id, null);
-    return { group, resource: await serializeOne(tx, group, options) };
+    return { group, resource: await serializeOne(tx, caller, group, options) };
   }
 
   return {
@@ -113,7 +113,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         const memberIds = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
         const group = await groupRepository.insert(tx, { columns: groupColumns(data), data, createdByClientId: caller.clientId });
         if (memberIds.length) await groupRepository.addMembers(tx, group.id, memberIds);
-        return { group, resource: await serializeOne(tx, group, options) };
+        return { group, resource: await serializeOne(tx, caller, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
     },
@@ -121,14 +121,14 @@ export function createGroupService(deps: ResourceServiceDeps) {
     async get(caller: ScimCaller, id: string, options: GroupReadOptions) {
       const group = await groupRepository.findById(knex, id, visibilityOf(caller));
       if (!group) return notFound(id);
-      return { group, resource: await serializeOne(knex, group, options) };
+      return { group, resource: await serializeOne(knex, caller, group, options) };
     },
 
     async list(caller: ScimCaller, params: ListParams, options: GroupReadOptions) {
       const plan = planList('Group', params, visibilityOf(caller), baseUrl);
       const { items, total } = await groupRepository.list(knex, plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
-      const members = options.withMembers && page.length ? await groupRepository.membersOf(knex, page.map((group) => group.id)) : undefined;
+      const members = options.withMembers && page.length ? await groupRepository.membersOf(knex, page.map((group) => group.id), visibilityOf(caller)) : undefined;
       const resources = page.map((group) => serializeGroup(group, baseUrl, members?.get(group.id)));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
@@ -142,9 +142,9 @@ export function createGroupService(deps: ResourceServiceDeps) {
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
-        await groupRepository.replaceMembers(tx, id, wanted);
+        await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
         const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
-        return { group, resource: await serializeOne(tx, group, options) };
+        return { group, resource: await serializeOne(tx, caller, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
     },
@@ -160,13 +160,13 @@ export function createGroupService(deps: ResourceServiceDeps) {
       if (atOnce?.remove) {
         const group = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
         if (!group) return notFound(id);
-        return { group, resource: await serializeOne(knex, group, options) };
+        return { group, resource: await serializeOne(knex, caller, group, options) };
       }
       if (atOnce?.add) {
         const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller));
         if (!added) return notFound(id);
         // Otherwise a member is unknown, and nothing was written: the transaction below names them (400).
-        if (added.complete) return { group: added.group, resource: await serializeOne(knex, added.group, options) };
+        if (added.complete) return { group: added.group, resource: await serializeOne(knex, caller, added.group, options) };
       }
       const run = async (tx: Knex.Transaction) => {
         if (membersOnly) return patchMembers(tx, caller, id, operations, options);
@@ -179,7 +179,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         let membersChanged = 0;
         if (changes.replaceAll) {
           const wanted = changes.add.length ? await checkMembers(tx, caller, changes.add.map((member) => member.value)) : [];
-          membersChanged += await groupRepository.replaceMembers(tx, id, wanted);
+          membersChanged += await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
         } else {
           if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
           if (changes.add.length) {
@@ -189,9 +189,9 @@ export function createGroupService(deps: ResourceServiceDeps) {
         }
         // Adding a member who already is one, or removing one who is not, changes nothing: identity
         // providers retry, and a retry must not bump the version.
-        if (!result.changed && membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+        if (!result.changed && membersChanged === 0) return { group: current, resource: await serializeOne(tx, caller, current, options) };
         const group = await groupRepository.update(tx, id, result.changed ? { columns: groupColumns(result.data), data: result.data } : null);
-        return { group, resource: await serializeOne(tx, group, options) };
+        return { group, resource: await serializeOne(tx, caller, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
     },

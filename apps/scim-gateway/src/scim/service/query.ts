@@ -39,7 +39,7 @@ for (const type of ['User', 'Group'] as const) {
 }
 
 /** The filter compiled to SQL, by the common equality shortcut when it applies (see EQUALITY_FILTER). */
-export function compileFilterText(type: ResourceTypeName, text: string, baseUrl: string): CompiledFilter {
+export function compileFilterText(type: ResourceTypeName, text: string, baseUrl: string, ownerScoped = false): CompiledFilter {
   if (text.length <= FILTER_LIMITS.maxLength) {
     const match = EQUALITY_FILTER.exec(text);
     const sql = match ? EQUALITY_SQL[type].get(match[1]!.toLowerCase()) : undefined;
@@ -50,13 +50,14 @@ export function compileFilterText(type: ResourceTypeName, text: string, baseUrl:
     }
   }
   // baseUrl lets filters on meta.location and $ref compare against the URLs Roster serves.
-  return compileFilter(type, parseFilter(text), { baseUrl });
+  // ownerScoped: an own-scope client's filter reads only its own side of a membership (compile-sql.ts).
+  return compileFilter(type, parseFilter(text), { baseUrl, ownerScoped });
 }
 
 /** Turns list parameters into one repository query: filter and sort compiled to SQL, paging by offset or keyset. */
 export function planList(type: ResourceTypeName, params: ListParams, visibility: { ownerClientId?: string }, baseUrl: string): PlannedList {
   const query: ListQuery = { ...visibility, offset: params.startIndex - 1, limit: params.count, descending: params.descending };
-  if (params.filter !== undefined) query.where = compileFilterText(type, params.filter, baseUrl) as SqlCondition;
+  if (params.filter !== undefined) query.where = compileFilterText(type, params.filter, baseUrl, Boolean(visibility.ownerClientId)) as SqlCondition;
   if (params.sortBy !== undefined) {
     const key = compileSortKey(type, params.sortBy) as { sql: string; bindings?: unknown[] };
     query.orderBy = { sql: key.sql, bindings: (key.bindings ?? []) as SqlCondition['bindings'] };

@@ -37,8 +37,8 @@ export function assertIfMatch(header: string | undefined, version: number): void
 export function createUserService(deps: ResourceServiceDeps) {
   const { knex, baseUrl } = deps;
 
-  async function serializeOne(db: Knex | Knex.Transaction, user: UserRecord, options: ReadOptions): Promise<JsonObject> {
-    const groups = options.withGroups ? (await userRepository.groupsOf(db, [user.id])).get(user.id) ?? [] : undefined;
+  async function serializeOne(db: Knex | Knex.Transaction, caller: ScimCaller, user: UserRecord, options: ReadOptions): Promise<JsonObject> {
+    const groups = options.withGroups ? (await userRepository.groupsOf(db, [user.id], visibilityOf(caller))).get(user.id) ?? [] : undefined;
     return serializeUser(user, baseUrl, groups);
   }
 
@@ -147,7 +147,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         const columns = userColumns(data);
         const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
         await linkToProvider(tx, caller, user, current.externalId);
-        return { user, resource: await serializeOne(tx, user, options) };
+        return { user, resource: await serializeOne(tx, caller, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
     },
@@ -162,11 +162,11 @@ export function createUserService(deps: ResourceServiceDeps) {
         const base: JsonObject = { ...current.data, userName: current.userName, active: current.active };
         if (current.externalId !== null) base.externalId = current.externalId;
         const result = applyUserPatch(base, operations);
-        if (!result.changed) return { user: current, resource: await serializeOne(tx, current, options) };
+        if (!result.changed) return { user: current, resource: await serializeOne(tx, caller, current, options) };
         const columns = userColumns(result.data);
         const user = await userRepository.update(tx, id, { columns, data: result.data, lockReason: lockReasonAfter(current, columns.active) });
         await linkToProvider(tx, caller, user, current.externalId);
-        return { user, resource: await serializeOne(tx, user, options) };
+        return { user, resource: await serializeOne(tx, caller, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
     },
