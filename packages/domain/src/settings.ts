@@ -8,9 +8,24 @@ export interface Settings {
   usersDeletableByAdmins: boolean;
   /** "Lock users when deletion is refused": a refused SCIM DELETE deactivates the user instead. */
   lockOnRefusedDelete: boolean;
+  /**
+   * A URN in a SCIM body that no declared extension schema owns: "reject" answers 400 invalidValue naming it,
+   * "keep" stores its values verbatim under the URN (shown as unrecognized in the directory). Default for new
+   * installs: "reject"; installs upgraded with data get "keep" (migration 20261207060100).
+   */
+  unknownExtensions: UnknownExtensionsPolicy;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true });
+export type UnknownExtensionsPolicy = 'reject' | 'keep';
+export const UNKNOWN_EXTENSIONS_POLICIES: readonly UnknownExtensionsPolicy[] = ['reject', 'keep'];
+
+/** Whether a stored jsonb value is a valid value of the setting `key` (rows are written by update() only). */
+function isSettingValue(key: keyof Settings, value: unknown): boolean {
+  if (key === 'unknownExtensions') return typeof value === 'string' && (UNKNOWN_EXTENSIONS_POLICIES as readonly string[]).includes(value);
+  return typeof value === 'boolean';
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, unknownExtensions: 'reject' as UnknownExtensionsPolicy });
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof Settings>;
 
 /**
@@ -38,7 +53,8 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
     const rows = (await db('settings').select('key', 'value').whereIn('key', SETTING_KEYS)) as Array<{ key: string; value: unknown }>;
     const settings: Settings = { ...DEFAULT_SETTINGS };
     for (const row of rows) {
-      if (typeof row.value === 'boolean' && (SETTING_KEYS as string[]).includes(row.key)) settings[row.key as keyof Settings] = row.value;
+      const key = row.key as keyof Settings;
+      if ((SETTING_KEYS as string[]).includes(key) && isSettingValue(key, row.value)) (settings as unknown as Record<string, unknown>)[key] = row.value;
     }
     return settings;
   }
@@ -63,7 +79,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
 
     /** Writes the given keys (the caller validated them) and returns the whole settings object. */
     async update(patch: Partial<Settings>, adminId: string, requestId?: string): Promise<Settings> {
-      const entries = SETTING_KEYS.filter((key) => typeof patch[key] === 'boolean').map((key) => [key, patch[key] as boolean] as const);
+      const entries = SETTING_KEYS.filter((key) => isSettingValue(key, patch[key])).map((key) => [key, patch[key]] as const);
       const result = await knex.transaction(async (trx) => {
         const before = await load(trx);
         for (const [key, value] of entries) {
