@@ -33,7 +33,10 @@ import {
   type AuthenticatorOptions,
   type ClientCredentialsService,
 } from '@roster/auth';
+import { createSchemaExtensionService, type SchemaExtensionService } from '@roster/domain';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
+import { createSchemaSetSource } from './scim/schemas/declared.js';
+import type { SchemaSet } from './scim/schemas/index.js';
 import { scimAudit } from './middleware/scim-audit.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
@@ -63,6 +66,10 @@ export interface Services {
   authenticator: Authenticator;
   /** The OAuth client credentials grant behind POST /oauth/token. */
   oauthClients: ClientCredentialsService;
+  /** Extension schemas declared by admins (cached for at most SCHEMA_EXTENSIONS_CACHE_MS, 2 s). */
+  schemaExtensions: SchemaExtensionService;
+  /** The schemas a SCIM request is served with: built-in plus declared, and the unknownExtensions setting. */
+  scimSchemas: () => Promise<SchemaSet>;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -94,6 +101,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // Expired access tokens are useless a day after expiry; an hourly sweep keeps the table small. Every
   // process sweeps: the delete is idempotent, so no coordination is needed.
   let sweeper: NodeJS.Timeout | undefined;
+  const settings = createSettingsService(knex, { now: () => now().getTime() });
+  const schemaExtensions = createSchemaExtensionService(knex, { now: () => now().getTime() });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
   };
@@ -115,7 +124,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       now,
     }),
     signInThrottle: createSignInThrottle(knex, { now }),
-    settings: createSettingsService(knex, { now: () => now().getTime() }),
+    settings,
     directory: createDirectoryReadService(knex),
     authProviders: createAuthProviderService(knex, {
       discover: (issuer) => discovery.discover(issuer),
@@ -125,6 +134,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
     authenticator,
     oauthClients,
+    schemaExtensions,
+    scimSchemas: createSchemaSetSource({ current: () => schemaExtensions.current(), policy: async () => (await settings.get()).unknownExtensions }),
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
       sweeper = setInterval(sweep, 3_600_000);

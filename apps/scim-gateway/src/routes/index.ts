@@ -7,6 +7,7 @@ import { scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
 import { ScimError } from '../scim/errors.js';
+import { withSchemas } from '../scim/schemas/index.js';
 import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
@@ -45,6 +46,11 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
   const errors = scimErrors();
   // Errors become SCIM responses inside the audit middleware too, so failed requests reach the activity log.
   const authenticated = compose([scimAuthentication(services), services.scimAudit.middleware, scimErrors(), scimRateLimit(config.rateLimit)]);
+  // Every SCIM request is served with the schemas declared when it starts (built-in plus admin extensions).
+  const withCurrentSchemas =
+    <T>(work: () => Promise<T>) =>
+    async (): Promise<T> =>
+      withSchemas(await services.scimSchemas(), work);
 
   return (ctx, next) => {
     const requested = ctx.path;
@@ -57,7 +63,7 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     if (open.route) {
       state.route = SCIM_PREFIX + open.template;
       (ctx as ScimContext).params = open.params;
-      return errors(ctx, () => open.route!.run(ctx as ScimContext));
+      return errors(ctx, withCurrentSchemas(async () => open.route!.run(ctx as ScimContext)));
     }
     const found = api.match(path, ctx.method);
     // Metrics and logs count a request under its endpoint even when it is refused before reaching it (401, 429).
@@ -65,7 +71,7 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     state.route = template ? SCIM_PREFIX + template : `${SCIM_PREFIX}/*rest`;
     (ctx as ScimContext).params = found.params;
     const route = found.route;
-    if (route) return errors(ctx, () => authenticated(ctx, () => route.run(ctx as ScimContext)));
+    if (route) return errors(ctx, () => authenticated(ctx, withCurrentSchemas(async () => route.run(ctx as ScimContext))));
     return errors(ctx, () =>
       authenticated(ctx, async () => {
         const allowed = [...new Set([...found.allowed, ...open.allowed])];

@@ -1,13 +1,15 @@
 import { route, type AdminRoute } from '../define.js';
-import { boolean, object, optional } from '../schema.js';
+import { boolean, object, oneOf, optional } from '../schema.js';
 import type { RouteDeps } from './common.js';
 
 const usersDeletableByAdmins = 'When on, SCIM DELETE of a user removes it; when off, the deletion is refused';
 const lockOnRefusedDelete = 'When on, a refused SCIM DELETE locks (deactivates) the user instead';
+const unknownExtensions = 'A schema URN in a SCIM body that no declared extension owns: "reject" answers 400 invalidValue naming it; "keep" stores its values verbatim (listed as unrecognized)';
 
 export const settingsSchema = object({
   usersDeletableByAdmins: boolean({ description: usersDeletableByAdmins }),
   lockOnRefusedDelete: boolean({ description: lockOnRefusedDelete }),
+  unknownExtensions: oneOf(['reject', 'keep'], { description: unknownExtensions }),
 });
 
 export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
@@ -30,6 +32,7 @@ export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
         {
           usersDeletableByAdmins: optional(boolean({ description: usersDeletableByAdmins })),
           lockOnRefusedDelete: optional(boolean({ description: lockOnRefusedDelete })),
+          unknownExtensions: optional(oneOf(['reject', 'keep'], { description: unknownExtensions })),
         },
         { minProperties: 1 },
       ),

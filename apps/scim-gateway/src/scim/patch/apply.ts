@@ -4,8 +4,8 @@
 
 import { ScimError } from '../errors.js';
 import { matchesValueFilter } from '../filter/evaluate.js';
-import { findAttribute, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
-import { normalizeResourceData } from '../resource/normalize.js';
+import { currentSchemas, findAttribute, schemasOf, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
+import { normalizeResourceData, splitUnknownKey } from '../resource/normalize.js';
 import {
   describeJsonType,
   isJsonObject,
@@ -89,6 +89,9 @@ class OperationApplier {
     switch (target.kind) {
       case 'ignored':
         return;
+      case 'unrecognized':
+        this.applyUnrecognized(target, value);
+        return;
       case 'extension':
         if (this.op === 'remove' || (this.op === 'replace' && value === null)) delete this.document[target.schema.id];
         else if (value !== null) this.applyObject(value, target.schema);
@@ -96,6 +99,34 @@ class OperationApplier {
       case 'attribute':
         this.applyAttribute(target, value);
     }
+  }
+
+  /** See Target 'unrecognized': 400 under "reject"; under "keep" the value is written or removed verbatim. */
+  private applyUnrecognized(target: Extract<Target, { kind: 'unrecognized' }>, value: unknown): void {
+    const split = target.urn === undefined ? splitUnknownKey(this.type, target.key, value) : { urn: target.urn, attribute: target.attribute };
+    const label = split.attribute ? `${split.urn}:${split.attribute}` : split.urn;
+    if (currentSchemas().unknownExtensions === 'reject') {
+      const declared = schemasOf(this.type).extensions.some((schema) => schema.id.toLowerCase() === split.urn.toLowerCase());
+      throw ScimError.invalidValue(
+        declared
+          ? `"${target.key}": ${label} is not an attribute of the extension schema ${split.urn}`
+          : `"${target.key}": ${split.urn} is not an extension schema declared for ${this.type}s (declare it under Schema extensions in the admin app, or set unknownExtensions to "keep")`,
+      );
+    }
+    if (split.attribute === '') throw ScimError.invalidPath(`"${target.key}": only whole attributes of an unrecognized extension can be changed`);
+    const removing = this.op === 'remove' || (this.op === 'replace' && value === null);
+    const current = this.document[split.urn];
+    const holder: JsonObject = isJsonObject(current) ? current : {};
+    if (split.attribute === undefined) {
+      if (removing) delete this.document[split.urn];
+      else if (isJsonObject(value)) this.document[split.urn] = this.op === 'replace' ? { ...value } : { ...holder, ...value };
+      else throw ScimError.invalidValue(`"${target.key}": the value of an extension schema must be an object, got ${describeJsonType(value)}`);
+      return;
+    }
+    if (removing) delete holder[split.attribute];
+    else if (value !== null) holder[split.attribute] = value;
+    if (Object.keys(holder).length === 0) delete this.document[split.urn];
+    else this.document[split.urn] = holder;
   }
 
   private applyAttribute(target: AttributeTarget, value: unknown): void {
