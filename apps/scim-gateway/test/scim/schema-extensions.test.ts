@@ -228,3 +228,54 @@ describe('unknown extensions', () => {
     }
   });
 });
+
+describe('groups, required extensions and /Bulk', () => {
+  const TEAM = 'urn:ietf:params:scim:schemas:extension:acme:2.0:Group';
+  const HR = 'urn:ietf:params:scim:schemas:extension:hr:2.0:User';
+
+  it('a Group extension is stored, listed in schemas and filterable', async () => {
+    await gw.roster.services.schemaExtensions.create({ urn: TEAM, resourceType: 'Group', attributes: [{ name: 'costCenter', type: 'string', filterable: true }] }, gw.adminId);
+    const created = await gw.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group', TEAM], displayName: 'Finance', [TEAM]: { costCenter: 'F-1' } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group', TEAM], [TEAM]: { costCenter: 'F-1' } });
+    const found = await gw.scim('GET', `/Groups?filter=${encodeURIComponent(`${TEAM}:costCenter eq "f-1"`)}&excludedAttributes=members`);
+    expect((found.body as { Resources: Array<{ displayName: string }> }).Resources.map((group) => group.displayName)).toEqual(['Finance']);
+    // A User extension is not a Group's.
+    const wrongType = await gw.scim('POST', '/Groups', { displayName: 'Other', [ACME]: { costCenter: '1' } });
+    expect(wrongType.status).toBe(400);
+  });
+
+  it('a required extension must be present, and its required attributes too (RFC 7643 §6, §2.2)', async () => {
+    const hr = await gw.roster.services.schemaExtensions.create({ urn: HR, resourceType: 'User', required: true, attributes: [{ name: 'personnelNumber', type: 'string', required: true }] }, gw.adminId);
+    try {
+      const type = await gw.scim('GET', '/ResourceTypes/User', undefined, { token: null });
+      expect((type.body as { schemaExtensions: unknown[] }).schemaExtensions).toContainEqual({ schema: HR, required: true });
+      const missing = await gw.scim('POST', '/Users', { userName: 'hr-1' });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toMatchObject({ scimType: 'invalidValue', detail: `${HR} is required on every User: its extension schema is declared required` });
+      const incomplete = await gw.scim('POST', '/Users', { userName: 'hr-1', [HR]: { other: 'x' } });
+      expect(incomplete.status).toBe(400);
+      const complete = await gw.scim('POST', '/Users', { userName: 'hr-1', [HR]: { personnelNumber: 'P-1' } });
+      expect(complete.status).toBe(201);
+      const id = (complete.body as { id: string }).id;
+      const removed = await gw.scim('PATCH', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: `${HR}:personnelNumber` }] });
+      expect(removed.status).toBe(400);
+    } finally {
+      await gw.roster.services.schemaExtensions.delete(hr.id, gw.adminId, { confirm: true });
+    }
+  });
+
+  it('/Bulk creates users with extension values and refuses an undeclared URN per operation', async () => {
+    const response = await gw.scim('POST', '/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', bulkId: 'a', path: '/Users', data: { userName: 'bulk-ext-1', [ACME]: { costCenter: 'B-1' } } },
+        { method: 'POST', bulkId: 'b', path: '/Users', data: { userName: 'bulk-ext-2', 'urn:ietf:params:scim:schemas:extension:nope:2.0:User': { x: 1 } } },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const statuses = (response.body as { Operations: Array<{ status: string }> }).Operations.map((operation) => operation.status);
+    expect(statuses).toEqual(['201', '400']);
+    expect(await search(`${ACME}:costCenter eq "b-1"`)).toEqual(['bulk-ext-1']);
+  });
+});
