@@ -99,6 +99,21 @@ describe('/api/admin/schema-extensions', () => {
     expect(holder.version).toBe(2);
   });
 
+  it('the directory shows the extension values of a user, each marked declared or unrecognized', async () => {
+    const [row] = (await gateway.db.knex('users')
+      .insert({ user_name: 'shown', data: { userName: 'shown', [URN]: { badges: [{ value: 'B-1' }] }, 'urn:example:kept:2.0:User': { region: 'EU' } } })
+      .returning('id')) as Array<{ id: string }>;
+    const detail = await agent.get(`/api/admin/users/${row!.id}`);
+    expect(detail.status).toBe(200);
+    // In the document's order (jsonb orders keys by length first).
+    expect((detail.body as { extensions: unknown }).extensions).toEqual([
+      { urn: 'urn:example:kept:2.0:User', declared: false, values: { region: 'EU' } },
+      { urn: URN, declared: true, values: { badges: [{ value: 'B-1' }] } },
+    ]);
+    expect((await agent.get('/api/admin/schema-extensions/unrecognized')).body).toEqual({ items: [{ urn: 'urn:example:kept:2.0:User', resourceType: 'User', resources: 1 }] });
+    await gateway.db.knex('users').where('id', row!.id).delete();
+  });
+
   it('deletes (204) and answers 404 afterwards', async () => {
     const id = ((await agent.get('/api/admin/schema-extensions')).body as { items: Array<{ id: string }> }).items[0]!.id;
     expect((await agent.delete(`/api/admin/schema-extensions/${id}`)).status).toBe(204);
