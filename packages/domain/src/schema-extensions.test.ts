@@ -60,6 +60,7 @@ describe('the service', () => {
     const created = await service.create({ urn, resourceType: 'Group', attributes: [{ name: 'region', type: 'string', filterable: true }] }, admin);
     expect(created).toMatchObject({ urn, resourceType: 'Group', required: false, name: 'Group', version: 1 });
     await expect(service.create({ urn: urn.toUpperCase().replace('URN:', 'urn:'), resourceType: 'Group', attributes: [] }, admin)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(service.create({ urn: `${urn}:sub`, resourceType: 'Group', attributes: [] }, admin)).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'urn' } });
     const indexNames = async () => ((await db.knex.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'groups' AND indexname LIKE 'groups\\_\\_ext\\_%'")) as { rows: Array<{ indexname: string }> }).rows.map((row) => row.indexname);
     expect(await indexNames()).toEqual(extensionIndexes(created).map((index) => index.name));
     const changed = await service.update(created.id, { attributes: [{ name: 'region', type: 'string' }] }, admin);

@@ -479,6 +479,11 @@ export function createSchemaExtensionService(knex: Knex, options: SchemaExtensio
       const attributes = normalizeExtensionAttributes(input.attributes);
       const created = await knex.transaction(async (trx) => {
         await lock(trx);
+        // `urn:a:User:x` would make `urn:a:User:x:attr` ambiguous with attribute `x:attr` of `urn:a:User`: one
+        // declared URN must not continue another after a colon (RFC 7644 §3.10 paths split at the URN).
+        const lower = urn.toLowerCase();
+        const overlapping = (await loadAll(trx)).find((other) => lower.startsWith(`${other.urn.toLowerCase()}:`) || other.urn.toLowerCase().startsWith(`${lower}:`));
+        if (overlapping) throw invalid(`urn ${urn} and the declared ${overlapping.urn} would make attribute paths ambiguous: one continues the other after a colon`, 'urn');
         const [row] = (await mapUniqueViolations(
           () =>
             trx('schema_extensions')

@@ -265,17 +265,20 @@ describe('groups, required extensions and /Bulk', () => {
     }
   });
 
-  it('/Bulk creates users with extension values and refuses an undeclared URN per operation', async () => {
+  it('/Bulk creates users with extension values, refuses an undeclared URN and a taken unique value per operation', async () => {
     const response = await gw.scim('POST', '/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
       Operations: [
         { method: 'POST', bulkId: 'a', path: '/Users', data: { userName: 'bulk-ext-1', [ACME]: { costCenter: 'B-1' } } },
         { method: 'POST', bulkId: 'b', path: '/Users', data: { userName: 'bulk-ext-2', 'urn:ietf:params:scim:schemas:extension:nope:2.0:User': { x: 1 } } },
+        { method: 'POST', bulkId: 'c', path: '/Users', data: { userName: 'bulk-ext-3', [ACME]: { badgeNumber: 'BULK-U' } } },
+        { method: 'POST', bulkId: 'd', path: '/Users', data: { userName: 'bulk-ext-4', [ACME]: { badgeNumber: 'BULK-U' } } },
       ],
     });
     expect(response.status).toBe(200);
     const statuses = (response.body as { Operations: Array<{ status: string }> }).Operations.map((operation) => operation.status);
-    expect(statuses).toEqual(['201', '400']);
+    // The batch insert meets the unique index, and the operations then run one by one (routes/bulk.ts).
+    expect(statuses).toEqual(['201', '400', '201', '409']);
     expect(await search(`${ACME}:costCenter eq "b-1"`)).toEqual(['bulk-ext-1']);
   });
 });
