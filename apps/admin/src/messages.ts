@@ -329,6 +329,7 @@ export const messages = {
     empty: 'No groups match.',
     memberSearch: 'Search members',
     noMembers: 'No members match.',
+    extensions: 'Extension attributes',
   },
   activity: {
     title: 'Activity',
