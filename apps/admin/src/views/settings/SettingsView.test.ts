@@ -26,4 +26,20 @@ describe('SettingsView', () => {
     expect(wrapper.text()).toContain('Saved');
     wrapper.unmount();
   });
+
+  it('chooses what happens to unknown extensions', async () => {
+    const { pinia, server } = setupApi({
+      'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, unknownExtensions: 'reject' } },
+      'PATCH /api/admin/settings': (call) => ({ body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, unknownExtensions: 'reject', ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
+    await settle();
+    const select = wrapper.find<HTMLSelectElement>('#setting-unknownExtensions');
+    expect(wrapper.find('label[for="setting-unknownExtensions"]').text()).toBe('Unknown extensions');
+    expect(select.element.value).toBe('reject');
+    await select.setValue('keep');
+    await settle();
+    expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ unknownExtensions: 'keep' });
+    wrapper.unmount();
+  });
 });
