@@ -282,3 +282,27 @@ describe('groups, required extensions and /Bulk', () => {
     expect(await search(`${ACME}:costCenter eq "b-1"`)).toEqual(['bulk-ext-1']);
   });
 });
+
+describe('returned "never" and "request" (RFC 7643 §7)', () => {
+  const PRIV = 'urn:ietf:params:scim:schemas:extension:private:2.0:User';
+
+  it('never returns a writeOnly attribute, and a "request" one only when attributes names it', async () => {
+    const declared = await gw.roster.services.schemaExtensions.create(
+      { urn: PRIV, resourceType: 'User', attributes: [{ name: 'pin', type: 'string', mutability: 'writeOnly', returned: 'never' }, { name: 'nickname', type: 'string', returned: 'request' }, { name: 'floor', type: 'integer' }] },
+      gw.adminId,
+    );
+    try {
+      const created = await gw.scim('POST', '/Users', { userName: 'private-1', [PRIV]: { pin: '1234', nickname: 'Ace', floor: 3 } });
+      expect(created.status, created.text).toBe(201);
+      expect((created.body as Record<string, unknown>)[PRIV]).toEqual({ floor: 3 });
+      const id = (created.body as { id: string }).id;
+      expect(((await gw.scim('GET', `/Users/${id}`)).body as Record<string, unknown>)[PRIV]).toEqual({ floor: 3 });
+      const listed = await gw.scim('GET', `/Users?filter=${encodeURIComponent('userName eq "private-1"')}`);
+      expect((listed.body as { Resources: Array<Record<string, unknown>> }).Resources[0]![PRIV]).toEqual({ floor: 3 });
+      const asked = await gw.scim('GET', `/Users/${id}?attributes=${encodeURIComponent(`${PRIV}:nickname,${PRIV}:pin`)}`);
+      expect((asked.body as Record<string, unknown>)[PRIV]).toEqual({ nickname: 'Ace' });
+    } finally {
+      await gw.roster.services.schemaExtensions.delete(declared.id, gw.adminId, { confirm: true });
+    }
+  });
+});

@@ -58,6 +58,12 @@ export interface SchemaSet {
   unknownExtensions: 'reject' | 'keep';
   /** Unique expression index name -> the attribute it keeps unique (`urn:...:User:badgeNumber`), for 409 messages. */
   uniqueIndexes: ReadonlyMap<string, string>;
+  /**
+   * Whether a type has declared extension attributes that are not returned by default (RFC 7643 §7 `returned`
+   * "never" or "request"): its responses then always go through the projection (resource/project.ts), never
+   * the unparsed-document fast path.
+   */
+  hidesByDefault: Readonly<Record<ResourceTypeName, boolean>>;
   /** Resolved body keys, per type (resource/paths.ts keeps them; they hold only for this set). */
   memberNames: Record<ResourceTypeName, Map<string, unknown>>;
 }
@@ -78,7 +84,13 @@ export function buildSchemaSet(declared: readonly DeclaredExtension[] = [], opti
       requiredExtensions: Object.freeze(schemaExtensions.filter((extension) => extension.required).map((extension) => extension.schema)),
     });
   }
+  const hides = (list: readonly AttributeDefinition[] = []): boolean => list.some((attribute) => attribute.returned === 'never' || attribute.returned === 'request' || hides(attribute.subAttributes));
+  const hidesByDefault = {
+    User: declared.some((extension) => extension.resourceType === 'User' && hides(extension.schema.attributes)),
+    Group: declared.some((extension) => extension.resourceType === 'Group' && hides(extension.schema.attributes)),
+  };
   return {
+    hidesByDefault: Object.freeze(hidesByDefault),
     resourceTypes: Object.freeze(types),
     schemas: Object.freeze(all),
     of: Object.freeze(of),
