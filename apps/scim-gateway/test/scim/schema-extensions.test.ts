@@ -286,9 +286,9 @@ describe('groups, required extensions and /Bulk', () => {
 describe('returned "never" and "request" (RFC 7643 §7)', () => {
   const PRIV = 'urn:ietf:params:scim:schemas:extension:private:2.0:User';
 
-  it('never returns a writeOnly attribute, and a "request" one only when attributes names it', async () => {
+  it('never returns a writeOnly attribute, a "request" one only when attributes names it; keeps an immutable one', async () => {
     const declared = await gw.roster.services.schemaExtensions.create(
-      { urn: PRIV, resourceType: 'User', attributes: [{ name: 'pin', type: 'string', mutability: 'writeOnly', returned: 'never' }, { name: 'nickname', type: 'string', returned: 'request' }, { name: 'floor', type: 'integer' }] },
+      { urn: PRIV, resourceType: 'User', attributes: [{ name: 'pin', type: 'string', mutability: 'writeOnly', returned: 'never' }, { name: 'nickname', type: 'string', returned: 'request' }, { name: 'floor', type: 'integer' }, { name: 'hireId', type: 'string', mutability: 'immutable' }] },
       gw.adminId,
     );
     try {
@@ -301,6 +301,14 @@ describe('returned "never" and "request" (RFC 7643 §7)', () => {
       expect((listed.body as { Resources: Array<Record<string, unknown>> }).Resources[0]![PRIV]).toEqual({ floor: 3 });
       const asked = await gw.scim('GET', `/Users/${id}?attributes=${encodeURIComponent(`${PRIV}:nickname,${PRIV}:pin`)}`);
       expect((asked.body as Record<string, unknown>)[PRIV]).toEqual({ nickname: 'Ace' });
+      // immutable (RFC 7643 §2.2): set once, then neither PATCH nor PUT may change it.
+      const patchOp = (op: unknown) => gw.scim('PATCH', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [op] });
+      expect((await patchOp({ op: 'add', path: `${PRIV}:hireId`, value: 'H-1' })).status).toBe(200);
+      const changed = await patchOp({ op: 'replace', path: `${PRIV}:hireId`, value: 'H-2' });
+      expect(changed.status).toBe(400);
+      expect(changed.body).toMatchObject({ scimType: 'mutability' });
+      expect((await gw.scim('PUT', `/Users/${id}`, { userName: 'private-1', [PRIV]: { floor: 4 } })).status).toBe(400);
+      expect((await gw.scim('PUT', `/Users/${id}`, { userName: 'private-1', [PRIV]: { floor: 4, hireId: 'H-1' } })).status).toBe(200);
     } finally {
       await gw.roster.services.schemaExtensions.delete(declared.id, gw.adminId, { confirm: true });
     }

@@ -5,7 +5,7 @@
 import { ScimError } from '../errors.js';
 import { matchesValueFilter } from '../filter/evaluate.js';
 import { currentSchemas, findAttribute, schemasOf, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
-import { normalizeResourceData, splitUnknownKey } from '../resource/normalize.js';
+import { assertImmutableUnchanged, normalizeResourceData, splitUnknownKey } from '../resource/normalize.js';
 import {
   describeJsonType,
   isJsonObject,
@@ -57,6 +57,7 @@ function applyPatch(type: ResourceTypeName, data: JsonObject, operations: readon
       return normalizeResourceData(type, document);
     });
   });
+  assertImmutableUnchanged(type, data, document);
   return { data: document, changed: !jsonEqual(data, document) };
 }
 

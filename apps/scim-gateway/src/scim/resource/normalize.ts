@@ -13,6 +13,7 @@ import {
   describeJsonType,
   getMember,
   isJsonObject,
+  jsonEqual,
   normalizeAttributeValue,
   normalizeSubAttributeValue,
   type JsonObject,
@@ -333,4 +334,20 @@ export function splitUnknownKey(type: ResourceTypeName, key: string, value: unkn
   if (isJsonObject(value)) return { urn: key, attribute: undefined };
   const cut = key.lastIndexOf(':');
   return { urn: key.slice(0, cut), attribute: key.slice(cut + 1) };
+}
+
+/**
+ * RFC 7643 §2.2 `immutable`: a declared extension attribute that holds a value may not be changed or removed by
+ * PUT or PATCH (400 mutability); one without a value may be set once.
+ */
+export function assertImmutableUnchanged(type: ResourceTypeName, before: JsonObject, after: JsonObject): void {
+  for (const extension of schemasOf(type).extensions) {
+    for (const attribute of extension.attributes) {
+      if (attribute.mutability !== 'immutable') continue;
+      const old = isJsonObject(before[extension.id]) ? (before[extension.id] as JsonObject)[attribute.name] : undefined;
+      if (old === undefined) continue;
+      const now = isJsonObject(after[extension.id]) ? (after[extension.id] as JsonObject)[attribute.name] : undefined;
+      if (!jsonEqual(old, now)) throw ScimError.mutability(`${extension.id}:${attribute.name} is immutable (RFC 7643 §2.2): it holds a value that cannot change`);
+    }
+  }
 }
