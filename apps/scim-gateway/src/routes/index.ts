@@ -7,7 +7,7 @@ import { scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
 import { ScimError } from '../scim/errors.js';
-import { withSchemas } from '../scim/schemas/index.js';
+import { buildSchemaSet, withSchemas, type SchemaSet } from '../scim/schemas/index.js';
 import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
@@ -51,6 +51,19 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     <T>(work: () => Promise<T>) =>
     async (): Promise<T> =>
       withSchemas(await services.scimSchemas(), work);
+  // Discovery needs no database otherwise: while the declarations cannot be read it answers with the last set
+  // this process read (the built-in schemas before the first), rather than fail.
+  let lastSchemas: SchemaSet | undefined;
+  const withDiscoverySchemas =
+    <T>(work: () => Promise<T>) =>
+    async (): Promise<T> => {
+      try {
+        lastSchemas = await services.scimSchemas();
+      } catch (error) {
+        services.logger.warn({ err: error }, 'extension schemas could not be read; discovery answers with the last known ones');
+      }
+      return withSchemas(lastSchemas ?? buildSchemaSet(), work);
+    };
 
   return (ctx, next) => {
     const requested = ctx.path;
@@ -63,7 +76,7 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     if (open.route) {
       state.route = SCIM_PREFIX + open.template;
       (ctx as ScimContext).params = open.params;
-      return errors(ctx, withCurrentSchemas(async () => open.route!.run(ctx as ScimContext)));
+      return errors(ctx, withDiscoverySchemas(async () => open.route!.run(ctx as ScimContext)));
     }
     const found = api.match(path, ctx.method);
     // Metrics and logs count a request under its endpoint even when it is refused before reaching it (401, 429).
