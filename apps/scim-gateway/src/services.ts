@@ -33,7 +33,10 @@ import {
   type AuthenticatorOptions,
   type ClientCredentialsService,
 } from '@roster/auth';
+import { createSchemaExtensionService, type SchemaExtensionService } from '@roster/domain';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
+import { createSchemaSetSource } from './scim/schemas/declared.js';
+import type { SchemaSet } from './scim/schemas/index.js';
 import { scimAudit } from './middleware/scim-audit.js';
 import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
 import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
@@ -69,6 +72,10 @@ export interface Services {
   authFailures: AuthFailureLog;
   /** Audit aggregates and retention (the auditRetentionDays setting). */
   auditUpkeep: AuditUpkeep;
+  /** Extension schemas declared by admins (cached for at most SCHEMA_EXTENSIONS_CACHE_MS, 2 s). */
+  schemaExtensions: SchemaExtensionService;
+  /** The schemas a SCIM request is served with: built-in plus declared, and the unknownExtensions setting. */
+  scimSchemas: () => Promise<SchemaSet>;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -103,6 +110,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const auditUpkeep = createAuditUpkeep(knex);
   const authFailures = createAuthFailureLog({ upkeep: auditUpkeep, logger, now });
   const settings = createSettingsService(knex, { now: () => now().getTime() });
+  const schemaExtensions = createSchemaExtensionService(knex, { now: () => now().getTime() });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
     // Audit retention rides the same hourly sweep; every process runs it (auditUpkeep.prune is safe so).
@@ -144,6 +152,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     oauthClients,
     authFailures,
     auditUpkeep,
+    schemaExtensions,
+    scimSchemas: createSchemaSetSource({ current: () => schemaExtensions.current(), policy: async () => (await settings.get()).unknownExtensions }),
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
       sweeper = setInterval(sweep, 3_600_000);

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import { isUuid } from './directory/rows.js';
+import { extensionsOf, type ExtensionValues } from './directory/extensions.js';
+import type { JsonObject } from './directory/types.js';
 import { AUDIT_COLUMNS, applyAuditFilters, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
 
 // Read-only queries for the admin app's directory and activity screens. Plain knex with explicit columns;
@@ -25,6 +27,8 @@ export interface DirectoryUserSummary {
 export interface DirectoryUserDetail extends DirectoryUserSummary {
   /** The user's SCIM attributes as provisioned (users.data). */
   attributes: Record<string, unknown>;
+  /** The extension values among `attributes`, each marked declared or unrecognized (issue 22). */
+  extensions: ExtensionValues[];
   groups: Array<{ id: string; displayName: string }>;
   /** How many groups the user is in; `groups` lists at most USER_DETAIL_GROUPS of them. */
   groupCount: number;
@@ -45,6 +49,7 @@ export interface DirectoryGroupSummary {
 
 export interface DirectoryGroupDetail extends DirectoryGroupSummary {
   attributes: Record<string, unknown>;
+  extensions: ExtensionValues[];
 }
 
 export interface GroupMemberSummary {
@@ -173,6 +178,17 @@ function jsonObject(value: unknown): Record<string, unknown> {
 }
 
 export function createDirectoryReadService(knex: Knex) {
+  /** The extensions a resource holds, each marked declared (schema_extensions) or unrecognized. */
+  async function extensionValues(resourceType: 'User' | 'Group', data: Record<string, unknown>): Promise<ExtensionValues[]> {
+    const held = extensionsOf({ data: data as JsonObject });
+    const urns = Object.keys(held);
+    if (urns.length === 0) return [];
+    const rows = (await knex('schema_extensions').select('urn').where('resource_type', resourceType).whereIn(knex.raw('lower(urn)') as never, urns.map((urn) => urn.toLowerCase()))) as Array<{ urn: string }>;
+    const declared = new Set(rows.map((row) => row.urn.toLowerCase()));
+    declared.add('urn:ietf:params:scim:schemas:extension:enterprise:2.0:user');
+    return urns.map((urn) => ({ urn, declared: declared.has(urn.toLowerCase()), values: held[urn]! }));
+  }
+
   const audit = createAuditService(knex);
 
   function userBase(query: UserListQuery): Knex.QueryBuilder {
@@ -251,9 +267,11 @@ export function createDirectoryReadService(knex: Knex) {
           .orderByRaw('lower(p.name)') as Promise<Array<{ provider_id: string; name: string; kind: string; external_id: string }>>,
         audit.list({ resourceId: id, limit: USER_DETAIL_ACTIVITY }),
       ]);
+      const attributes = jsonObject(dataRow?.data);
       return {
         ...user,
-        attributes: jsonObject(dataRow?.data),
+        attributes,
+        extensions: await extensionValues('User', attributes),
         groups: groups.map((group) => ({ id: group.id, displayName: group.display_name })),
         groupCount: Number(groupCount?.total ?? 0),
         providerLinks: links.map((link) => ({ providerId: link.provider_id, providerName: link.name, providerKind: link.kind, externalId: link.external_id })),
@@ -273,7 +291,9 @@ export function createDirectoryReadService(knex: Knex) {
     async getGroup(id: string): Promise<DirectoryGroupDetail | undefined> {
       if (!isUuid(id)) return undefined;
       const row = (await groupSelect().select('r.data').where('r.id', id).first()) as (GroupRow & { data: unknown }) | undefined;
-      return row ? { ...toGroup(row), attributes: jsonObject(row.data) } : undefined;
+      if (!row) return undefined;
+      const attributes = jsonObject(row.data);
+      return { ...toGroup(row), attributes, extensions: await extensionValues('Group', attributes) };
     },
 
     /** Members of a group, paged and searchable; undefined when the group does not exist. */

@@ -14,3 +14,4 @@ export * from './admin-oidc.js';
 export * from './changes/index.js';
 export * from './models/index.js';
 export * from './audit-upkeep.js';
+export * from './schema-extensions.js';

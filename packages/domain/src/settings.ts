@@ -10,9 +10,32 @@ export interface Settings {
   lockOnRefusedDelete: boolean;
   /** Audit events older than this many days are deleted by the hourly sweep (1..3650). */
   auditRetentionDays: number;
+  /**
+   * A URN in a SCIM body that no declared extension schema owns: "reject" answers 400 invalidValue naming it,
+   * "keep" stores its values verbatim under the URN (shown as unrecognized in the directory). Default for new
+   * installs: "reject"; installs upgraded with data get "keep" (migration 20261207060100).
+   */
+  unknownExtensions: UnknownExtensionsPolicy;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90 });
+export type UnknownExtensionsPolicy = 'reject' | 'keep';
+export const UNKNOWN_EXTENSIONS_POLICIES: readonly UnknownExtensionsPolicy[] = ['reject', 'keep'];
+
+/**
+ * Whether a stored jsonb value (or a patch value) is a valid value of the setting `key`: a policy name, or a value
+ * of the type of the setting's default (booleans, whole numbers of days).
+ */
+function isSettingValue(key: keyof Settings, value: unknown): boolean {
+  if (key === 'unknownExtensions') return typeof value === 'string' && (UNKNOWN_EXTENSIONS_POLICIES as readonly string[]).includes(value);
+  return typeof value === typeof DEFAULT_SETTINGS[key];
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  usersDeletableByAdmins: false,
+  lockOnRefusedDelete: true,
+  auditRetentionDays: 90,
+  unknownExtensions: 'reject' as UnknownExtensionsPolicy,
+});
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof Settings>;
 
 /**
@@ -42,7 +65,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
     // A stored value counts when it has the type of the setting's default (booleans, whole numbers of days).
     for (const row of rows) {
       const key = row.key as keyof Settings;
-      if ((SETTING_KEYS as string[]).includes(key) && typeof row.value === typeof DEFAULT_SETTINGS[key]) (settings as unknown as Record<string, unknown>)[key] = row.value;
+      if ((SETTING_KEYS as string[]).includes(key) && isSettingValue(key, row.value)) (settings as unknown as Record<string, unknown>)[key] = row.value;
     }
     return settings;
   }
@@ -67,7 +90,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
 
     /** Writes the given keys (the caller validated them) and returns the whole settings object. */
     async update(patch: Partial<Settings>, adminId: string, requestId?: string): Promise<Settings> {
-      const entries = SETTING_KEYS.filter((key) => typeof patch[key] === typeof DEFAULT_SETTINGS[key]).map((key) => [key, patch[key]] as const);
+      const entries = SETTING_KEYS.filter((key) => isSettingValue(key, patch[key])).map((key) => [key, patch[key]] as const);
       const result = await knex.transaction(async (trx) => {
         const before = await load(trx);
         for (const [key, value] of entries) {

@@ -9,6 +9,8 @@ export interface DirectoryGroup {
   createdByClientName?: string | null;
   createdAt?: string;
   updatedAt?: string;
+  /** Extension values by URN (group detail only); `declared` false: kept, no declared extension owns it. */
+  extensions?: Array<{ urn: string; declared: boolean; values: Record<string, unknown> }>;
 }
 
 export interface GroupMember {

@@ -19,6 +19,8 @@ export interface DirectoryUser {
 
 export interface UserDetail extends DirectoryUser {
   attributes?: Record<string, unknown>;
+  /** Extension values by URN; `declared` false: kept under unknownExtensions "keep", no declared extension owns it. */
+  extensions?: Array<{ urn: string; declared: boolean; values: Record<string, unknown> }>;
   groups?: Array<{ id: string; displayName: string }>;
   providerLinks?: Array<{ providerId: string; providerName?: string; externalId: string }>;
   recentActivity?: ActivityEvent[];

@@ -21,6 +21,7 @@ import { scimClientRoutes } from './routes/scim-clients.js';
 import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
 import { oidcIdentityRoutes } from './routes/oidc-identities.js';
+import { schemaExtensionRoutes } from './routes/schema-extensions.js';
 
 export { ApiError } from './errors.js';
 
@@ -39,6 +40,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...directoryRoutes(deps),
     ...activityRoutes(deps),
     ...oidcIdentityRoutes(deps),
+    ...schemaExtensionRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
   );
   return routes;

@@ -2,7 +2,7 @@ import type { JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { MAX_PAYLOAD_BYTES, sendScim } from '../scim/http.js';
 import { DEFAULT_PAGE_SIZE, LIST_RESPONSE_SCHEMA, MAX_PAGE_SIZE } from '../scim/list.js';
-import { commonAttributes, findSchema, resourceTypes, schemas, type SchemaDefinition } from '../scim/schemas/index.js';
+import { allSchemas, commonAttributes, currentSchemas, findSchema, type SchemaDefinition } from '../scim/schemas/index.js';
 import { MAX_BULK_OPERATIONS } from './bulk.js';
 import type { ScimRoutes } from './scim-routes.js';
 
@@ -43,7 +43,8 @@ function serviceProviderConfig(publicUrl: string, baseUrl: string): JsonObject {
 }
 
 function resourceTypeResource(name: 'User' | 'Group', baseUrl: string): JsonObject {
-  const definition = resourceTypes[name];
+  // schemaExtensions lists the enterprise extension and every declared one with its `required` (RFC 7643 §6).
+  const definition = currentSchemas().resourceTypes[name];
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
     id: definition.id,
@@ -83,11 +84,11 @@ export function mountDiscoveryRoutes(router: ScimRoutes, deps: { publicUrl: stri
   }
   router.on('GET', '/ResourceTypes', (ctx) => sendScim(ctx, 200, listOf([resourceTypeResource('User', baseUrl), resourceTypeResource('Group', baseUrl)])));
   router.on('GET', '/ResourceTypes/:name', (ctx) => {
-    const name = Object.keys(resourceTypes).find((candidate) => candidate.toLowerCase() === ctx.params.name!.toLowerCase());
+    const name = Object.keys(currentSchemas().resourceTypes).find((candidate) => candidate.toLowerCase() === ctx.params.name!.toLowerCase());
     if (!name) throw ScimError.notFound(`ResourceType ${ctx.params.name} not found`);
     sendScim(ctx, 200, resourceTypeResource(name as 'User' | 'Group', baseUrl));
   });
-  router.on('GET', '/Schemas', (ctx) => sendScim(ctx, 200, listOf(schemas.map((schema) => schemaResource(schema, baseUrl)))));
+  router.on('GET', '/Schemas', (ctx) => sendScim(ctx, 200, listOf(allSchemas().map((schema) => schemaResource(schema, baseUrl)))));
   router.on('GET', '/Schemas/:urn', (ctx) => {
     const schema = findSchema(ctx.params.urn!);
     if (!schema) throw ScimError.notFound(`Schema ${ctx.params.urn} not found`);

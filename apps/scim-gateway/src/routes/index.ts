@@ -8,6 +8,7 @@ import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
 import { clientInFlightLimit } from '../middleware/in-flight.js';
 import { ScimError } from '../scim/errors.js';
+import { buildSchemaSet, withSchemas, type SchemaSet } from '../scim/schemas/index.js';
 import { createGroupService } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
@@ -54,6 +55,24 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     // After the rate limit: a request refused for its rate never counts as running.
     clientInFlightLimit({ max: config.limits.clientMaxInFlight }),
   ]);
+  // Every SCIM request is served with the schemas declared when it starts (built-in plus admin extensions).
+  const withCurrentSchemas =
+    <T>(work: () => Promise<T>) =>
+    async (): Promise<T> =>
+      withSchemas(await services.scimSchemas(), work);
+  // Discovery needs no database otherwise: while the declarations cannot be read it answers with the last set
+  // this process read (the built-in schemas before the first), rather than fail.
+  let lastSchemas: SchemaSet | undefined;
+  const withDiscoverySchemas =
+    <T>(work: () => Promise<T>) =>
+    async (): Promise<T> => {
+      try {
+        lastSchemas = await services.scimSchemas();
+      } catch (error) {
+        services.logger.warn({ err: error }, 'extension schemas could not be read; discovery answers with the last known ones');
+      }
+      return withSchemas(lastSchemas ?? buildSchemaSet(), work);
+    };
 
   return (ctx, next) => {
     const requested = ctx.path;
@@ -66,7 +85,7 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     if (open.route) {
       state.route = SCIM_PREFIX + open.template;
       (ctx as ScimContext).params = open.params;
-      return errors(ctx, () => open.route!.run(ctx as ScimContext));
+      return errors(ctx, withDiscoverySchemas(async () => open.route!.run(ctx as ScimContext)));
     }
     const found = api.match(path, ctx.method);
     // Metrics and logs count a request under its endpoint even when it is refused before reaching it (401, 429).
@@ -74,7 +93,7 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     state.route = template ? SCIM_PREFIX + template : `${SCIM_PREFIX}/*rest`;
     (ctx as ScimContext).params = found.params;
     const route = found.route;
-    if (route) return errors(ctx, () => authenticated(ctx, () => route.run(ctx as ScimContext)));
+    if (route) return errors(ctx, () => authenticated(ctx, withCurrentSchemas(async () => route.run(ctx as ScimContext))));
     return errors(ctx, () =>
       authenticated(ctx, async () => {
         const allowed = [...new Set([...found.allowed, ...open.allowed])];

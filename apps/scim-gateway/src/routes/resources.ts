@@ -3,7 +3,7 @@ import type { JsonObject } from '@roster/domain';
 import { notModified, readJsonBody, sendScim, sendScimJson } from '../scim/http.js';
 import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim/list.js';
 import { ScimError } from '../scim/errors.js';
-import type { ResourceTypeName } from '../scim/schemas/index.js';
+import { currentSchemas, type ResourceTypeName } from '../scim/schemas/index.js';
 import type { ScimCaller } from '../scim/service/types.js';
 import { auditAs, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
 import type { ScimRoutes } from './scim-routes.js';
@@ -67,7 +67,7 @@ export async function listAndRespond(ctx: Context, type: ResourceTypeName, servi
   const projection: Projection = {};
   if (params.attributes) projection.attributes = params.attributes;
   if (params.excludedAttributes) projection.excludedAttributes = params.excludedAttributes;
-  if (service.listJson && !projection.attributes && !projection.excludedAttributes) {
+  if (service.listJson && !projection.attributes && !projection.excludedAttributes && !currentSchemas().hidesByDefault[type]) {
     // The resources as the full representation, written as text (the IdPs' filtered lookups land here).
     sendScimJson(ctx, listResponseJson(await service.listJson(callerOf(ctx), params)));
     return;
@@ -99,7 +99,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
   router.on('GET', `${path}/:id`, async (ctx) => {
     const projection = projectionOf(ctx);
     // The full representation is written as text where the service can (as lists without a projection are).
-    const full = !projection.attributes && !projection.excludedAttributes;
+    const full = !projection.attributes && !projection.excludedAttributes && !currentSchemas().hidesByDefault[type];
     const read = service.getJson && full ? await service.getJson(callerOf(ctx), ctx.params.id!) : undefined;
     const resource = read ? undefined : (await service.get(callerOf(ctx), ctx.params.id!, readFlags(type, projection))).resource;
     const etag = read ? read.etag : etagOf(resource!);

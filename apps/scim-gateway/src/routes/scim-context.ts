@@ -3,7 +3,7 @@ import type { JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { LIST_RESPONSE_SCHEMA, parseListParams, type ListParams } from '../scim/list.js';
 import { parseAttributeList, projectResource, wantsAttribute } from '../scim/resource/project.js';
-import type { ResourceTypeName } from '../scim/schemas/index.js';
+import { currentSchemas, type ResourceTypeName } from '../scim/schemas/index.js';
 import type { ScimCaller } from '../scim/service/types.js';
 
 /** What authentication put on the request (middleware/scim-auth.ts). */
@@ -48,7 +48,7 @@ export function wants(type: ResourceTypeName, projection: Projection, attribute:
 }
 
 export function project(type: ResourceTypeName, resource: JsonObject, projection: Projection): JsonObject {
-  if (!projection.attributes && !projection.excludedAttributes) return resource;
+  if (!projection.attributes && !projection.excludedAttributes && !currentSchemas().hidesByDefault[type]) return resource;
   return projectResource(type, resource, projection) as JsonObject;
 }
 

@@ -12,6 +12,18 @@ const UNIQUE_CONSTRAINTS: Record<string, string> = {
 };
 
 /**
+ * Unique expression indexes of declared extension attributes (`users__ext_<hash>`), by name, to the attribute
+ * each keeps unique. Filled when a schema set is built (schemas/declared.ts); an error is mapped after the
+ * request's schema context has ended, so this lookup is by name alone. Index names hash the URN and attribute,
+ * so one name never means two attributes.
+ */
+const extensionUniqueIndexes = new Map<string, string>();
+
+export function rememberUniqueIndexes(indexes: ReadonlyMap<string, string>): void {
+  for (const [name, label] of indexes) extensionUniqueIndexes.set(name, label);
+}
+
+/**
  * Maps database errors caused by client input to SCIM errors, in one place: a unique violation on userName
  * or displayName is 409 uniqueness (RFC 7644 §3.3), an unreadable value is 400. Everything else is left for
  * the error middleware (500 or 503).
@@ -20,7 +32,7 @@ export function scimErrorFromDatabase(error: unknown): ScimError | undefined {
   const pg = error as PgError;
   if (!pg || typeof pg !== 'object' || typeof pg.code !== 'string') return undefined;
   if (pg.code === '23505') {
-    const attribute = pg.constraint ? UNIQUE_CONSTRAINTS[pg.constraint] : undefined;
+    const attribute = pg.constraint ? (UNIQUE_CONSTRAINTS[pg.constraint] ?? extensionUniqueIndexes.get(pg.constraint)) : undefined;
     return ScimError.uniqueness(attribute ? `${attribute} is already in use by another resource` : 'the resource conflicts with an existing one');
   }
   // foreign_key_violation on a membership: a member the request names was deleted after it was checked and

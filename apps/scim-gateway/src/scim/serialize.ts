@@ -1,5 +1,5 @@
 import type { DocumentShape, GroupRecord, JsonObject, ResourceRef, UserDocument, UserRecord } from '@roster/domain';
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schemas/index.js';
+import { GROUP_SCHEMA, USER_SCHEMA } from './schemas/index.js';
 
 // Resources as served (RFC 7643 §3): schemas, id, externalId, the stored attributes, then the references
 // computed from memberships, and meta with a weak ETag version (RFC 7644 §3.14).
@@ -16,11 +16,22 @@ export function groupLocation(baseUrl: string, id: string): string {
   return `${baseUrl}/Groups/${id}`;
 }
 
+/**
+ * The `schemas` of a resource (RFC 7643 §3): its core schema, then every extension it holds values of, in the
+ * document's order. Extension values sit under their URN keys (RFC 7643 §3.3) and no core attribute name
+ * starts with `urn:`, so those keys are exactly the extensions the resource holds.
+ */
+export function schemasOfDocument(core: string, document: JsonObject): string[] {
+  const schemas = [core];
+  for (const key of Object.keys(document)) if (EXTENSION_KEY.test(key)) schemas.push(key);
+  return schemas;
+}
+
+const EXTENSION_KEY = /^urn:/i;
+
 export function serializeUser(user: UserRecord, baseUrl: string, groups?: ResourceRef[]): JsonObject {
   const { externalId: _externalId, ...attributes } = user.data;
-  const schemas = [USER_SCHEMA];
-  if (attributes[ENTERPRISE_USER_SCHEMA] !== undefined) schemas.push(ENTERPRISE_USER_SCHEMA);
-  const resource: JsonObject = { schemas, id: user.id };
+  const resource: JsonObject = { schemas: schemasOfDocument(USER_SCHEMA, attributes), id: user.id };
   if (user.externalId !== null) resource.externalId = user.externalId;
   Object.assign(resource, attributes);
   resource.userName = user.userName;
@@ -39,13 +50,11 @@ export function serializeUser(user: UserRecord, baseUrl: string, groups?: Resour
 
 /**
  * How lists read user documents to write them into a response unparsed (`userJson`): the attributes served
- * from their own columns are left out of the document, and the enterprise extension's presence decides
- * `schemas`.
+ * from their own columns are left out of the document, and its extension URN keys decide `schemas`.
  */
-export const USER_DOCUMENT_SHAPE: DocumentShape = { omit: ['externalId', 'userName', 'active'], has: ENTERPRISE_USER_SCHEMA };
+export const USER_DOCUMENT_SHAPE: DocumentShape = { omit: ['externalId', 'userName', 'active'] };
 
 const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
-const USER_AND_ENTERPRISE_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
 
 /**
  * `serializeUser` with the user's groups, written straight to JSON text, the stored document spliced in as
@@ -53,7 +62,8 @@ const USER_AND_ENTERPRISE_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE
  * serializing it again.
  */
 export function userJson(user: UserDocument, baseUrl: string): string {
-  let text = `{"schemas":${user.hasKey ? USER_AND_ENTERPRISE_SCHEMAS_JSON : USER_SCHEMAS_JSON},"id":${JSON.stringify(user.id)}`;
+  const schemas = user.extensionKeys.length === 0 ? USER_SCHEMAS_JSON : JSON.stringify([USER_SCHEMA, ...user.extensionKeys]);
+  let text = `{"schemas":${schemas},"id":${JSON.stringify(user.id)}`;
   if (user.externalId !== null) text += `,"externalId":${JSON.stringify(user.externalId)}`;
   // jsonb writes an object as `{...}`; its members go between ours (none when it is `{}`).
   const members = user.documentJson.slice(1, -1);
@@ -87,7 +97,7 @@ function metaOf(resourceType: 'User' | 'Group', record: { createdAt: Date; updat
 
 export function serializeGroup(group: GroupRecord, baseUrl: string, members?: ResourceRef[]): JsonObject {
   const { externalId: _externalId, ...attributes } = group.data;
-  const resource: JsonObject = { schemas: [GROUP_SCHEMA], id: group.id };
+  const resource: JsonObject = { schemas: schemasOfDocument(GROUP_SCHEMA, attributes), id: group.id };
   if (group.externalId !== null) resource.externalId = group.externalId;
   Object.assign(resource, attributes);
   resource.displayName = group.displayName;

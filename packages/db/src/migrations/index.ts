@@ -10,6 +10,7 @@ import * as createDirectoryChanges from './20261207000100_create_directory_chang
 import * as createOauthClientAssertions from './20261207020100_create_oauth_client_assertions.js';
 import * as createAdminOidcIdentities from './20261207020200_create_admin_oidc_identities.js';
 import * as addAuditEventAggregates from './20261207020300_add_audit_event_aggregates.js';
+import * as createSchemaExtensions from './20261207060100_create_schema_extensions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207020100_create_oauth_client_assertions', createOauthClientAssertions],
   ['20261207020200_create_admin_oidc_identities', createAdminOidcIdentities],
   ['20261207020300_add_audit_event_aggregates', addAuditEventAggregates],
+  ['20261207060100_create_schema_extensions', createSchemaExtensions],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -5,3 +5,4 @@ export { groupRepository } from './groups.js';
 export { providerLinkRepository } from './links.js';
 export { createDirectoryReader, type DirectoryReader, type SignInMatch } from './reader.js';
 export { insertUsersSkippingTaken, insertProviderLinks, type NewUser } from './users-bulk.js';
+export * from './extensions.js';

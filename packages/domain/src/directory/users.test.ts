@@ -34,7 +34,7 @@ describe('userRepository.list: first-page statements kept by query shape', () =>
 });
 
 describe('userRepository.listDocumentsWithGroups: documents and timestamps as text', () => {
-  const shape = { omit: ['userName', 'active'], has: 'urn:example:extension' };
+  const shape = { omit: ['userName', 'active'] };
 
   it('writes created and lastModified exactly as Date.toISOString does, microseconds truncated alike', async () => {
     const stamps = [
@@ -66,16 +66,17 @@ describe('userRepository.listDocumentsWithGroups: documents and timestamps as te
     expect(elsewhere.map((user) => user.created)).toEqual(documents.map((user) => user.created));
   });
 
-  it('leaves the omitted keys out of the document text and tells whether the asked key is there', async () => {
-    const data = { userName: 'doc-1', active: true, title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 } };
+  it('leaves the omitted keys out of the document text and lists its schema URN keys', async () => {
+    const data = { userName: 'doc-1', active: true, title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 }, 'urn:example:other,one': { x: 1 } };
     const user = await userRepository.insert(db.knex, { columns: columns('doc-1'), data, createdByClientId: null });
     const other = await userRepository.insert(db.knex, { columns: columns('doc-2'), data: { userName: 'doc-2' }, createdByClientId: null });
     const found = await userRepository.findDocumentByIdWithGroups(db.knex, user.id, shape);
-    expect(JSON.parse(found!.documentJson)).toEqual({ title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 } });
-    expect(found!.hasKey).toBe(true);
+    expect(JSON.parse(found!.documentJson)).toEqual({ title: 'a "quoted" \\ title', 'urn:example:extension': { level: 2 }, 'urn:example:other,one': { x: 1 } });
+    expect(found!.extensionKeys).toEqual(Object.keys(JSON.parse(found!.documentJson) as object).filter((key) => key.startsWith('urn:')));
+    expect(found!.extensionKeys).toHaveLength(2);
     const bare = await userRepository.findDocumentByIdWithGroups(db.knex, other.id, shape);
     expect(bare!.documentJson).toBe('{}');
-    expect(bare!.hasKey).toBe(false);
+    expect(bare!.extensionKeys).toEqual([]);
     expect(await userRepository.findDocumentByIdWithGroups(db.knex, other.id, shape, { ownerClientId: '5b0d2f0e-4a57-4f0b-9c4e-0d7f3a0b1c2d' })).toBeUndefined();
     expect(await userRepository.findDocumentByIdWithGroups(db.knex, 'not-a-uuid', shape)).toBeUndefined();
   });

@@ -38,11 +38,10 @@ const OWNED_USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_OWNED_GROUPS_SQ
 
 /**
  * How a list reads users whose documents go into a response as they are: the keys to leave out (served from
- * their columns instead) and one key whose presence the caller needs to know (`hasKey`).
+ * their columns instead). The document's schema URN keys (its extensions) come with it (`extensionKeys`).
  */
 export interface DocumentShape {
   omit: readonly string[];
-  has: string;
 }
 
 /** A user with its stored document as JSON text, as PostgreSQL writes jsonb, minus the shape's omitted keys. */
@@ -54,7 +53,8 @@ export interface UserDocument {
   active: boolean;
   /** An object's JSON text: `{}` when nothing is left. */
   documentJson: string;
-  hasKey: boolean;
+  /** The document's keys that are schema URNs (extension values, RFC 7643 §3.3), in the document's order. */
+  extensionKeys: string[];
   version: number;
   /** created_at and updated_at as RFC 3339 text in UTC with milliseconds, as `Date.toISOString` writes them. */
   created: string;
@@ -70,7 +70,7 @@ interface UserDocumentRow {
   external_id: string | null;
   active: boolean;
   document: string;
-  has_key: boolean;
+  extension_keys: string[] | string | null;
   version: number;
   created: string;
   modified: string;
@@ -90,7 +90,7 @@ function documentColumns(shape: DocumentShape, owned: boolean): string {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
     const common =
       `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
-      `(r.data -> ${sqlLiteral(shape.has)}) IS NOT NULL AS has_key, r.version, ${isoText('r.created_at')} AS created, ` +
+      `ARRAY(SELECT k FROM jsonb_object_keys(r.data) AS k WHERE k ILIKE 'urn:%') AS extension_keys, r.version, ${isoText('r.created_at')} AS created, ` +
       `${isoText('r.updated_at')} AS modified, `;
     columns = { any: common + GROUPS_OF_ROW, owned: common + OWNED_GROUPS_OF_ROW };
     DOCUMENT_COLUMNS.set(shape, columns);
@@ -129,12 +129,21 @@ function toUserDocument(row: UserDocumentRow): UserDocument {
     externalId: row.external_id,
     active: row.active,
     documentJson: row.document,
-    hasKey: row.has_key,
+    extensionKeys: textArray(row.extension_keys),
     version: row.version,
     created: row.created,
     lastModified: row.modified,
     groups: groupRefs(row.groups),
   };
+}
+
+/** A text[] as the driver hands it: an array (pg, PGlite) or, unparsed, `{a,b}` text. */
+function textArray(value: string[] | string | null): string[] {
+  if (value === null) return [];
+  if (Array.isArray(value)) return value;
+  const inner = value.slice(1, -1);
+  if (inner === '') return [];
+  return inner.split(',').map((item) => (item.startsWith('"') ? (JSON.parse(item) as string) : item));
 }
 
 function groupRefs(value: unknown): ResourceRef[] {

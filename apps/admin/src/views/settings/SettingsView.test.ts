@@ -28,7 +28,7 @@ describe('SettingsView', () => {
   });
 
   it('saves the audit retention in days and refuses what is not 1..3650', async () => {
-    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90 };
+    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' };
     const { pinia, server } = setupApi({
       'GET /api/admin/settings': { body: stored },
       'PATCH /api/admin/settings': (call) => ({ body: { ...stored, ...(call.body as object) } }),
@@ -47,6 +47,22 @@ describe('SettingsView', () => {
     await days.trigger('change');
     await settle();
     expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ auditRetentionDays: 30 });
+    wrapper.unmount();
+  });
+
+  it('chooses what happens to unknown extensions', async () => {
+    const { pinia, server } = setupApi({
+      'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' } },
+      'PATCH /api/admin/settings': (call) => ({ body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
+    await settle();
+    const select = wrapper.find<HTMLSelectElement>('#setting-unknownExtensions');
+    expect(wrapper.find('label[for="setting-unknownExtensions"]').text()).toBe('Unknown extensions');
+    expect(select.element.value).toBe('reject');
+    await select.setValue('keep');
+    await settle();
+    expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ unknownExtensions: 'keep' });
     wrapper.unmount();
   });
 });

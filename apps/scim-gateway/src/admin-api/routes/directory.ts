@@ -24,9 +24,14 @@ const userFields = {
 
 const userSummarySchema = object(userFields);
 
+const extensionsSchema = array(object({ urn: string(), declared: boolean({ description: 'False: kept under unknownExtensions "keep", no declared extension owns it' }), values: unknownValue() }), {
+  description: 'The extension values among attributes, by URN',
+});
+
 const userDetailSchema = object({
   ...userFields,
   attributes: unknownValue({ description: 'The SCIM attributes as provisioned' }),
+  extensions: extensionsSchema,
   groups: array(object({ id: uuid(), displayName: string() }), { description: 'At most 500, by name' }),
   groupCount: integer({ min: 0 }),
   providerLinks: array(object({ providerId: uuid(), providerName: string(), providerKind: string(), externalId: string() })),
@@ -99,7 +104,7 @@ export function directoryRoutes({ services }: RouteDeps): AdminRoute[] {
       path: '/api/admin/groups/:id',
       tag: 'Directory',
       summary: 'One group (without its members)',
-      responses: { 200: { description: 'The group', schema: object({ ...groupFields, attributes: unknownValue() }) } },
+      responses: { 200: { description: 'The group', schema: object({ ...groupFields, attributes: unknownValue(), extensions: extensionsSchema }) } },
       handle: async ({ params }) => {
         const group = await directory.getGroup(params.id!);
         if (!group) throw ApiError.notFound('Group');

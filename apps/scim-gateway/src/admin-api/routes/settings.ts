@@ -1,15 +1,17 @@
 import { route, type AdminRoute } from '../define.js';
-import { boolean, integer, object, optional } from '../schema.js';
+import { boolean, integer, object, oneOf, optional } from '../schema.js';
 import type { RouteDeps } from './common.js';
 
 const usersDeletableByAdmins = 'When on, SCIM DELETE of a user removes it; when off, the deletion is refused';
 const lockOnRefusedDelete = 'When on, a refused SCIM DELETE locks (deactivates) the user instead';
 const auditRetentionDays = 'Audit events older than this many days are deleted (hourly, by every process). Default 90';
+const unknownExtensions = 'A schema URN in a SCIM body that no declared extension owns: "reject" answers 400 invalidValue naming it; "keep" stores its values verbatim (listed as unrecognized)';
 
 export const settingsSchema = object({
   usersDeletableByAdmins: boolean({ description: usersDeletableByAdmins }),
   lockOnRefusedDelete: boolean({ description: lockOnRefusedDelete }),
   auditRetentionDays: integer({ min: 1, max: 3650, description: auditRetentionDays }),
+  unknownExtensions: oneOf(['reject', 'keep'], { description: unknownExtensions }),
 });
 
 export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
@@ -33,6 +35,7 @@ export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
           usersDeletableByAdmins: optional(boolean({ description: usersDeletableByAdmins })),
           lockOnRefusedDelete: optional(boolean({ description: lockOnRefusedDelete })),
           auditRetentionDays: optional(integer({ min: 1, max: 3650, description: auditRetentionDays })),
+          unknownExtensions: optional(oneOf(['reject', 'keep'], { description: unknownExtensions })),
         },
         { minProperties: 1 },
       ),

@@ -70,8 +70,8 @@ type Operand =
   | { kind: 'uuid'; expr: Sql; caseExact: boolean }
   | { kind: 'boolean'; expr: Sql; notNull?: boolean }
   | { kind: 'number'; expr: Sql }
-  /** timestamptz, never null, served with millisecond precision. */
-  | { kind: 'timestamp'; expr: Sql }
+  /** timestamptz served with millisecond precision; never null unless `nullable` (a dateTime in jsonb). */
+  | { kind: 'timestamp'; expr: Sql; nullable?: boolean }
   | { kind: 'constant'; value: string; caseExact: boolean };
 
 /** Where element leaves read from inside `any`. */
@@ -187,8 +187,9 @@ class Compiler {
       case 'text':
         // NULL (missing) <> '' is NULL, which counts as false (see the top of this file).
         return wrap(sql(`${operand.expr.sql} <> ''`, ...operand.expr.bindings));
-      case 'uuid':
       case 'timestamp':
+        return operand.nullable ? wrap(sql(`${operand.expr.sql} IS NOT NULL`, ...operand.expr.bindings)) : TRUE;
+      case 'uuid':
         return TRUE;
       case 'boolean':
         return operand.notNull ? TRUE : wrap(sql(`${operand.expr.sql} IS NOT NULL`, ...operand.expr.bindings));
@@ -378,8 +379,11 @@ function jsonOperand(definition: AttributeDefinition, json: string): Operand {
     case 'integer':
       return { kind: 'number', expr: sql(`(CASE WHEN jsonb_typeof(${json}) = 'number' THEN (${json})::numeric END)`) };
     case 'dateTime':
+      // Declared extension attributes (the core schemas keep their dates in columns): values were checked as
+      // xsd:dateTime on input (RFC 7643 §2.3.5), so the cast reads them; compared as instants, not as text.
+      return { kind: 'timestamp', expr: sql(`(CASE WHEN jsonb_typeof(${json}) = 'string' THEN (${json} #>> '{}')::timestamptz END)`), nullable: true };
     case 'complex':
-      // No stored attribute of either schema has these types outside `meta` (columns); refuse rather than guess.
+      // A complex value is compared through its sub-attributes; refuse rather than guess.
       throw ScimError.invalidFilter(`'${definition.name}' cannot be filtered`);
     default:
       return { kind: 'text', expr: jsonText(json), caseExact: definition.caseExact };

@@ -12,7 +12,7 @@
 // and attribute operators used in filters are case insensitive").
 
 import { ScimError } from '../errors.js';
-import { schemas } from '../schemas/index.js';
+import { allSchemas } from '../schemas/index.js';
 import type { AttributePath, CompareOperator, Filter, FilterValue, PatchPath } from './ast.js';
 import { LexError, decodeString, tokenize, type Token } from './lexer.js';
 
@@ -217,7 +217,7 @@ class Parser {
     if (/^urn:/i.test(text)) {
       const lower = text.toLowerCase();
       // A known schema URN may itself contain dots ("2.0"); otherwise the attribute follows the last colon.
-      const known = schemas.find((schema) => lower.startsWith(`${schema.id.toLowerCase()}:`));
+      const known = allSchemas().find((schema) => lower.startsWith(`${schema.id.toLowerCase()}:`));
       const cut = known ? known.id.length : text.lastIndexOf(':');
       uri = text.slice(0, cut);
       rest = text.slice(cut + 1);

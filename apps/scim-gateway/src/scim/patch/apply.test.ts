@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { scimErrorOf } from '../errors.testing.js';
 import type { JsonObject } from '../resource/values.js';
+import { buildSchemaSet, withSchemas } from '../schemas/index.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, applyUserPatch, parsePatchRequest, type MemberChanges } from './index.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -120,9 +121,22 @@ describe('add (RFC 7644 §3.5.2.1)', () => {
     expect(patchUser(user, { op: 'add', path: 'title', value: null }).changed).toBe(false);
   });
 
-  it('ignores value keys of schemas the resource does not have', () => {
-    const result = patchUser(user, { op: 'add', value: { 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant': 'x' } });
-    expect(result.changed).toBe(false);
+  it('refuses value keys of schemas the resource does not have with invalidValue (unknownExtensions "reject"; never dropped silently)', () => {
+    const error = scimErrorOf(() => patchUser(user, { op: 'add', value: { 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant': 'x' } }));
+    expect(error).toMatchObject({ status: 400, scimType: 'invalidValue', detail: expect.stringContaining('urn:ietf:params:scim:schemas:extension:microsoft:2.0:User is not an extension schema') });
+  });
+
+  it('refuses attributes of schemas the resource does not have, naming the URN (unknownExtensions "reject")', () => {
+    const error = scimErrorOf(() => patchUser(user, { op: 'add', path: 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant', value: 'x' }));
+    expect(error).toMatchObject({ status: 400, scimType: 'invalidPath', detail: expect.stringContaining('urn:ietf:params:scim:schemas:extension:microsoft:2.0:User is not an extension schema') });
+  });
+
+  it('keeps them verbatim with unknownExtensions "keep", and removes them again', () => {
+    const keep = buildSchemaSet([], { unknownExtensions: 'keep' });
+    const added = withSchemas(keep, () => patchUser(user, { op: 'add', path: 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant', value: { any: ['shape'] } }));
+    expect(added.data['urn:ietf:params:scim:schemas:extension:microsoft:2.0:User']).toEqual({ tenant: { any: ['shape'] } });
+    const removed = withSchemas(keep, () => patchUser(added.data, { op: 'remove', path: 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant' }));
+    expect(removed.data).toEqual(user);
   });
 
   it('refuses a path under a schema the resource does not have with invalidPath', () => {

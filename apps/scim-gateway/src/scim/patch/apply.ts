@@ -4,8 +4,8 @@
 
 import { ScimError } from '../errors.js';
 import { matchesValueFilter } from '../filter/evaluate.js';
-import { findAttribute, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
-import { normalizeResourceData } from '../resource/normalize.js';
+import { currentSchemas, findAttribute, schemasOf, type AttributeDefinition, type ResourceTypeName, type SchemaDefinition } from '../schemas/index.js';
+import { assertImmutableUnchanged, normalizeResourceData, splitUnknownKey } from '../resource/normalize.js';
 import {
   describeJsonType,
   isJsonObject,
@@ -57,6 +57,7 @@ function applyPatch(type: ResourceTypeName, data: JsonObject, operations: readon
       return normalizeResourceData(type, document);
     });
   });
+  assertImmutableUnchanged(type, data, document);
   return { data: document, changed: !jsonEqual(data, document) };
 }
 
@@ -75,7 +76,7 @@ class OperationApplier {
   run(target: Target | undefined, value: unknown): void {
     // Without a path the value holds the attributes to add or replace (RFC 7644 §3.5.2.1, §3.5.2.3).
     if (!target) this.applyObject(value, undefined);
-    else this.applyTarget(target, value);
+    else this.applyTarget(target, value, true);
   }
 
   private applyObject(value: unknown, extension: SchemaDefinition | undefined): void {
@@ -85,9 +86,13 @@ class OperationApplier {
     for (const key of Object.keys(value)) this.applyTarget(resolveValueKeyTarget(this.type, key, extension), value[key]);
   }
 
-  private applyTarget(target: Target, value: unknown): void {
+  /** `fromPath`: the target is the operation's own `path`, not a key of its value. */
+  private applyTarget(target: Target, value: unknown, fromPath = false): void {
     switch (target.kind) {
       case 'ignored':
+        return;
+      case 'unrecognized':
+        this.applyUnrecognized(target, value, fromPath);
         return;
       case 'extension':
         if (this.op === 'remove' || (this.op === 'replace' && value === null)) delete this.document[target.schema.id];
@@ -96,6 +101,36 @@ class OperationApplier {
       case 'attribute':
         this.applyAttribute(target, value);
     }
+  }
+
+  /** See Target 'unrecognized': 400 under "reject"; under "keep" the value is written or removed verbatim. */
+  private applyUnrecognized(target: Extract<Target, { kind: 'unrecognized' }>, value: unknown, fromPath: boolean): void {
+    const split = target.urn === undefined ? splitUnknownKey(this.type, target.key, value) : { urn: target.urn, attribute: target.attribute };
+    const label = split.attribute ? `${split.urn}:${split.attribute}` : split.urn;
+    if (currentSchemas().unknownExtensions === 'reject') {
+      const declared = schemasOf(this.type).extensions.some((schema) => schema.id.toLowerCase() === split.urn.toLowerCase());
+      // An operation's path that names no attribute is invalidPath (RFC 7644 §3.5.2: "the path attribute ... does
+      // not match any attribute"); a key of its value that no declared extension owns is invalidValue, as in a POST.
+      throw (fromPath ? ScimError.invalidPath : ScimError.invalidValue)(
+        declared
+          ? `"${target.key}": ${label} is not an attribute of the extension schema ${split.urn}`
+          : `"${target.key}": ${split.urn} is not an extension schema declared for ${this.type}s (declare it under Schema extensions in the admin app, or set unknownExtensions to "keep")`,
+      );
+    }
+    if (split.attribute === '') throw ScimError.invalidPath(`"${target.key}": only whole attributes of an unrecognized extension can be changed`);
+    const removing = this.op === 'remove' || (this.op === 'replace' && value === null);
+    const current = this.document[split.urn];
+    const holder: JsonObject = isJsonObject(current) ? current : {};
+    if (split.attribute === undefined) {
+      if (removing) delete this.document[split.urn];
+      else if (isJsonObject(value)) this.document[split.urn] = this.op === 'replace' ? { ...value } : { ...holder, ...value };
+      else throw ScimError.invalidValue(`"${target.key}": the value of an extension schema must be an object, got ${describeJsonType(value)}`);
+      return;
+    }
+    if (removing) delete holder[split.attribute];
+    else if (value !== null) holder[split.attribute] = value;
+    if (Object.keys(holder).length === 0) delete this.document[split.urn];
+    else this.document[split.urn] = holder;
   }
 
   private applyAttribute(target: AttributeTarget, value: unknown): void {

@@ -18,10 +18,16 @@ export type Target =
       attributePath: AttributePath;
     })
   /**
-   * Nothing to do: a value key under a schema this resource type does not have (Entra sends Microsoft URNs), or
+   * Nothing to do: an attribute of a schema this resource type does not have (Entra sends Microsoft URNs), or
    * `password`, which is accepted and never stored.
    */
-  | { kind: 'ignored' };
+  | { kind: 'ignored' }
+  /**
+   * A path or value key under a URN no extension owns, or an attribute a declared extension lacks: refused or
+   * kept verbatim by the applier, per the unknownExtensions setting. `urn` is known for a parsed path; for a
+   * value key the applier splits `key` once it sees the value (resource/normalize.ts splitUnknownKey).
+   */
+  | { kind: 'unrecognized'; key: string; urn?: string; attribute?: string };
 
 /** Resolves the parsed `path` of an operation. Unknown attributes are invalidPath (RFC 7644 §3.5.2, Table 9). */
 export function resolvePathTarget(type: ResourceTypeName, path: PatchPath, pathText: string): Target {
@@ -46,6 +52,7 @@ export function resolveValueKeyTarget(type: ResourceTypeName, key: string, exten
     const [attribute, subAttribute, ...more] = key.split('.');
     if (more.length > 0 || !attribute) return { kind: 'ignored' };
     name = resolveParsedPath(type, { uri: extension.id, attribute, ...(subAttribute === undefined ? {} : { subAttribute }) });
+    if (name.kind === 'unknown') return { kind: 'unrecognized', key, urn: extension.id, attribute: key };
   } else {
     name = resolveMemberName(type, key);
   }
@@ -59,12 +66,21 @@ function targetOf(type: ResourceTypeName, name: ResolvedName, path: PatchPath, w
     case 'schemas':
       throw ScimError.mutability(`"${written}": schemas is set by the server`);
     case 'unknown':
-      // Keys of a path-less value are ignored like unknown members of a POST body (Entra adds Microsoft URNs
-      // there). An operation's own `path` names its target: one under a schema this resource does not have
-      // (`urn:x:__proto__:polluted`) would otherwise answer 200 and do nothing, so it is invalidPath like an
-      // unknown attribute (RFC 7644 §3.5.2: "the path attribute ... does not match any attribute").
-      if (!options.strict) return { kind: 'ignored' };
-      if (name.what === 'schema') throw ScimError.invalidPath(`"${written}": no schema of a ${type} has this URN`);
+      if (name.what === 'schema') {
+        // An unknown URN: `urn:...:User` alone, or cut at its last colon by the parser (`urn:...:User` +
+        // `costCenter`). Only whole attributes can be kept; refused under "reject" either way.
+        const { uri, attribute, subAttribute } = path.path;
+        if (!options.strict) return { kind: 'unrecognized', key: written };
+        if (subAttribute !== undefined || path.valueFilter || path.subAttribute !== undefined || uri === undefined) {
+          return { kind: 'unrecognized', key: written, urn: uri ?? written, attribute: '' };
+        }
+        return { kind: 'unrecognized', key: written, urn: uri, attribute };
+      }
+      if (!options.strict) {
+        // A URN-prefixed key naming an attribute a declared extension lacks; other unknown keys are ignored
+        // like unknown attributes of a POST body (RFC 7644 §3.3).
+        return /^urn:/i.test(written) ? { kind: 'unrecognized', key: written } : { kind: 'ignored' };
+      }
       throw ScimError.invalidPath(`"${written}" is not an attribute of a ${type}`);
     case 'extension':
       if (path.valueFilter) throw ScimError.invalidPath(`"${written}": a value filter needs a complex attribute, not a schema`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scimErrorOf } from '../errors.testing.js';
+import { buildSchemaSet, withSchemas } from '../schemas/index.js';
 import { groupColumns, normalizeGroupInput, normalizeUserInput, userColumns } from './normalize.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -8,7 +9,7 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 describe('normalizeUserInput', () => {
   it('stores canonical names, the extension under its URN, and drops what the server owns', () => {
     const { data } = normalizeUserInput({
-      schemas: [USER, ENTERPRISE, 'urn:example:unknown'],
+      schemas: [USER, ENTERPRISE],
       id: 'client-chosen',
       meta: { version: 'W/"x"' },
       USERNAME: 'bjensen',
@@ -19,7 +20,6 @@ describe('normalizeUserInput', () => {
       emails: { value: 'bjensen@example.com', type: 'work' },
       [ENTERPRISE]: { Department: 'Tours', manager: { value: 'm1', displayName: 'Boss' } },
       [`${ENTERPRISE}:costCenter`]: '4130',
-      'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant': 'x',
       favouriteColour: 'blue',
       title: null,
     });
@@ -29,6 +29,32 @@ describe('normalizeUserInput', () => {
       name: { givenName: 'Barbara' },
       emails: [{ value: 'bjensen@example.com', type: 'work' }],
       [ENTERPRISE]: { department: 'Tours', manager: { value: 'm1' }, costCenter: '4130' },
+    });
+  });
+
+  it('refuses a URN no extension owns, in schemas or as a key, naming it (unknownExtensions "reject", the default)', () => {
+    const tenant = 'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant';
+    expect(scimErrorOf(() => normalizeUserInput({ userName: 'a', schemas: [USER, 'urn:example:unknown'] }))).toMatchObject({ status: 400, scimType: 'invalidValue', detail: expect.stringContaining('urn:example:unknown') });
+    expect(scimErrorOf(() => normalizeUserInput({ userName: 'a', [tenant]: 'x' }))).toMatchObject({ status: 400, scimType: 'invalidValue', detail: expect.stringContaining('urn:ietf:params:scim:schemas:extension:microsoft:2.0:User') });
+    expect(scimErrorOf(() => normalizeUserInput({ userName: 'a', [ENTERPRISE]: { badge: 'x' } }))).toMatchObject({ status: 400, detail: `${ENTERPRISE}:badge is not an attribute of the extension schema ${ENTERPRISE}` });
+  });
+
+  it('keeps such values verbatim under their URN with unknownExtensions "keep"', () => {
+    const keep = buildSchemaSet([], { unknownExtensions: 'keep' });
+    const { data } = withSchemas(keep, () =>
+      normalizeUserInput({
+        userName: 'a',
+        schemas: [USER, 'urn:example:unknown'],
+        'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User:tenant': 'x',
+        'urn:example:unknown': { nested: { deep: [1, 'two'] } },
+        [ENTERPRISE]: { department: 'Tours', badge: 'B-7' },
+      }),
+    );
+    expect(data).toEqual({
+      userName: 'a',
+      'urn:ietf:params:scim:schemas:extension:microsoft:2.0:User': { tenant: 'x' },
+      'urn:example:unknown': { nested: { deep: [1, 'two'] } },
+      [ENTERPRISE]: { department: 'Tours', badge: 'B-7' },
     });
   });
 

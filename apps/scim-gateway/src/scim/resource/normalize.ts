@@ -5,7 +5,7 @@
 
 import type { UserColumns } from '@roster/domain';
 import { ScimError } from '../errors.js';
-import { schemasOf, type ResourceTypeName } from '../schemas/index.js';
+import { currentSchemas, schemasOf, type ResourceTypeName } from '../schemas/index.js';
 import { resolveMemberName, type ResolvedName } from './paths.js';
 import {
   INPUT_LIMITS,
@@ -13,6 +13,7 @@ import {
   describeJsonType,
   getMember,
   isJsonObject,
+  jsonEqual,
   normalizeAttributeValue,
   normalizeSubAttributeValue,
   type JsonObject,
@@ -139,7 +140,7 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
     const resolved = resolveMemberName(type, key);
     switch (resolved.kind) {
       case 'schemas':
-        assertSchemasList(value);
+        assertSchemasList(type, value);
         break;
       case 'extension': {
         if (value === null || value === undefined) break;
@@ -148,7 +149,8 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
           // `department` inside the extension object means what `urn:...:User:department` means at the top
           // (RFC 7643 §3.3); resolved as that full name, whose resolution is remembered.
           const name = resolveMemberName(type, `${resolved.schema.id}:${inner}`);
-          writer.assign(name, value[inner], `"${inner}" in the ${resolved.schema.id} object`);
+          if (name.kind === 'unknown') writer.unrecognized(resolved.schema.id, inner, value[inner]);
+          else writer.assign(name, value[inner], `"${inner}" in the ${resolved.schema.id} object`);
         }
         break;
       }
@@ -156,8 +158,11 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
         writer.assign(resolved, value, `"${key}"`);
         break;
       case 'unknown':
-        // RFC 7644 §3.3 lets a service provider ignore what it does not support; Entra adds its own schema
-        // URNs to groups and custom attributes to users.
+        // A key under a schema URN (`urn:...:acme:2.0:User` or `urn:...:acme:2.0:User:costCenter`) that no
+        // extension owns, or an attribute a declared extension does not have: refused or kept, never dropped
+        // (the unknownExtensions setting). Unknown keys without a URN are ignored, as RFC 7644 §3.3 lets a
+        // service provider do with attributes it does not support.
+        if (/^urn:/i.test(key)) writer.unrecognizedKey(type, key, value);
         break;
     }
   }
@@ -166,11 +171,25 @@ function normalizeResourceBody(type: ResourceTypeName, body: unknown): { data: J
   return { data, members: writer.members };
 }
 
-/** `schemas` is optional on input (the resource type is known from the endpoint) but must be well formed. */
-function assertSchemasList(value: unknown): void {
+/**
+ * `schemas` is optional on input (the resource type is known from the endpoint) but must be well formed, and
+ * under `unknownExtensions: "reject"` every URN in it must be the core schema or an extension of the type.
+ * QUIRK (Entra ID): groups list `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`, a
+ * schema that is no URN and carries no attributes: only `urn:` entries are checked. Fixture:
+ * test/compat/fixtures/entra.json.
+ */
+function assertSchemasList(type: ResourceTypeName, value: unknown): void {
   if (value === null || value === undefined) return;
   if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
     throw ScimError.invalidSyntax(`schemas must be an array of schema URN strings, got ${describeJsonType(value)}`);
+  }
+  if (currentSchemas().unknownExtensions !== 'reject') return;
+  const { core, extensions } = schemasOf(type);
+  for (const urn of value as string[]) {
+    if (!/^urn:/i.test(urn)) continue;
+    const lower = urn.toLowerCase();
+    if (core.id.toLowerCase() === lower || extensions.some((schema) => schema.id.toLowerCase() === lower)) continue;
+    throw ScimError.invalidValue(`schemas lists ${urn}, which is neither the ${type} schema nor an extension schema declared for ${type}s (declare it under Schema extensions in the admin app)`);
   }
 }
 
@@ -181,6 +200,19 @@ function assertRequired(type: ResourceTypeName, data: JsonObject): void {
     const value = data[attribute.name];
     if (value === undefined) throw ScimError.invalidValue(`${attribute.name} is required`);
     if (typeof value === 'string' && value.trim() === '') throw ScimError.invalidValue(`${attribute.name} must not be empty`);
+  }
+  // Declared extensions: one marked required must be present (RFC 7643 §6), and a present extension must hold
+  // its required attributes (RFC 7643 §2.2).
+  const { extensions, requiredExtensions } = schemasOf(type);
+  for (const extension of extensions) {
+    const values = data[extension.id];
+    if (values === undefined) {
+      if (requiredExtensions.includes(extension.id)) throw ScimError.invalidValue(`${extension.id} is required on every ${type}: its extension schema is declared required`);
+      continue;
+    }
+    for (const attribute of extension.attributes) {
+      if (attribute.required && isJsonObject(values) && values[attribute.name] === undefined) throw ScimError.invalidValue(`${extension.id}:${attribute.name} is required`);
+    }
   }
   const userName = data['userName'];
   if (type === 'User' && typeof userName === 'string' && userName.length > INPUT_LIMITS.maxUserNameLength) {
@@ -233,6 +265,40 @@ class DataWriter {
     if (extension && Object.keys(this.extensionObject(extension)).length === 0) delete this.data[extension];
   }
 
+  /**
+   * A value under a URN no extension owns (`attribute` undefined: the whole object of the URN), or an attribute
+   * a declared extension does not have. "reject": 400 invalidValue naming it. "keep": stored verbatim under its
+   * URN, where the directory lists it as unrecognized and an admin can declare the extension with its values.
+   */
+  unrecognized(urn: string, attribute: string | undefined, value: unknown): void {
+    const label = attribute === undefined ? urn : `${urn}:${attribute}`;
+    if (currentSchemas().unknownExtensions === 'reject') {
+      const declared = findDeclared(this.type, urn);
+      throw ScimError.invalidValue(
+        declared
+          ? `${label} is not an attribute of the extension schema ${declared}`
+          : `${urn} is not an extension schema declared for ${this.type}s: ${label} is refused (declare the extension under Schema extensions in the admin app, or set unknownExtensions to "keep")`,
+      );
+    }
+    if (value === null || value === undefined) return;
+    const holder = this.extensionObject(urn);
+    if (attribute === undefined) {
+      if (isJsonObject(value)) Object.assign(holder, value);
+    } else {
+      holder[attribute] = value;
+    }
+    if (Object.keys(holder).length === 0) delete this.data[urn];
+  }
+
+  /**
+   * A body key under an unknown URN. An object value is read as the extension object (`"urn:...:User": {...}`),
+   * anything else as one attribute after the last colon (`"urn:...:User:costCenter": "4711"`, RFC 7644 §3.10).
+   */
+  unrecognizedKey(type: ResourceTypeName, key: string, value: unknown): void {
+    const split = splitUnknownKey(type, key, value);
+    this.unrecognized(split.urn, split.attribute, value);
+  }
+
   private extensionObject(urn: string): JsonObject {
     const current = this.data[urn];
     if (isJsonObject(current)) return current;
@@ -252,5 +318,36 @@ class DataWriter {
     const clash = earlier.find((other) => other.label === label || other.label === whole || label === whole);
     if (clash) throw ScimError.invalidValue(`${label} is given more than once (as ${clash.source} and ${source})`);
     earlier.push({ label, source });
+  }
+}
+
+/** The declared extension (exact spelling) whose URN this is, if any. */
+function findDeclared(type: ResourceTypeName, urn: string): string | undefined {
+  const lower = urn.toLowerCase();
+  return schemasOf(type).extensions.find((schema) => schema.id.toLowerCase() === lower)?.id;
+}
+
+/** See DataWriter.unrecognizedKey; a known extension's URN prefix wins over the last-colon split. */
+export function splitUnknownKey(type: ResourceTypeName, key: string, value: unknown): { urn: string; attribute: string | undefined } {
+  const declared = schemasOf(type).extensions.find((schema) => key.toLowerCase().startsWith(`${schema.id.toLowerCase()}:`));
+  if (declared) return { urn: declared.id, attribute: key.slice(declared.id.length + 1) };
+  if (isJsonObject(value)) return { urn: key, attribute: undefined };
+  const cut = key.lastIndexOf(':');
+  return { urn: key.slice(0, cut), attribute: key.slice(cut + 1) };
+}
+
+/**
+ * RFC 7643 §2.2 `immutable`: a declared extension attribute that holds a value may not be changed or removed by
+ * PUT or PATCH (400 mutability); one without a value may be set once.
+ */
+export function assertImmutableUnchanged(type: ResourceTypeName, before: JsonObject, after: JsonObject): void {
+  for (const extension of schemasOf(type).extensions) {
+    for (const attribute of extension.attributes) {
+      if (attribute.mutability !== 'immutable') continue;
+      const old = isJsonObject(before[extension.id]) ? (before[extension.id] as JsonObject)[attribute.name] : undefined;
+      if (old === undefined) continue;
+      const now = isJsonObject(after[extension.id]) ? (after[extension.id] as JsonObject)[attribute.name] : undefined;
+      if (!jsonEqual(old, now)) throw ScimError.mutability(`${extension.id}:${attribute.name} is immutable (RFC 7643 §2.2): it holds a value that cannot change`);
+    }
   }
 }

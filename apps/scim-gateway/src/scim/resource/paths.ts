@@ -4,6 +4,7 @@
 
 import type { AttributePath } from '../filter/ast.js';
 import {
+  currentSchemas,
   resolveAttributePath,
   schemasOf,
   splitUrnPath,
@@ -58,19 +59,19 @@ export function resolveParsedPath(type: ResourceTypeName, path: AttributePath): 
 }
 
 /**
- * Resolved member names by resource type. Every user of a /Bulk request spells the same dozen keys, and
+ * Resolved member names by resource type (per schema set). Every user of a /Bulk request spells the same dozen keys, and
  * resolving one walks the schemas; the answers are fixed, so they are kept. Clients choose the keys, so only
  * the first MAX_REMEMBERED_NAMES of at most MAX_REMEMBERED_LENGTH characters are kept per type: bodies of
  * random or megabyte-long keys cannot grow the process (the longest real name, the enterprise manager's
  * `urn:...:2.0:User:manager.value`, has 72).
  */
-const rememberedNames: Record<ResourceTypeName, Map<string, ResolvedName>> = { User: new Map(), Group: new Map() };
 const MAX_REMEMBERED_NAMES = 1000;
 const MAX_REMEMBERED_LENGTH = 200;
 
 /** Resolves a member name of a body or of a PATCH value object (RFC 7644 §3.5.2.1: keys may be paths). */
 export function resolveMemberName(type: ResourceTypeName, key: string): ResolvedName {
-  const remembered = rememberedNames[type];
+  // Kept with the schema set of the request: a declared extension changes what a name means.
+  const remembered = currentSchemas().memberNames[type] as Map<string, ResolvedName>;
   let resolved = remembered.get(key);
   if (resolved === undefined) {
     resolved = Object.freeze(resolveMemberNameOnce(type, key));

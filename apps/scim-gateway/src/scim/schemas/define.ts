@@ -28,7 +28,12 @@ export function multiValued(
   options: { valueType?: AttributeType; types?: string[]; referenceTypes?: string[]; mutability?: AttributeDefinition['mutability']; extra?: AttributeDefinition[]; caseExactValue?: boolean } = {},
 ): AttributeDefinition {
   const subAttributes: AttributeDefinition[] = [
-    attribute('value', options.valueType ?? 'string', `The value of ${name}.`, { caseExact: options.caseExactValue ?? false, mutability: options.mutability ?? 'readWrite' }),
+    attribute('value', options.valueType ?? 'string', `The value of ${name}.`, {
+      caseExact: options.caseExactValue ?? false,
+      mutability: options.mutability ?? 'readWrite',
+      // RFC 7643 §7: every reference attribute names its referenceTypes; photos.value is an external URL (§8.7.1).
+      ...(options.valueType === 'reference' ? { referenceTypes: ['external'] } : {}),
+    }),
     attribute('display', 'string', 'A human-readable name, primarily used for display purposes.', { mutability: options.mutability ?? 'readWrite' }),
     attribute('type', 'string', `A label indicating the ${name}'s function.`, {
       mutability: options.mutability ?? 'readWrite',

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { commonAttributes } from './common.js';
 import { GROUP_SCHEMA, groupSchema } from './group.js';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, enterpriseUserSchema, userSchema } from './user.js';
@@ -8,6 +9,7 @@ export { USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, userSchema, enterpri
 
 export type ResourceTypeName = 'User' | 'Group';
 
+/** The built-in resource types (RFC 7643 §6); declared extensions are added per schema set. */
 export const resourceTypes: Record<ResourceTypeName, ResourceTypeDefinition> = {
   User: {
     id: 'User',
@@ -27,33 +29,104 @@ export const resourceTypes: Record<ResourceTypeName, ResourceTypeDefinition> = {
   },
 };
 
-export const schemas: SchemaDefinition[] = [userSchema, enterpriseUserSchema, groupSchema];
+/** A resource type's core schema and its extensions, each with the attributes common to all resources. */
+type TypeSchemas = {
+  core: SchemaDefinition;
+  extensions: readonly SchemaDefinition[];
+  /** URNs of the extensions every resource of the type must carry (RFC 7643 §6 `required`). */
+  requiredExtensions: readonly string[];
+};
+
+/** An extension schema an admin declared (packages/domain schema-extensions.ts), as the protocol layer sees it. */
+export interface DeclaredExtension {
+  schema: SchemaDefinition;
+  resourceType: ResourceTypeName;
+  required: boolean;
+}
+
+/**
+ * Everything the SCIM layer knows about schemas while it serves one request: the built-in schemas, the
+ * extensions declared when the request started, and what to do with a URN none of them owns. Built once per
+ * change of the declarations (routes/index.ts) and bound to the request with `withSchemas`, so every function
+ * below answers for the schemas of the request it serves, also with two gateways in one process (tests).
+ */
+export interface SchemaSet {
+  resourceTypes: Readonly<Record<ResourceTypeName, ResourceTypeDefinition>>;
+  schemas: readonly SchemaDefinition[];
+  of: Readonly<Record<ResourceTypeName, TypeSchemas>>;
+  /** A URN no schema owns (RFC 7643 §3.3): refuse with 400 invalidValue, or keep its values verbatim. */
+  unknownExtensions: 'reject' | 'keep';
+  /** Unique expression index name -> the attribute it keeps unique (`urn:...:User:badgeNumber`), for 409 messages. */
+  uniqueIndexes: ReadonlyMap<string, string>;
+  /**
+   * Whether a type has declared extension attributes that are not returned by default (RFC 7643 §7 `returned`
+   * "never" or "request"): its responses then always go through the projection (resource/project.ts), never
+   * the unparsed-document fast path.
+   */
+  hidesByDefault: Readonly<Record<ResourceTypeName, boolean>>;
+  /** Resolved body keys, per type (resource/paths.ts keeps them; they hold only for this set). */
+  memberNames: Record<ResourceTypeName, Map<string, unknown>>;
+}
+
+export function buildSchemaSet(declared: readonly DeclaredExtension[] = [], options: { unknownExtensions?: 'reject' | 'keep'; uniqueIndexes?: ReadonlyMap<string, string> } = {}): SchemaSet {
+  const types = {} as Record<ResourceTypeName, ResourceTypeDefinition>;
+  const of = {} as Record<ResourceTypeName, TypeSchemas>;
+  const builtIn = [userSchema, enterpriseUserSchema, groupSchema];
+  const all: SchemaDefinition[] = [...builtIn, ...declared.map((extension) => extension.schema)];
+  for (const name of ['User', 'Group'] as const) {
+    const base = resourceTypes[name];
+    const mine = declared.filter((extension) => extension.resourceType === name);
+    const schemaExtensions = [...base.schemaExtensions, ...mine.map((extension) => ({ schema: extension.schema.id, required: extension.required }))];
+    types[name] = Object.freeze({ ...base, schemaExtensions });
+    of[name] = Object.freeze({
+      core: builtIn.find((schema) => schema.id === base.schema)!,
+      extensions: Object.freeze(schemaExtensions.map((extension) => all.find((schema) => schema.id === extension.schema)!)),
+      requiredExtensions: Object.freeze(schemaExtensions.filter((extension) => extension.required).map((extension) => extension.schema)),
+    });
+  }
+  const hides = (list: readonly AttributeDefinition[] = []): boolean => list.some((attribute) => attribute.returned === 'never' || attribute.returned === 'request' || hides(attribute.subAttributes));
+  const hidesByDefault = {
+    User: declared.some((extension) => extension.resourceType === 'User' && hides(extension.schema.attributes)),
+    Group: declared.some((extension) => extension.resourceType === 'Group' && hides(extension.schema.attributes)),
+  };
+  return {
+    hidesByDefault: Object.freeze(hidesByDefault),
+    resourceTypes: Object.freeze(types),
+    schemas: Object.freeze(all),
+    of: Object.freeze(of),
+    unknownExtensions: options.unknownExtensions ?? 'reject',
+    uniqueIndexes: options.uniqueIndexes ?? new Map(),
+    memberNames: { User: new Map(), Group: new Map() },
+  };
+}
+
+/** Outside a request (unit tests, tools): the built-in schemas, with the default of new installs for unknown URNs. */
+const BUILT_IN = buildSchemaSet();
+const current = new AsyncLocalStorage<SchemaSet>();
+
+/** The schema set of the request being served (or the built-in one). */
+export function currentSchemas(): SchemaSet {
+  return current.getStore() ?? BUILT_IN;
+}
+
+/** Runs `work` (and everything it awaits) with `set` as the current schemas. */
+export function withSchemas<T>(set: SchemaSet, work: () => T): T {
+  return current.run(set, work);
+}
+
+/** Every schema (RFC 7644 §4: /Schemas). */
+export function allSchemas(): readonly SchemaDefinition[] {
+  return currentSchemas().schemas;
+}
 
 export function findSchema(urn: string): SchemaDefinition | undefined {
   const lower = urn.toLowerCase();
-  return schemas.find((schema) => schema.id.toLowerCase() === lower);
+  return currentSchemas().schemas.find((schema) => schema.id.toLowerCase() === lower);
 }
-
-/** A resource type's core schema and its extensions. */
-type TypeSchemas = { core: SchemaDefinition; extensions: readonly SchemaDefinition[] };
-
-function buildSchemasOf(type: ResourceTypeName): TypeSchemas {
-  const definition = resourceTypes[type];
-  return Object.freeze({
-    core: findSchema(definition.schema)!,
-    extensions: Object.freeze(definition.schemaExtensions.map((extension) => findSchema(extension.schema)!)),
-  });
-}
-
-/** The schemas are fixed: each type's pair is built once, when this module loads. */
-const SCHEMAS_OF: Record<ResourceTypeName, TypeSchemas> = {
-  User: buildSchemasOf('User'),
-  Group: buildSchemasOf('Group'),
-};
 
 /** The core schema of a resource type, plus its extensions, each with the attributes common to all resources. */
 export function schemasOf(type: ResourceTypeName): TypeSchemas {
-  return SCHEMAS_OF[type];
+  return currentSchemas().of[type];
 }
 
 export interface ResolvedAttribute {

@@ -3,7 +3,7 @@ import { canonicalId, groupRepository, isUuid, userRepository, type GroupRecord,
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, memberChangesOf, parsePatchRequest, type PatchOperation } from '../patch/index.js';
-import { groupColumns, normalizeGroupInput } from '../resource/normalize.js';
+import { assertImmutableUnchanged, groupColumns, normalizeGroupInput } from '../resource/normalize.js';
 import { serializeGroup } from '../serialize.js';
 import { planList } from './query.js';
 import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
@@ -141,6 +141,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
+        assertImmutableUnchanged('Group', current.data, data);
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
         await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
         const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });

@@ -3,7 +3,7 @@ import { insertProviderLinks, insertUsersSkippingTaken, providerLinkRepository, 
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
-import { normalizeUserInput, userColumns } from '../resource/normalize.js';
+import { assertImmutableUnchanged, normalizeUserInput, userColumns } from '../resource/normalize.js';
 import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson, userLocation } from '../serialize.js';
 import { planList } from './query.js';
 import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
@@ -144,6 +144,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
+        assertImmutableUnchanged('User', current.data, data);
         const columns = userColumns(data);
         const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
         await linkToProvider(tx, caller, user, current.externalId);
