@@ -11,3 +11,4 @@ export * from './admin-sessions.js';
 export * from './settings.js';
 export * from './directory-read.js';
 export * from './admin-oidc.js';
+export * from './client-activity.js';

@@ -6,6 +6,7 @@ import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_i
 import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
 import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
+import * as createClientActivity from './20261207070100_create_client_activity.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128180000_create_sort_indexes', createSortIndexes],
   ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
   ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
+  ['20261207070100_create_client_activity', createClientActivity],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
