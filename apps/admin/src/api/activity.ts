@@ -11,6 +11,8 @@ export interface ActivityEvent {
   operation: string;
   resourceType?: string | null;
   resourceId?: string | null;
+  /** The user's userName or the group's displayName, while it exists. */
+  resourceName?: string | null;
   status?: number | null;
   durationMs?: number | null;
   requestId?: string | null;
@@ -36,12 +38,24 @@ export interface ActivityStatPoint {
   errors: number;
 }
 
+export type StatsBucket = 'minute' | 'hour' | 'day';
+
 export interface ActivityStats {
-  bucket: 'hour' | 'day';
+  bucket: StatsBucket;
   /** The range the stats cover (the chart spans all of it, empty buckets included). */
   from?: string;
   to?: string;
   items: ActivityStatPoint[];
+}
+
+/** Successful reads of one client to one kind of endpoint within one minute (counted, not logged one by one). */
+export interface ReadCount {
+  clientId: string;
+  clientName?: string | null;
+  kind: 'users.list' | 'users.get' | 'groups.list' | 'groups.get' | 'discovery' | 'other';
+  minute: string;
+  requests: number;
+  lastAt: string;
 }
 
 function toQuery(query: Partial<ActivityQuery>): Query {
@@ -50,7 +64,8 @@ function toQuery(query: Partial<ActivityQuery>): Query {
 
 export const activityApi = {
   list: (query: ActivityQuery) => http.get<Page<ActivityEvent>>('/activity', toQuery(query)),
-  stats: (query: { bucket: 'hour' | 'day'; from?: string; to?: string; clientId?: string }) =>
+  stats: (query: { bucket: StatsBucket; from?: string; to?: string; clientId?: string }) =>
     http.get<ActivityStats>('/activity/stats', { ...query }),
+  reads: (query: { clientId?: string; from?: string; to?: string; limit: number; offset: number }) => http.get<Page<ReadCount>>('/activity/reads', { ...query }),
   csvUrl: (query: Partial<ActivityQuery>) => apiUrl('/activity.csv', toQuery({ ...query, limit: undefined, offset: undefined })),
 };
