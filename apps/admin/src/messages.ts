@@ -249,6 +249,11 @@ export const messages = {
     clientId: 'Client ID',
     clientSecret: 'Client secret',
     done: 'I have copied it',
+    notCopied: 'You have not copied the token. Close anyway? It cannot be shown again.',
+    notCopiedOauth: 'You have not copied or downloaded the client secret. Close anyway? It cannot be shown again.',
+    closeAnyway: 'Close anyway',
+    back: 'Back to the secret',
+    download: 'Download as file',
   },
   connect: {
     title: 'Connect your identity provider',

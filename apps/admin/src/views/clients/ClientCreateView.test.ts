@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import ClientCreateView from './ClientCreateView.vue';
 import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
@@ -63,8 +63,12 @@ describe('ClientCreateView', () => {
     expect(server.callsTo('POST /api/admin/scim-clients')[0]!.body).toEqual({ name: 'KC', authProviderId: oidc.id, authMethod: 'static_token', dataScope: 'all' });
     const token = document.querySelector<HTMLInputElement>('[data-testid="one-time-token"]');
     expect(token?.value).toBe('rst_once');
+    // Closed without Copy: the dialog asks first, then closes.
     [...document.querySelectorAll('dialog button')].find((b) => b.textContent?.includes('I have copied it'))!.dispatchEvent(new Event('click'));
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/clients/${created.id}`));
+    await settle();
+    [...document.querySelectorAll('dialog button')].find((b) => b.textContent?.includes('Close anyway'))!.dispatchEvent(new Event('click'));
+    // Waits for the navigation itself, with a bound generous enough for a loaded CI machine (a 1 s default failed there).
+    await expect.poll(() => router.currentRoute.value.fullPath, { timeout: 15_000 }).toBe(`/clients/${created.id}`);
     expect(document.body.innerHTML).not.toContain('rst_once');
     wrapper.unmount();
   });
