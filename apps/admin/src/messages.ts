@@ -208,6 +208,8 @@ export const messages = {
     deleteText: 'Its tokens and secrets stop working at once. Users and groups it provisioned stay in the directory.',
     oauthClientId: 'OAuth client ID',
     saved: 'Changes saved.',
+    providerHint: 'The provider the users this client provisions will sign in with.',
+    nameTaken: 'A SCIM client with this name already exists. Choose another name.',
   },
   credentials: {
     tokens: 'Access tokens',
@@ -419,5 +421,12 @@ export const messages = {
     passwordHint: 'At least 12 characters; share it safely.',
     invalidEmail: 'Enter an email address.',
     shortPassword: 'The password needs at least 12 characters.',
+  },
+  // Issue 21: failures in words (api/problems.ts); the technical text goes to a "Details" disclosure.
+  problems: {
+    details: 'Details',
+    issuerUnreachable: 'Roster could not reach this issuer. Check the address and that the identity provider is running and reachable from the Roster server.',
+    issuerNotOidc: 'This address did not answer as an OpenID Connect issuer. Check that it is the issuer (without /.well-known/openid-configuration).',
+    providerNameTaken: 'An authentication provider with this name already exists. Choose another name.',
   },
 };

@@ -73,15 +73,29 @@ describe('ClientCreateView', () => {
     wrapper.unmount();
   });
 
-  it('shows the server’s refusal', async () => {
+  it('shows a duplicate name in words under the name field, not in a banner, and clears it when the name changes', async () => {
     const { wrapper } = await open([oidc], {
-      'POST /api/admin/scim-clients': { status: 409, body: { code: 'conflict', message: 'A SCIM client named “KC” exists', details: { issues: [{ path: 'name', message: 'is taken' }] } } },
+      'POST /api/admin/scim-clients': { status: 409, body: { code: 'conflict', message: 'a SCIM client named "KC" already exists', details: { field: 'name' } } },
     });
     await wrapper.find('#client-name').setValue('KC');
     await wrapper.find('form').trigger('submit');
     await settle();
-    expect(wrapper.find('[role="alert"]').text()).toBe('A SCIM client named “KC” exists');
-    expect(wrapper.find('.field-error').text()).toBe('is taken');
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false);
+    expect(wrapper.findAll('.field-error').map((e) => e.text())).toEqual(['A SCIM client with this name already exists. Choose another name.']);
+    expect(wrapper.find('#client-name').attributes('aria-describedby')).toBe('client-name-error');
+    expect(wrapper.find('#client-name-error').text()).toBe('A SCIM client with this name already exists. Choose another name.');
+    await wrapper.find('#client-name').setValue('KC 2');
+    await settle();
+    expect(wrapper.findAll('.field-error')).toHaveLength(0);
+    expect(wrapper.find('#client-name').attributes('aria-describedby')).toBe('client-name-hint');
+    wrapper.unmount();
+  });
+
+  it('follows the guide’s order: name, authentication provider (with its hint), authentication method', async () => {
+    const { wrapper } = await open([oidc]);
+    const order = [...wrapper.element.querySelectorAll('form label[for], form legend')].map((el) => el.textContent?.trim());
+    expect(order.slice(0, 3)).toEqual(['Name', 'Authentication provider', 'Authentication method']);
+    expect(wrapper.find('#client-provider-help').text()).toBe('The provider the users this client provisions will sign in with.');
     wrapper.unmount();
   });
 });
