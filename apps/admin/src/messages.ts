@@ -152,6 +152,10 @@ export const messages = {
     clientIdRequired: 'Enter the client ID.',
     metadataRequired: 'Enter a metadata URL or paste the XML.',
     created: 'Provider created.',
+    createdNotice: (name: string) => `Provider “${name}” created. SCIM clients can now use it.`,
+    redirectUriTitle: 'Redirect URI for admin sign-in',
+    redirectUriHint: 'Register this redirect URI at the identity provider (in the client’s allowed redirect URIs) so admins can sign in to Roster through it.',
+    redirectUri: 'Redirect URI',
   },
   clients: {
     title: 'SCIM clients',

@@ -51,3 +51,11 @@ export function describeProblem(error: unknown, words: { conflict?: string } = {
   if (Object.keys(fields).length > 0) return { fields, message: null, technical: null };
   return { fields, message: sentence(error.message), technical: null };
 }
+
+/** "Test discovery" failed: whatever the status, it is the issuer's problem, said in words, with the exact text kept. */
+export function describeDiscoveryFailure(error: unknown): { message: string; technical: string | null } {
+  const text = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof ApiError && error.code === 'network_error' ? null : text;
+  if (error instanceof ApiError && error.code === 'network_error') return { message: error.message, technical: null };
+  return { message: UNREACHABLE.test(text) ? messages.problems.issuerUnreachable : messages.problems.issuerNotOidc, technical: cause };
+}
