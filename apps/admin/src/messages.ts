@@ -98,6 +98,13 @@ export const messages = {
     invalidEmail: 'Enter an email address.',
     shortPassword: 'The password needs at least 12 characters.',
     mismatch: 'The two passwords differ.',
+    linkStatus: {
+      used: 'This setup link was already used. Sign in with the admin it created.',
+      expired: 'This setup link has expired (links work for one hour). Restart Roster to print a new one, or sign in if an admin exists.',
+      unknown: 'This setup link is not valid: it was mistyped or replaced by a newer one printed at a later start. Use the latest link, or sign in if an admin exists.',
+      setup_complete: 'An admin already exists, so this setup link no longer works. Sign in instead.',
+    } as Record<string, string>,
+    goToSignIn: 'Go to sign-in',
   },
   providers: {
     title: 'Authentication providers',
@@ -296,6 +303,7 @@ export const messages = {
     deletableExplain: 'When on, a SCIM client may delete users (DELETE /Users/{id}). When off, such requests are refused with 403 and the user stays.',
     lock: 'Lock users when deletion is refused',
     lockExplain: 'When deletion is off and a client tries to delete a user, lock (deactivate) the user instead, so they cannot sign in to connected applications.',
+    lockDisabledReason: 'Applies only while “User accounts deletable by admins” is off: deletion is allowed now, so no deletion is refused.',
   },
   users: {
     title: 'Users',

@@ -16,6 +16,7 @@ export const sessionApi = {
   current: () => http.get<AdminSession>('/session'),
   signIn: (email: string, password: string) => http.post<AdminSession>('/session', { email, password }),
   signOut: () => http.delete('/session'),
+  checkSetup: (token: string) => http.post<{ status: SetupLinkStatus }>('/setup/check', { token }),
   setup: (token: string, email: string, password: string) => http.post<unknown>('/setup', { token, email, password }),
   oidcProviders: async () => (await http.get<Page<OidcSignInProvider>>('/oidc/providers')).items,
   /**
@@ -24,3 +25,6 @@ export const sessionApi = {
    */
   oidcStartUrl: (providerId: string) => apiUrl(`/oidc/${encodeURIComponent(providerId)}/start`),
 };
+
+/** What a setup link is worth (POST /api/admin/setup/check). */
+export type SetupLinkStatus = 'valid' | 'used' | 'expired' | 'unknown' | 'setup_complete';
