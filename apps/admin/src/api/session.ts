@@ -1,16 +1,10 @@
 import { apiUrl, http, type Page } from './client.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface AdminSession {
-  id: string;
-  email: string;
-  csrfToken: string;
-}
+export type AdminSession = ResponseOf<'/api/admin/session', 'get'>;
 
 /** An OIDC authentication provider that offers admin sign-in (public: shown on the sign-in page). */
-export interface OidcSignInProvider {
-  id: string;
-  name: string;
-}
+export type OidcSignInProvider = ItemOf<ResponseOf<'/api/admin/oidc/providers', 'get'>>;
 
 export const sessionApi = {
   current: () => http.get<AdminSession>('/session'),
@@ -27,4 +21,4 @@ export const sessionApi = {
 };
 
 /** What a setup link is worth (POST /api/admin/setup/check). */
-export type SetupLinkStatus = 'valid' | 'used' | 'expired' | 'unknown' | 'setup_complete';
+export type SetupLinkStatus = ResponseOf<'/api/admin/setup/check', 'post'>['status'];

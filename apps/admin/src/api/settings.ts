@@ -1,9 +1,7 @@
 import { http } from './client.ts';
+import type { ResponseOf } from './types.ts';
 
-export interface Settings {
-  usersDeletableByAdmins: boolean;
-  lockOnRefusedDelete: boolean;
-}
+export type Settings = ResponseOf<'/api/admin/settings', 'get'>;
 
 export const settingsApi = {
   get: () => http.get<Settings>('/settings'),

@@ -8,6 +8,8 @@ describe('ActivityChart', () => {
       props: {
         stats: {
           bucket: 'hour',
+          from: '2026-11-28T10:00:00Z',
+          to: '2026-11-28T13:00:00Z',
           items: [
             { bucketStart: '2026-11-28T10:00:00Z', clientId: 'a', clientName: 'Keycloak', requests: 10, errors: 2 },
             { bucketStart: '2026-11-28T10:00:00Z', clientId: 'b', clientName: 'Okta', requests: 5, errors: 0 },
@@ -25,7 +27,7 @@ describe('ActivityChart', () => {
   });
 
   it('says so when there is nothing to chart', () => {
-    const w = mount(ActivityChart, { props: { stats: { bucket: 'day', items: [] } } });
+    const w = mount(ActivityChart, { props: { stats: { bucket: 'day', from: '2026-11-01T00:00:00Z', to: '2026-11-28T00:00:00Z', items: [] } } });
     expect(w.text()).toBe('No requests to chart in this range.');
   });
 });
