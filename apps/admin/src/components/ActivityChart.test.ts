@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import ActivityChart from './ActivityChart.vue';
 
-
 describe('ActivityChart', () => {
   it('draws one bar segment per client and bucket, errors in red, with a legend of totals', () => {
     const w = mount(ActivityChart, {
