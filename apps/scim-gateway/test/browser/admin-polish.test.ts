@@ -169,7 +169,7 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
   it('create form in the guide’s order; the one-time dialog shows the whole token, asks before losing it, and closes at once after Copy', async () => {
     await go('/admin/clients/new');
     const order = await page.locator('form[data-testid="client-form"]').evaluate((form) =>
-      [...form.querySelectorAll('label[for], legend')].map((el) => el.textContent?.trim()),
+      Array.from(form.querySelectorAll('label[for], legend')).map((el) => el.textContent?.trim()),
     );
     expect(order.slice(0, 3)).toEqual(['Name', 'Authentication provider', 'Authentication method']);
     expect(await page.locator('#client-provider-help').textContent()).toBe('The provider the users this client provisions will sign in with.');
@@ -340,7 +340,7 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
           const overflow = document.documentElement.scrollWidth - document.documentElement.clientWidth;
           // A control is clipped when an ancestor that hides overflow (not one that scrolls) or the window cuts it.
           const clipped: string[] = [];
-          for (const el of document.querySelectorAll<HTMLElement>('main button, main a.btn, main input, main select, main textarea, main a[href]')) {
+          for (const el of Array.from(document.querySelectorAll<HTMLElement>('main button, main a.btn, main input, main select, main textarea, main a[href]'))) {
             const rect = el.getBoundingClientRect();
             if (rect.width === 0 && rect.height === 0) continue;
             if (el.closest('.visually-hidden')) continue;
@@ -358,7 +358,7 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
             }
             if (!scrolls && (rect.left < -1 || rect.right > window.innerWidth + 1)) clipped.push(`${el.tagName} "${el.textContent?.trim().slice(0, 30)}" beyond the window (${Math.round(rect.right)} > ${window.innerWidth})`);
           }
-          const tables = [...document.querySelectorAll<HTMLElement>('main .table-wrap')].map((wrap) => {
+          const tables = Array.from(document.querySelectorAll<HTMLElement>('main .table-wrap')).map((wrap) => {
             const first = wrap.querySelector('tbody td:first-child, thead th:first-child');
             return { scrolls: wrap.scrollWidth > wrap.clientWidth + 1, firstSticky: first ? getComputedStyle(first).position === 'sticky' : true };
           });
