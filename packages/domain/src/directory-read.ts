@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { minuteOf } from './client-activity.js';
 import { isUuid } from './directory/rows.js';
 import { AUDIT_COLUMNS, applyAuditFilters, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
 
@@ -68,11 +69,6 @@ export interface PageQuery {
 export interface UserListQuery extends PageQuery {
   active?: boolean | undefined;
   clientId?: string | undefined;
-}
-
-/** The start of the UTC minute of `at` (counted reads are stored per minute). */
-function minuteFloor(at: Date): Date {
-  return new Date(Math.floor(at.getTime() / 60_000) * 60_000);
 }
 
 export interface ActivityStatsQuery {
@@ -368,7 +364,7 @@ export function createDirectoryReadService(knex: Knex) {
         .where('e.at', '<', query.to);
       const counted = knex('client_activity as r')
         .select([knex.raw(`date_trunc(?, r.minute, 'UTC') as bucket_start`, [query.bucket]), 'r.client_id', 'r.requests', knex.raw('0 as errors')])
-        .where('r.minute', '>=', minuteFloor(query.from))
+        .where('r.minute', '>=', minuteOf(query.from))
         .where('r.minute', '<', query.to);
       if (query.clientId) {
         logged.where('e.client_id', query.clientId);

@@ -74,7 +74,7 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     const at = new Date();
     const minute = minuteOf(at);
     // The path below the SCIM base; a doubled slash (`/scim_v2//Users`) is accepted, so it is ignored here too.
-    const kind = readKindOf(method, path.replace(/^\/scim_v2(?=\/|$)/, ''));
+    const kind = readKindOf(method, path.replace(/^\/scim_v2(?=\/|$)/i, ''));
     const key = `${clientId}|${kind}|${minute.getTime()}`;
     const prev = reads.get(key);
     if (prev) {
@@ -83,7 +83,8 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     } else {
       reads.set(key, { clientId, kind, minute, requests: 1, lastAt: at });
     }
-    readsTimer ??= setTimeout(flushReads, READS_FLUSH_AFTER_MS);
+    // unref: waiting counts never keep a stopping process alive; shutdown writes them through drain().
+    readsTimer ??= setTimeout(flushReads, READS_FLUSH_AFTER_MS).unref();
   }
 
   const middleware: Middleware = async (ctx, next) => {
