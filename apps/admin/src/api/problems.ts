@@ -54,8 +54,8 @@ export function describeProblem(error: unknown, words: { conflict?: string } = {
 
 /** "Test discovery" failed: whatever the status, it is the issuer's problem, said in words, with the exact text kept. */
 export function describeDiscoveryFailure(error: unknown): { message: string; technical: string | null } {
-  const text = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof ApiError && error.code === 'network_error' ? null : text;
+  // The admin app could not reach Roster itself: that is not the issuer's fault.
   if (error instanceof ApiError && error.code === 'network_error') return { message: error.message, technical: null };
-  return { message: UNREACHABLE.test(text) ? messages.problems.issuerUnreachable : messages.problems.issuerNotOidc, technical: cause };
+  const text = error instanceof Error ? error.message : String(error);
+  return { message: UNREACHABLE.test(text) ? messages.problems.issuerUnreachable : messages.problems.issuerNotOidc, technical: text };
 }
