@@ -72,11 +72,13 @@ export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
    */
   async function withClientNames(
     events: AuditEvent[],
+    { withResources = true } = {},
   ): Promise<Array<AuditEvent & { clientName: string | null; adminEmail: string | null; resourceName: string | null }>> {
     const [names, emails, resources] = await Promise.all([
       directory.clientNames(events.map((event) => event.clientId)),
       directory.adminEmails(events.map((event) => event.adminId)),
-      directory.resourceNames(events),
+      // The CSV has no name column: its batches skip that query.
+      withResources ? directory.resourceNames(events) : new Map<string, string>(),
     ]);
     return events.map((event) => ({
       ...event,
@@ -118,7 +120,7 @@ export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
           yield csvLine([...CSV_COLUMNS]);
           let next = first;
           while (!next.done) {
-            const named = await withClientNames(next.value);
+            const named = await withClientNames(next.value, { withResources: false });
             yield named.map((event) => csvLine(CSV_COLUMNS.map((column) => event[column]))).join('');
             next = await batches.next();
           }
