@@ -6,6 +6,7 @@ import {
   createAdminService,
   createAdminSessionService,
   createAuditService,
+  createClientActivityService,
   createDirectoryReadService,
   createSettingsService,
   createSignInThrottle,
@@ -13,6 +14,7 @@ import {
   type AdminService,
   type AdminSessionService,
   type AuditService,
+  type ClientActivityService,
   type DirectoryReadService,
   type SettingsService,
   type SignInThrottle,
@@ -60,6 +62,8 @@ export interface Services {
   directory: DirectoryReadService;
   /** Writes the provisioning log for /scim_v2 requests. */
   scimAudit: ReturnType<typeof scimAudit>;
+  /** Successful SCIM reads, counted per client, endpoint kind and minute. */
+  clientActivity: ClientActivityService;
   /** OIDC and SAML authentication providers (admin side). */
   authProviders: AuthProviderService;
   /** SCIM clients, their static tokens and OAuth client secrets (admin side). */
@@ -91,7 +95,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const admins = createAdminService(knex, { now });
   const audit = createAuditService(knex);
   const adminSessions = createAdminSessionService(knex, { now });
-  const provisioningLog = scimAudit(audit, logger);
+  const clientActivity = createClientActivityService(knex);
+  const provisioningLog = scimAudit(audit, logger, clientActivity);
   const discovery = createOidcDiscovery({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, log: logger });
   const authenticator = createAuthenticator({
     knex,
@@ -129,6 +134,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     now,
     audit,
     scimAudit: provisioningLog,
+    clientActivity,
     admins,
     adminSessions,
     adminOidc: createAdminOidcSignIn(knex, {

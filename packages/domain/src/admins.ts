@@ -256,6 +256,19 @@ export function createAdminService(knex: Knex, options: AdminServiceOptions = {}
       });
     },
 
+    /**
+     * What a setup link is worth before the form is filled in: `valid`, `used`, `expired`, `unknown` (never
+     * issued, or replaced by a later start) or `setup_complete` (an admin exists). Looked up by hash, like
+     * completeSetup; changes nothing.
+     */
+    async checkSetupToken(token: string): Promise<'valid' | 'used' | 'expired' | 'unknown' | 'setup_complete'> {
+      if (Number((await knex('admins').count<Array<{ n: number }>>('* as n'))[0]?.n ?? 0) > 0) return 'setup_complete';
+      const row = (await knex('admin_setup_tokens').where('token_hash', sha256Hex(token)).first('used_at', 'expires_at')) as { used_at: Date | null; expires_at: Date } | undefined;
+      if (!row) return 'unknown';
+      if (row.used_at) return 'used';
+      return new Date(row.expires_at).getTime() <= now().getTime() ? 'expired' : 'valid';
+    },
+
     /** Creates the first admin with a valid, unused, unexpired setup token; refused once any admin exists. */
     async completeSetup(input: { token: string; email: string; password: string }, requestId?: string): Promise<CompleteSetupResult> {
       return knex.transaction(async (trx) => {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { minuteOf } from './client-activity.js';
 import { isUuid } from './directory/rows.js';
 import { extensionsOf, type ExtensionValues } from './directory/extensions.js';
 import type { JsonObject } from './directory/types.js';
@@ -76,7 +77,7 @@ export interface UserListQuery extends PageQuery {
 }
 
 export interface ActivityStatsQuery {
-  bucket: 'hour' | 'day';
+  bucket: 'minute' | 'hour' | 'day';
   from: Date;
   to: Date;
   clientId?: string | undefined;
@@ -330,6 +331,20 @@ export function createDirectoryReadService(knex: Knex) {
       return new Map(rows.map((row) => [row.id, row.name]));
     },
 
+    /**
+     * Names of users (userName) and groups (displayName) by id, for labelling activity rows (two queries per
+     * page at most); deleted resources are absent.
+     */
+    async resourceNames(refs: Array<{ resourceType: string | null; resourceId: string | null }>): Promise<Map<string, string>> {
+      const ids = (type: string) => [...new Set(refs.filter((ref) => ref.resourceType === type && isUuid(ref.resourceId)).map((ref) => ref.resourceId as string))];
+      const [users, groups] = [ids('User'), ids('Group')];
+      const [userRows, groupRows] = await Promise.all([
+        users.length ? (knex('users').select('id', 'user_name as name').whereIn('id', users) as Promise<Array<{ id: string; name: string }>>) : [],
+        groups.length ? (knex('groups').select('id', 'display_name as name').whereIn('id', groups) as Promise<Array<{ id: string; name: string }>>) : [],
+      ]);
+      return new Map([...userRows, ...groupRows].map((row) => [row.id, row.name]));
+    },
+
     /** Emails of admins by id, for labelling activity rows (one query per page); removed admins are absent. */
     async adminEmails(ids: Array<string | null>): Promise<Map<string, string>> {
       const wanted = [...new Set(ids.filter((id): id is string => isUuid(id)))];
@@ -360,21 +375,27 @@ export function createDirectoryReadService(knex: Knex) {
 
     /** SCIM requests and errors per client per hour or day (buckets in UTC). */
     async activityStats(query: ActivityStatsQuery): Promise<ActivityStatPoint[]> {
-      const builder = knex('audit_events as e')
-        .leftJoin('scim_clients as c', 'c.id', 'e.client_id')
-        .select([
-          knex.raw(`date_trunc(?, e.at, 'UTC') as bucket_start`, [query.bucket]),
-          'e.client_id',
-          knex.raw('min(c.name) as client_name'),
-          knex.raw('count(*)::int as requests'),
-          knex.raw('(count(*) FILTER (WHERE e.status >= 400))::int as errors'),
-        ])
+      // Logged requests (writes and failures, one row each) and counted reads (client_activity, one row per
+      // client, kind and minute) together; reads are successes by definition.
+      const logged = knex('audit_events as e')
+        .select([knex.raw(`date_trunc(?, e.at, 'UTC') as bucket_start`, [query.bucket]), 'e.client_id', knex.raw('1 as requests'), knex.raw('(e.status >= 400)::int as errors')])
         .where('e.actor_type', 'scim_client')
         .where('e.at', '>=', query.from)
-        .where('e.at', '<', query.to)
-        .groupByRaw('1, 2')
-        .orderByRaw('1, 2');
-      if (query.clientId) builder.where('e.client_id', query.clientId);
+        .where('e.at', '<', query.to);
+      const counted = knex('client_activity as r')
+        .select([knex.raw(`date_trunc(?, r.minute, 'UTC') as bucket_start`, [query.bucket]), 'r.client_id', 'r.requests', knex.raw('0 as errors')])
+        .where('r.minute', '>=', minuteOf(query.from))
+        .where('r.minute', '<', query.to);
+      if (query.clientId) {
+        logged.where('e.client_id', query.clientId);
+        counted.where('r.client_id', query.clientId);
+      }
+      const builder = knex
+        .from(logged.unionAll(counted, true).as('x'))
+        .leftJoin('scim_clients as c', 'c.id', 'x.client_id')
+        .select(['x.bucket_start', 'x.client_id', knex.raw('min(c.name) as client_name'), knex.raw('sum(x.requests)::int as requests'), knex.raw('sum(x.errors)::int as errors')])
+        .groupBy('x.bucket_start', 'x.client_id')
+        .orderBy(['x.bucket_start', 'x.client_id']);
       const rows = (await builder) as Array<{ bucket_start: Date; client_id: string | null; client_name: string | null; requests: number; errors: number }>;
       return rows.map((row) => ({
         bucketStart: new Date(row.bucket_start),

@@ -15,3 +15,4 @@ export * from './changes/index.js';
 export * from './models/index.js';
 export * from './audit-upkeep.js';
 export * from './schema-extensions.js';
+export * from './client-activity.js';

@@ -241,8 +241,12 @@ export function createScimClientService(knex: Knex, deps: ScimClientServiceDeps 
         'c.created_at',
         'c.updated_at',
         knex.raw('(SELECT count(*)::int FROM users u WHERE u.created_by_client_id = c.id) AS users_provisioned'),
-        // Activity of the client itself (SCIM requests, token requests, failures), not admins editing it.
-        knex.raw("(SELECT max(a.at) FROM audit_events a WHERE a.client_id = c.id AND a.actor_type = 'scim_client') AS last_activity_at"),
+        // Activity of the client itself, not admins editing it: the latest authenticated request of any kind,
+        // logged (writes, token requests, failures: audit_events) or counted (successful reads: client_activity).
+        // greatest() skips NULLs, so either alone answers.
+        knex.raw(
+          "greatest((SELECT max(a.at) FROM audit_events a WHERE a.client_id = c.id AND a.actor_type = 'scim_client'), (SELECT max(r.last_at) FROM client_activity r WHERE r.client_id = c.id)) AS last_activity_at",
+        ),
         knex.raw('(SELECT count(*)::int FROM scim_credentials s WHERE s.client_id = c.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS active_credentials', [now]),
         knex.raw('(SELECT min(s.expires_at) FROM scim_credentials s WHERE s.client_id = c.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS soonest_expiry', [now]),
       ]);

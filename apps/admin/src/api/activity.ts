@@ -1,21 +1,8 @@
 import { apiUrl, http, type Page, type Query } from './client.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface ActivityEvent {
-  id: string | number;
-  at: string;
-  /** Who made the request: a SCIM client (null clientId: it did not authenticate), an admin, or Roster itself. */
-  actorType?: 'scim_client' | 'admin' | 'system';
-  clientId?: string | null;
-  clientName?: string | null;
-  adminEmail?: string | null;
-  operation: string;
-  resourceType?: string | null;
-  resourceId?: string | null;
-  status?: number | null;
-  durationMs?: number | null;
-  requestId?: string | null;
-  detail?: unknown;
-}
+/** One row of the log (GET /api/admin/activity). */
+export type ActivityEvent = ItemOf<ResponseOf<'/api/admin/activity', 'get'>>;
 
 export interface ActivityQuery {
   clientId?: string;
@@ -28,21 +15,15 @@ export interface ActivityQuery {
 }
 
 /** One point of the chart: requests and errors of one client within one bucket. */
-export interface ActivityStatPoint {
-  bucketStart: string;
-  clientId: string | null;
-  clientName?: string | null;
-  requests: number;
-  errors: number;
-}
+export type ActivityStatPoint = ActivityStats['items'][number];
 
-export interface ActivityStats {
-  bucket: 'hour' | 'day';
-  /** The range the stats cover (the chart spans all of it, empty buckets included). */
-  from?: string;
-  to?: string;
-  items: ActivityStatPoint[];
-}
+export type StatsBucket = ActivityStats['bucket'];
+
+/** The chart's points over the range they cover (the chart spans all of it, empty buckets included). */
+export type ActivityStats = ResponseOf<'/api/admin/activity/stats', 'get'>;
+
+/** Successful reads of one client to one kind of endpoint within one minute (counted, not logged one by one). */
+export type ReadCount = ItemOf<ResponseOf<'/api/admin/activity/reads', 'get'>>;
 
 function toQuery(query: Partial<ActivityQuery>): Query {
   return { ...query };
@@ -50,7 +31,8 @@ function toQuery(query: Partial<ActivityQuery>): Query {
 
 export const activityApi = {
   list: (query: ActivityQuery) => http.get<Page<ActivityEvent>>('/activity', toQuery(query)),
-  stats: (query: { bucket: 'hour' | 'day'; from?: string; to?: string; clientId?: string }) =>
+  stats: (query: { bucket: StatsBucket; from?: string; to?: string; clientId?: string }) =>
     http.get<ActivityStats>('/activity/stats', { ...query }),
+  reads: (query: { clientId?: string; from?: string; to?: string; limit: number; offset: number }) => http.get<Page<ReadCount>>('/activity/reads', { ...query }),
   csvUrl: (query: Partial<ActivityQuery>) => apiUrl('/activity.csv', toQuery({ ...query, limit: undefined, offset: undefined })),
 };

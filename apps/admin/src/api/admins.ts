@@ -1,11 +1,7 @@
 import { http, type Page } from './client.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface Admin {
-  id: string;
-  email: string;
-  createdAt?: string;
-  lastSignInAt?: string | null;
-}
+export type Admin = ItemOf<ResponseOf<'/api/admin/admins', 'get'>>;
 
 export const adminsApi = {
   list: () => http.get<Page<Admin>>('/admins', { limit: 200 }),

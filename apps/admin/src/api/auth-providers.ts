@@ -1,55 +1,26 @@
 import { http, type Page } from './client.ts';
+import type { BodyOf, ResponseOf } from './types.ts';
 
-export type ProviderKind = 'oidc' | 'saml';
+export type AuthProvider = ResponseOf<'/api/admin/auth-providers/{id}', 'get'>;
+export type ProviderKind = AuthProvider['kind'];
 
-export interface AuthProvider {
-  id: string;
-  name: string;
-  kind: ProviderKind;
-  issuer?: string | null;
-  clientId?: string | null;
-  hasClientSecret?: boolean;
-  /** OIDC: admins may sign in through this provider (default false). */
-  adminSignIn?: boolean;
-  metadataUrl?: string | null;
-  entityId?: string | null;
-  ssoUrl?: string | null;
-  certificateExpiresAt?: string | null;
-  /** OIDC: discovered endpoints; SAML: entity id, sign-in URL, signing certificate (public). */
-  metadata?: unknown;
-  /** Number of SCIM clients using this provider (delete is refused while it is above zero). */
-  scimClientCount?: number;
-  createdAt?: string;
-  updatedAt?: string;
-}
+/** An OIDC provider `{name, kind: "oidc", issuer, clientId, clientSecret?}` or a SAML one (from its metadata). */
+export type ProviderInput = BodyOf<'/api/admin/auth-providers', 'post'>;
+export type OidcProviderInput = Extract<ProviderInput, { kind: 'oidc' }>;
+export type SamlProviderInput = Extract<ProviderInput, { kind: 'saml' }>;
 
-export interface OidcProviderInput {
-  name: string;
-  kind: 'oidc';
-  issuer: string;
-  clientId: string;
-  clientSecret?: string;
-  adminSignIn?: boolean;
-}
-
-export interface SamlProviderInput {
-  name: string;
-  kind: 'saml';
-  metadataUrl?: string;
-  metadataXml?: string;
-}
-
-export type ProviderInput = OidcProviderInput | SamlProviderInput;
-
-/** What OIDC discovery found at an issuer (RFC 8414 / OpenID Connect Discovery 1.0 names). */
-export interface DiscoveryResult {
-  issuer: string;
+/**
+ * What OIDC discovery found at an issuer (RFC 8414 / OpenID Connect Discovery 1.0 names). The document
+ * declares it as any JSON object (the provider decides its fields), so its known fields are named here.
+ */
+export type DiscoveryResult = ResponseOf<'/api/admin/auth-providers/test-discovery', 'post'> & {
+  issuer?: string;
   authorization_endpoint?: string;
   token_endpoint?: string;
   jwks_uri?: string;
   userinfo_endpoint?: string;
   [key: string]: unknown;
-}
+};
 
 export const authProvidersApi = {
   list: () => http.get<Page<AuthProvider>>('/auth-providers', { limit: 200 }),

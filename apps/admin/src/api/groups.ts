@@ -1,24 +1,9 @@
 import { http, type Page } from './client.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface DirectoryGroup {
-  id: string;
-  displayName: string;
-  externalId?: string | null;
-  memberCount?: number;
-  createdByClientId?: string | null;
-  createdByClientName?: string | null;
-  createdAt?: string;
-  updatedAt?: string;
-  /** Extension values by URN (group detail only); `declared` false: kept, no declared extension owns it. */
-  extensions?: Array<{ urn: string; declared: boolean; values: Record<string, unknown> }>;
-}
+export type DirectoryGroup = ResponseOf<'/api/admin/groups/{id}', 'get'>;
 
-export interface GroupMember {
-  id: string;
-  userName: string;
-  displayName?: string | null;
-  active?: boolean;
-}
+export type GroupMember = ItemOf<ResponseOf<'/api/admin/groups/{id}/members', 'get'>>;
 
 export interface PageQuery {
   q?: string;

@@ -1,10 +1,7 @@
 import { http } from './client.ts';
+import type { ResponseOf } from './types.ts';
 
-export interface ServerInfo {
-  publicUrl: string;
-  scimBaseUrl: string;
-  tokenEndpoint: string;
-}
+export type ServerInfo = ResponseOf<'/api/admin/info', 'get'>;
 
 export const infoApi = {
   get: () => http.get<ServerInfo>('/info'),

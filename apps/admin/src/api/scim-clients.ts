@@ -1,66 +1,21 @@
 import { http, type Page } from './client.ts';
+import type { BodyOf, ItemOf, ResponseOf } from './types.ts';
 
-export type AuthMethod = 'static_token' | 'oauth_client_credentials' | 'jwt';
-export type DataScope = 'all' | 'own';
+export type AuthMethod = ScimClient['authMethod'];
+export type DataScope = ScimClient['dataScope'];
 
-export interface ScimClient {
-  id: string;
-  name: string;
-  authProviderId: string;
-  authProviderName?: string | null;
-  authMethod: AuthMethod;
-  jwtSubject?: string | null;
-  dataScope: DataScope;
-  /** OAuth client id (not secret) of an OAuth client-credentials client. */
-  oauthClientId?: string | null;
-  usersProvisioned?: number;
-  lastActivityAt?: string | null;
-  credentials?: {
-    /** Active static tokens or client secrets. */
-    active: number;
-    /** Earliest expiry among the active ones; null when none. */
-    soonestExpiry: string | null;
-    /** An active credential expires within 30 days. */
-    expiringSoon: boolean;
-  };
-  createdAt: string;
-  updatedAt?: string;
-}
+export type ScimClient = ResponseOf<'/api/admin/scim-clients/{id}', 'get'>;
 
-export interface ScimClientInput {
-  name: string;
-  authProviderId: string;
-  authMethod: AuthMethod;
-  jwtSubject?: string;
-  dataScope: DataScope;
-}
+export type ScimClientInput = BodyOf<'/api/admin/scim-clients', 'post'>;
 
 /** The 201 of a create: the client plus its one-time secret (static token, or OAuth client id + secret). */
-export interface CreatedScimClient extends ScimClient {
-  token?: string;
-  clientId?: string;
-  clientSecret?: string;
-}
+export type CreatedScimClient = ResponseOf<'/api/admin/scim-clients', 'post', 201>;
 
-export interface Credential {
-  id: string;
-  kind?: 'static_token' | 'client_secret';
-  status?: 'active' | 'expired' | 'revoked';
-  hint?: string | null;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt?: string | null;
-  lastUsedAt?: string | null;
-}
+export type Credential = ItemOf<ResponseOf<'/api/admin/scim-clients/{id}/tokens', 'get'>>;
 
-export interface CreatedToken extends Credential {
-  token: string;
-}
+export type CreatedToken = ResponseOf<'/api/admin/scim-clients/{id}/tokens', 'post', 201>;
 
-export interface CreatedSecret extends Credential {
-  clientId?: string;
-  clientSecret: string;
-}
+export type CreatedSecret = ResponseOf<'/api/admin/scim-clients/{id}/secrets', 'post', 201>;
 
 const base = (id: string) => `/scim-clients/${encodeURIComponent(id)}`;
 

@@ -1,16 +1,10 @@
 import { apiUrl, http, type Page } from './client.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface AdminSession {
-  id: string;
-  email: string;
-  csrfToken: string;
-}
+export type AdminSession = ResponseOf<'/api/admin/session', 'get'>;
 
 /** An OIDC authentication provider that offers admin sign-in (public: shown on the sign-in page). */
-export interface OidcSignInProvider {
-  id: string;
-  name: string;
-}
+export type OidcSignInProvider = ItemOf<ResponseOf<'/api/admin/oidc/providers', 'get'>>;
 
 /** A binding of the signed-in admin to an account at an OIDC provider. */
 export interface OidcIdentity {
@@ -27,6 +21,7 @@ export const sessionApi = {
   current: () => http.get<AdminSession>('/session'),
   signIn: (email: string, password: string) => http.post<AdminSession>('/session', { email, password }),
   signOut: () => http.delete('/session'),
+  checkSetup: (token: string) => http.post<{ status: SetupLinkStatus }>('/setup/check', { token }),
   setup: (token: string, email: string, password: string) => http.post<unknown>('/setup', { token, email, password }),
   oidcProviders: async () => (await http.get<Page<OidcSignInProvider>>('/oidc/providers')).items,
   /**
@@ -37,3 +32,6 @@ export const sessionApi = {
   oidcIdentities: async () => (await http.get<Page<OidcIdentity>>('/session/oidc-identities')).items,
   removeOidcIdentity: (id: string) => http.delete(`/session/oidc-identities/${encodeURIComponent(id)}`),
 };
+
+/** What a setup link is worth (POST /api/admin/setup/check). */
+export type SetupLinkStatus = ResponseOf<'/api/admin/setup/check', 'post'>['status'];

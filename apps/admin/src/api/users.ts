@@ -1,30 +1,9 @@
 import { http, type Page } from './client.ts';
-import type { ActivityEvent } from './activity.ts';
+import type { ItemOf, ResponseOf } from './types.ts';
 
-export interface DirectoryUser {
-  id: string;
-  userName: string;
-  displayName?: string | null;
-  givenName?: string | null;
-  familyName?: string | null;
-  externalId?: string | null;
-  active: boolean;
-  lockReason?: string | null;
-  emails?: string[] | Array<{ value: string; primary?: boolean; type?: string }>;
-  createdByClientId?: string | null;
-  createdByClientName?: string | null;
-  createdAt?: string;
-  updatedAt?: string;
-}
+export type DirectoryUser = ItemOf<ResponseOf<'/api/admin/users', 'get'>>;
 
-export interface UserDetail extends DirectoryUser {
-  attributes?: Record<string, unknown>;
-  /** Extension values by URN; `declared` false: kept under unknownExtensions "keep", no declared extension owns it. */
-  extensions?: Array<{ urn: string; declared: boolean; values: Record<string, unknown> }>;
-  groups?: Array<{ id: string; displayName: string }>;
-  providerLinks?: Array<{ providerId: string; providerName?: string; externalId: string }>;
-  recentActivity?: ActivityEvent[];
-}
+export type UserDetail = ResponseOf<'/api/admin/users/{id}', 'get'>;
 
 export interface UserQuery {
   q?: string;

@@ -5,7 +5,8 @@ import type { ScimClient } from '../api/scim-clients.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const client = (patch: Partial<ScimClient>): ScimClient => ({
-  id: 'c1', name: 'K', authProviderId: 'p1', authMethod: 'static_token', dataScope: 'all', createdAt: '2026-01-01T00:00:00Z', ...patch,
+  id: 'c1', name: 'K', authProviderId: 'p1', authProviderName: 'IdP', authMethod: 'static_token', jwtSubject: null, dataScope: 'all', oauthClientId: null, usersProvisioned: 0, lastActivityAt: null,
+  credentials: { active: 0, soonestExpiry: null, expiringSoon: false }, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', ...patch,
 });
 
 describe('CredentialStatus', () => {

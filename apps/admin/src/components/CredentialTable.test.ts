@@ -4,7 +4,8 @@ import CredentialTable from './CredentialTable.vue';
 import { settle } from '../test/fake-fetch.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
-const base = { createdAt: '2026-01-01T00:00:00Z', lastUsedAt: null, revokedAt: null };
+// The status is what the server says; the table reads the dates (a row's status may lag behind the clock).
+const base = { kind: 'static_token' as const, status: 'active' as const, createdAt: '2026-01-01T00:00:00Z', lastUsedAt: null, revokedAt: null };
 const items = [
   { ...base, id: 'active', hint: 'aaaa', expiresAt: '2027-06-01T00:00:00Z', lastUsedAt: '2026-11-27T08:00:00Z' },
   { ...base, id: 'soon', hint: 'bbbb', expiresAt: '2026-12-10T00:00:00Z' },

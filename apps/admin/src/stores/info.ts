@@ -4,7 +4,7 @@ import { infoApi, type ServerInfo } from '../api/info.ts';
 
 /** Where SCIM clients reach this server. Falls back to this page's origin when /api/admin/info is unavailable. */
 export function fallbackInfo(origin: string): ServerInfo {
-  return { publicUrl: origin, scimBaseUrl: `${origin}/scim_v2/`, tokenEndpoint: `${origin}/oauth/token` };
+  return { publicUrl: origin, scimBaseUrl: `${origin}/scim_v2/`, tokenEndpoint: `${origin}/oauth/token`, version: '' };
 }
 
 export const useInfoStore = defineStore('info', () => {

@@ -27,6 +27,14 @@ export async function bootstrapAdmins(deps: {
   // The token is a secret: the log line carries it because it is the operator's only way in; it is single
   // use, expires in an hour, and stops working as soon as any admin exists.
   logger.warn({ expiresAt: setup.expiresAt.toISOString() }, `No admin exists yet. Create the first one within an hour at ${setupUrl}`);
-  print(`roster: no admin exists yet. Create the first one within an hour at ${setupUrl}`);
+  // On the console a box that stands out from JSON log lines, the link alone on its line (nothing to trim
+  // when copying it).
+  for (const line of setupBox(setupUrl)) print(line);
   return { setupUrl };
+}
+
+/** The console lines announcing the setup link. */
+export function setupBox(setupUrl: string): string[] {
+  const rule = '='.repeat(Math.min(100, Math.max(60, setupUrl.length)));
+  return [rule, 'Roster: no admin exists yet. Create the first one within an hour at:', '', setupUrl, '', rule];
 }

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { AuditEventInput, AuditService } from '@roster/domain';
+import { minuteOf, readKindOf, type AuditEventInput, type AuditService, type ClientActivityService, type ReadCount } from '@roster/domain';
 import type { Logger } from '../logger.js';
 import type { RequestState } from './request-context.js';
 import { cutPath } from './auth-failure-log.js';
@@ -12,6 +12,8 @@ interface AuditState extends RequestState {
 /** Events wait at most this long to be written together, or until this many are waiting. */
 const FLUSH_AFTER_MS = 20;
 const FLUSH_AT = 500;
+/** Counted reads wait at most this long in memory before their counts are added in one statement. */
+export const READS_FLUSH_AFTER_MS = 1000;
 
 /**
  * The provisioning log: every SCIM write, and every failed request, becomes an audit event with the client,
@@ -20,8 +22,13 @@ const FLUSH_AT = 500;
  * statement, each with the time it happened. One INSERT and one commit per write request cost about a tenth
  * of a POST /Users (docs/benchmarks.md, finding 30). `drain()` writes what is waiting and lets shutdown wait
  * for it; an event the database refuses is logged and costs only itself.
+ *
+ * Successful reads (GET, POST .search) are not logged one by one: they are counted in memory per client,
+ * endpoint kind and UTC minute, and the counts are added to client_activity in one statement at most every
+ * READS_FLUSH_AFTER_MS, so a read costs no database round trip of its own. A crash loses at most that
+ * interval's counts (the requests themselves are not affected).
  */
-export function scimAudit(audit: AuditService, logger: Logger): { middleware: Middleware; drain(): Promise<void> } {
+export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: ClientActivityService): { middleware: Middleware; drain(): Promise<void> } {
   const pending = new Set<Promise<void>>();
   let waiting: AuditEventInput[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -48,11 +55,47 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
     else timer ??= setTimeout(flush, FLUSH_AFTER_MS);
   }
 
+  let reads = new Map<string, ReadCount>();
+  let readsTimer: NodeJS.Timeout | undefined;
+
+  function flushReads(): void {
+    if (readsTimer) clearTimeout(readsTimer);
+    readsTimer = undefined;
+    if (reads.size === 0 || !clientActivity) return;
+    const counts = [...reads.values()];
+    reads = new Map();
+    const write = clientActivity
+      .recordReads(counts)
+      .catch((error: unknown) => logger.warn({ err: error, counts: counts.length }, 'could not record read counts'))
+      .finally(() => pending.delete(write));
+    pending.add(write);
+  }
+
+  function countRead(clientId: string, method: string, path: string): void {
+    const at = new Date();
+    const minute = minuteOf(at);
+    // The path below the SCIM base; a doubled slash (`/scim_v2//Users`) is accepted, so it is ignored here too.
+    const kind = readKindOf(method, path.replace(/^\/scim_v2(?=\/|$)/i, ''));
+    const key = `${clientId}|${kind}|${minute.getTime()}`;
+    const prev = reads.get(key);
+    if (prev) {
+      prev.requests += 1;
+      prev.lastAt = at;
+    } else {
+      reads.set(key, { clientId, kind, minute, requests: 1, lastAt: at });
+    }
+    // unref: waiting counts never keep a stopping process alive; shutdown writes them through drain().
+    readsTimer ??= setTimeout(flushReads, READS_FLUSH_AFTER_MS).unref();
+  }
+
   const middleware: Middleware = async (ctx, next) => {
     await next();
     const state = ctx.state as AuditState;
     const failed = ctx.status >= 400;
-    if (!state.audit && !failed) return;
+    if (!state.audit && !failed) {
+      if (state.clientId && clientActivity) countRead(state.clientId, ctx.method, ctx.path);
+      return;
+    }
     if (ctx.status === 401) return; // authentication failures are logged by the authentication middleware
     enqueue({
       at: new Date(),
@@ -72,6 +115,7 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
     middleware,
     drain: async () => {
       flush();
+      flushReads();
       await Promise.allSettled([...pending]);
     },
   };

@@ -26,7 +26,9 @@ describe('first admin: setup link and bootstrap admin', () => {
     expect(warning?.msg).toMatch(/^No admin exists yet\. Create the first one within an hour at http:\/\/roster\.test\/admin\/setup\?token=[A-Za-z0-9_-]{43}$/);
     const printed: string[] = [];
     const { setupUrl } = await bootstrapAdmins({ config: gateway.config, logger: gateway.services.logger, admins: gateway.services.admins, print: (line) => printed.push(line) });
-    expect(printed).toEqual([`roster: no admin exists yet. Create the first one within an hour at ${setupUrl}`]);
+    // A box on stdout, the link alone on its own line.
+    const rule = expect.stringMatching(/^={60,100}$/);
+    expect(printed).toEqual([rule, 'Roster: no admin exists yet. Create the first one within an hour at:', '', setupUrl, '', rule]);
     const rows = await db.knex('admin_setup_tokens').select('token_hash', 'used_at');
     // Only the latest link works; the token is stored as its SHA-256.
     expect(rows).toEqual([{ token_hash: expect.stringMatching(/^[0-9a-f]{64}$/), used_at: null }]);
@@ -61,7 +63,11 @@ describe('first admin: setup link and bootstrap admin', () => {
   it('refuses an expired link (older than one hour)', async () => {
     const printed: string[] = [];
     const { setupUrl } = await bootstrapAdmins({ config: gateway.config, logger: gateway.services.logger, admins: gateway.services.admins, print: (line) => printed.push(line) });
+    const agent = new Agent(gateway.url);
+    expect((await agent.post('/api/admin/setup/check', { token: tokenOf(setupUrl!) })).body).toEqual({ status: 'valid' });
+    expect((await agent.post('/api/admin/setup/check', { token: 'not-the-token' })).body).toEqual({ status: 'unknown' });
     gateway.clock.advance(60 * 60 * 1000 + 1000);
+    expect((await agent.post('/api/admin/setup/check', { token: tokenOf(setupUrl!) })).body).toEqual({ status: 'expired' });
     const response = await new Agent(gateway.url).post('/api/admin/setup', { token: tokenOf(setupUrl!), email: 'first@example.com', password: 'long enough password' });
     expect(response.status).toBe(403);
     expect((response.body as { code: string }).code).toBe('invalid_setup_token');
@@ -74,6 +80,8 @@ describe('first admin: setup link and bootstrap admin', () => {
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ id: expect.stringMatching(UUID), email: 'First@Example.com', createdAt: expect.stringMatching(ISO), lastSignInAt: null });
 
+    // The reused link says so before its form: an admin exists, sign in instead.
+    expect((await agent.post('/api/admin/setup/check', { token: tokenOf(setupUrl!) })).body).toEqual({ status: 'setup_complete' });
     const again = await agent.post('/api/admin/setup', { token: tokenOf(setupUrl!), email: 'second@example.com', password: 'long enough password' });
     expect(again.status).toBe(409);
     expect(again.body).toEqual({ code: 'setup_complete', message: 'An admin already exists; sign in instead' });

@@ -139,6 +139,13 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     throw new Error(`"${nameOrId}" not reached with ${limit} presses of Tab`);
   }
 
+  /** Closes a one-time dialog without Copy (headless Chromium has no clipboard): it asks first, then closes. */
+  async function closeOneTime(dialog: ReturnType<Page['getByRole']>) {
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.getByTestId('one-time-confirm').waitFor();
+    await dialog.getByRole('button', { name: 'Close anyway' }).click();
+  }
+
   async function nav(name: string) {
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name, exact: true }).click();
     await page.getByRole('heading', { level: 1, name }).waitFor();
@@ -171,7 +178,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await page.getByLabel('Name').fill('Test IdP');
     await page.getByLabel('Issuer URL').fill(`${idp.issuer}/nowhere`);
     await page.getByRole('button', { name: 'Test discovery' }).click();
-    await expect(page.getByTestId('discovery-error').textContent()).resolves.toContain('Discovery failed');
+    await expect(page.getByTestId('discovery-error').textContent()).resolves.toContain('This address did not answer as an OpenID Connect issuer.');
     await page.getByLabel('Issuer URL').fill(idp.issuer);
     await page.getByRole('button', { name: 'Test discovery' }).click();
     const result = page.getByTestId('discovery-result');
@@ -241,7 +248,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     staticToken = await dialog.getByTestId('one-time-token').inputValue();
     expect(staticToken.length).toBeGreaterThan(20);
     await shot('06-one-time-token');
-    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await closeOneTime(dialog);
     await page.getByRole('heading', { name: 'SCIM client “Keycloak static”' }).waitFor();
     await expect(page.content()).resolves.not.toContain(staticToken);
 
@@ -286,7 +293,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     await form.getByRole('button', { name: 'Create' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your access token' });
     staticToken = await dialog.getByTestId('one-time-token').inputValue();
-    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await closeOneTime(dialog);
     const latest = mediumDate.format(new Date(Date.now() + 90 * DAY_MS));
 
     const rows = page.getByTestId('token-table').locator('tbody tr');
@@ -309,7 +316,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     oauthClientId = await dialog.getByTestId('one-time-client-id').inputValue();
     oauthClientSecret = await dialog.getByTestId('one-time-client-secret').inputValue();
     await shot('08-one-time-oauth');
-    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await closeOneTime(dialog);
     await page.getByTestId('secret-table').waitFor();
 
     const { status, body } = await oauthToken(oauthClientId, oauthClientSecret);
@@ -328,7 +335,7 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
     expect(await dialog.getByTestId('one-time-client-id').inputValue()).toBe(oauthClientId);
     const newSecret = await dialog.getByTestId('one-time-client-secret').inputValue();
     expect(newSecret).not.toBe(oauthClientSecret);
-    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await closeOneTime(dialog);
 
     const table = page.getByTestId('secret-table');
     await expect(table.locator('tbody tr').count()).resolves.toBe(2);
@@ -509,15 +516,16 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
 
     await tabTo('client-name');
     await page.keyboard.type('Keyboard client');
+    // The guide's order: name, authentication provider, authentication method.
+    await page.keyboard.press('Tab');
+    expect((await focused()).id).toBe('client-provider');
+    await page.keyboard.type('Test');
+    expect(await page.locator('#client-provider option:checked').textContent()).toBe('Test IdP (OIDC)');
     await page.keyboard.press('Tab'); // authentication method (radio group): the arrow keys choose
     await page.keyboard.press('ArrowDown');
     expect(await page.getByLabel('OAuth 2.0 client credentials').isChecked()).toBe(true);
     await page.keyboard.press('ArrowUp');
     expect(await page.getByLabel('Static access token').isChecked()).toBe(true);
-    await page.keyboard.press('Tab');
-    expect((await focused()).id).toBe('client-provider');
-    await page.keyboard.type('Test');
-    expect(await page.locator('#client-provider option:checked').textContent()).toBe('Test IdP (OIDC)');
     await page.keyboard.press('Tab'); // data scope
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Create SCIM client');
@@ -535,6 +543,9 @@ describe.skipIf(!hasChromium)('admin app in a browser', () => {
       await page.keyboard.press('Shift+Tab');
       expect((await focused()).inDialog).toBe(true);
     }
+    // Escape before Copy asks first (the token would be gone); Escape again closes.
+    await page.keyboard.press('Escape');
+    await dialog.getByTestId('one-time-confirm').waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     await page.getByRole('heading', { name: 'SCIM client “Keyboard client”' }).waitFor();

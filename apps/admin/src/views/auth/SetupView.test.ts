@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import SetupView from './SetupView.vue';
-import { setupApi } from '../../test/fake-fetch.ts';
+import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
 import { eventually } from '../../test/wait.ts';
 
@@ -25,18 +25,19 @@ describe('SetupView (first admin through the one-time link)', () => {
       'GET /api/admin/auth-providers': { body: { items: [], total: 0 } },
     });
     const { wrapper, router } = await mountWithApp(SetupView, pinia, { path: '/setup?token=tok-123' });
+    await settle();
     await wrapper.find('#setup-email').setValue('not-an-email');
     await wrapper.find('#setup-password').setValue('short');
     await wrapper.find('#setup-confirm').setValue('different');
     await wrapper.find('form').trigger('submit');
     expect(wrapper.findAll('.field-error').map((e) => e.text())).toEqual(['Enter an email address.', 'The password needs at least 12 characters.', 'The two passwords differ.']);
-    expect(server.calls).toHaveLength(0);
+    expect(server.callsTo('POST /api/admin/setup')).toHaveLength(0);
 
     await wrapper.find('#setup-email').setValue('first@example.com');
     await wrapper.find('#setup-password').setValue('a long enough password');
     await wrapper.find('#setup-confirm').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await eventually(() => expect(router.currentRoute.value.name).toBe('clients'));
+    await expect.poll(() => router.currentRoute.value.name, { timeout: 15_000 }).toBe('clients');
     expect(server.callsTo('POST /api/admin/setup')[0]!.body).toEqual({ token: 'tok-123', email: 'first@example.com', password: 'a long enough password' });
     expect(server.callsTo('POST /api/admin/session')[0]!.body).toEqual({ email: 'first@example.com', password: 'a long enough password' });
     wrapper.unmount();
@@ -47,11 +48,28 @@ describe('SetupView (first admin through the one-time link)', () => {
       'POST /api/admin/setup': { status: 403, body: { code: 'invalid_setup_token', message: 'The setup link is invalid, already used or expired. Restart Roster to print a new one.' } },
     });
     const { wrapper } = await mountWithApp(SetupView, pinia, { path: '/setup?token=old' });
+    await settle();
     await wrapper.find('#setup-email').setValue('first@example.com');
     await wrapper.find('#setup-password').setValue('a long enough password');
     await wrapper.find('#setup-confirm').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await eventually(() => expect(wrapper.find('[role="alert"]').text()).toContain('Restart Roster to print a new one.'));
+    await expect.poll(() => wrapper.find('[role="alert"]').exists() && wrapper.find('[role="alert"]').text(), { timeout: 15_000 }).toContain('Restart Roster to print a new one.');
     wrapper.unmount();
+  });
+
+  it('says a used or expired link is worth nothing before showing the form, with a way to sign in', async () => {
+    for (const [status, words] of [
+      ['expired', 'This setup link has expired'],
+      ['setup_complete', 'An admin already exists'],
+    ] as const) {
+      const { pinia, server } = setupApi({ 'POST /api/admin/setup/check': { body: { status } } });
+      const { wrapper } = await mountWithApp(SetupView, pinia, { path: '/setup?token=old' });
+      await settle();
+      expect(server.callsTo('POST /api/admin/setup/check')[0]!.body).toEqual({ token: 'old' });
+      expect(wrapper.find('[data-testid="setup-link-status"]').text()).toContain(words);
+      expect(wrapper.find('#setup-email').exists()).toBe(false);
+      expect(wrapper.find('a[href="/admin/sign-in"]').text()).toBe('Go to sign-in');
+      wrapper.unmount();
+    }
   });
 });

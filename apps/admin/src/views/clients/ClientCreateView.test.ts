@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import ClientCreateView from './ClientCreateView.vue';
 import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
@@ -63,21 +63,39 @@ describe('ClientCreateView', () => {
     expect(server.callsTo('POST /api/admin/scim-clients')[0]!.body).toEqual({ name: 'KC', authProviderId: oidc.id, authMethod: 'static_token', dataScope: 'all' });
     const token = document.querySelector<HTMLInputElement>('[data-testid="one-time-token"]');
     expect(token?.value).toBe('rst_once');
+    // Closed without Copy: the dialog asks first, then closes.
     [...document.querySelectorAll('dialog button')].find((b) => b.textContent?.includes('I have copied it'))!.dispatchEvent(new Event('click'));
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/clients/${created.id}`));
+    await settle();
+    [...document.querySelectorAll('dialog button')].find((b) => b.textContent?.includes('Close anyway'))!.dispatchEvent(new Event('click'));
+    // Waits for the navigation itself, with a bound generous enough for a loaded CI machine (a 1 s default failed there).
+    await expect.poll(() => router.currentRoute.value.fullPath, { timeout: 15_000 }).toBe(`/clients/${created.id}`);
     expect(document.body.innerHTML).not.toContain('rst_once');
     wrapper.unmount();
   });
 
-  it('shows the server’s refusal', async () => {
+  it('shows a duplicate name in words under the name field, not in a banner, and clears it when the name changes', async () => {
     const { wrapper } = await open([oidc], {
-      'POST /api/admin/scim-clients': { status: 409, body: { code: 'conflict', message: 'A SCIM client named “KC” exists', details: { issues: [{ path: 'name', message: 'is taken' }] } } },
+      'POST /api/admin/scim-clients': { status: 409, body: { code: 'conflict', message: 'a SCIM client named "KC" already exists', details: { field: 'name' } } },
     });
     await wrapper.find('#client-name').setValue('KC');
     await wrapper.find('form').trigger('submit');
     await settle();
-    expect(wrapper.find('[role="alert"]').text()).toBe('A SCIM client named “KC” exists');
-    expect(wrapper.find('.field-error').text()).toBe('is taken');
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false);
+    expect(wrapper.findAll('.field-error').map((e) => e.text())).toEqual(['A SCIM client with this name already exists. Choose another name.']);
+    expect(wrapper.find('#client-name').attributes('aria-describedby')).toBe('client-name-error');
+    expect(wrapper.find('#client-name-error').text()).toBe('A SCIM client with this name already exists. Choose another name.');
+    await wrapper.find('#client-name').setValue('KC 2');
+    await settle();
+    expect(wrapper.findAll('.field-error')).toHaveLength(0);
+    expect(wrapper.find('#client-name').attributes('aria-describedby')).toBe('client-name-hint');
+    wrapper.unmount();
+  });
+
+  it('follows the guide’s order: name, authentication provider (with its hint), authentication method', async () => {
+    const { wrapper } = await open([oidc]);
+    const order = [...wrapper.element.querySelectorAll('form label[for], form legend')].map((el) => el.textContent?.trim());
+    expect(order.slice(0, 3)).toEqual(['Name', 'Authentication provider', 'Authentication method']);
+    expect(wrapper.find('#client-provider-help').text()).toBe('The provider the users this client provisions will sign in with.');
     wrapper.unmount();
   });
 });

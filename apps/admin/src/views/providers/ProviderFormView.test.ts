@@ -33,7 +33,52 @@ describe('ProviderFormView (OIDC)', () => {
     await wrapper.find('#provider-issuer').setValue('https://idp.example');
     await wrapper.findAll('button').find((b) => b.text() === 'Test discovery')!.trigger('click');
     await settle();
-    expect(wrapper.find('[data-testid="discovery-error"]').text()).toBe('Discovery failedDiscovery at https://idp.example failed: connect ECONNREFUSED');
+    // In words, once, under the issuer field; the exact error behind a closed "Details".
+    const error = wrapper.find('#provider-issuer-error');
+    expect(error.text()).toContain('Roster could not reach this issuer.');
+    expect(wrapper.findAll('[role="alert"]')).toHaveLength(1);
+    expect(wrapper.find('#provider-issuer').attributes('aria-describedby')).toBe('provider-issuer-error');
+    const details = wrapper.find('[data-testid="problem-details"]');
+    expect(details.find('summary').text()).toBe('Details');
+    expect(details.find('pre').text()).toBe('Discovery at https://idp.example failed: connect ECONNREFUSED');
+    expect((details.element as HTMLDetailsElement).open).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('clears a failed discovery when a later one succeeds, and when the issuer changes', async () => {
+    let fail = true;
+    const { pinia } = setupApi({
+      'POST /api/admin/auth-providers/test-discovery': () =>
+        fail
+          ? { status: 400, body: { code: 'discovery_failed', message: 'OpenID Connect discovery for https://idp.example failed: fetch failed: connect ECONNREFUSED 127.0.0.1:19799', details: { field: 'issuer' } } }
+          : { body: { issuer: 'https://idp.example', jwks_uri: 'https://idp.example/jwks' } },
+    });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: '/auth-providers/new/oidc', props: { kind: 'oidc' } });
+    await wrapper.find('#provider-issuer').setValue('https://idp.example');
+    const test = () => wrapper.findAll('button').find((b) => b.text() === 'Test discovery')!.trigger('click');
+    await test();
+    await settle();
+    expect(wrapper.find('#provider-issuer-error').exists()).toBe(true);
+    fail = false;
+    await test();
+    await settle();
+    expect(wrapper.find('#provider-issuer-error').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="discovery-result"]').exists()).toBe(true);
+    fail = true;
+    await test();
+    await settle();
+    await wrapper.find('#provider-issuer').setValue('https://idp.example/realms/x');
+    expect(wrapper.find('#provider-issuer-error').exists()).toBe(false);
+    expect(wrapper.text()).not.toContain('ECONNREFUSED');
+    wrapper.unmount();
+  });
+
+  it('shows the redirect URI to register at the identity provider, from the public URL', async () => {
+    const { pinia } = setupApi({ 'GET /api/admin/info': { body: { publicUrl: 'https://roster.example.com', scimBaseUrl: 'https://roster.example.com/scim_v2/', tokenEndpoint: 'https://roster.example.com/oauth/token' } } });
+    const { wrapper } = await mountWithApp(ProviderFormView, pinia, { path: '/auth-providers/new/oidc', props: { kind: 'oidc' } });
+    await settle();
+    expect((wrapper.find('[data-testid="redirect-uri-value"]').element as HTMLInputElement).value).toBe('https://roster.example.com/api/admin/oidc/callback');
+    expect(wrapper.find('[data-testid="redirect-uri"]').findAll('button').map((b) => b.text())).toEqual(['Copy']);
     wrapper.unmount();
   });
 
@@ -54,6 +99,7 @@ describe('ProviderFormView (OIDC)', () => {
     expect((wrapper.find('#provider-admin-sign-in').element as HTMLInputElement).checked).toBe(false);
     expect(server.callsTo('POST /api/admin/auth-providers')[0]!.body).toEqual({ name: 'KC', kind: 'oidc', issuer: 'https://idp.example', clientId: 'roster', adminSignIn: false });
     expect(router.currentRoute.value.name).toBe('provider');
+    expect(router.currentRoute.value.query).toEqual({ created: '1' });
     wrapper.unmount();
   });
 

@@ -24,6 +24,15 @@ describe('SettingsView', () => {
     await settle();
     expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ usersDeletableByAdmins: true });
     expect(wrapper.text()).toContain('Saved');
+    // Deletion is allowed now: locking on refused deletion cannot apply, so it is disabled, with the reason.
+    const lock = wrapper.find<HTMLInputElement>('#setting-lockOnRefusedDelete');
+    expect(lock.element.disabled).toBe(true);
+    expect(wrapper.find('[data-testid="setting-disabled-reason"]').text()).toContain('Applies only while “User accounts deletable by admins” is off');
+    expect(lock.attributes('aria-describedby')).toBe('setting-lockOnRefusedDelete-explain setting-lockOnRefusedDelete-reason');
+    await deletable.setValue(false);
+    await settle();
+    expect(lock.element.disabled).toBe(false);
+    expect(wrapper.find('[data-testid="setting-disabled-reason"]').exists()).toBe(false);
     wrapper.unmount();
   });
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { AuditEvent } from '@roster/domain';
+import { READ_KINDS, type AuditEvent } from '@roster/domain';
 import { ApiError } from '../errors.js';
 import { route, type AdminRoute } from '../define.js';
 import { array, dateTime, integer, nullable, object, oneOf, queryDate, queryEnum, queryString, string, unknownValue } from '../schema.js';
@@ -16,6 +16,7 @@ export const activityEventSchema = object({
   operation: string({ description: 'e.g. scim.user.create, admin.scim_client.create' }),
   resourceType: nullable(string()),
   resourceId: nullable(string()),
+  resourceName: nullable(string({ description: "The user's userName or the group's displayName, when it still exists" })),
   status: nullable(integer({ description: 'HTTP status of the request' })),
   durationMs: nullable(integer()),
   requestId: nullable(string()),
@@ -63,21 +64,31 @@ function validateRange(from: Date | undefined, to: Date | undefined): void {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const STATS_LIMITS = { hour: { defaultMs: DAY_MS, maxMs: 31 * DAY_MS }, day: { defaultMs: 30 * DAY_MS, maxMs: 366 * DAY_MS } } as const;
+const HOUR_MS = 60 * 60 * 1000;
+const STATS_LIMITS = { minute: { defaultMs: HOUR_MS, maxMs: 6 * HOUR_MS }, hour: { defaultMs: DAY_MS, maxMs: 31 * DAY_MS }, day: { defaultMs: 30 * DAY_MS, maxMs: 366 * DAY_MS } } as const;
 
 export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
   const { audit, directory } = services;
 
-  /** Labels a page of events with the names of their clients and the emails of their admins (two queries). */
-  async function withClientNames(events: AuditEvent[]): Promise<Array<AuditEvent & { clientName: string | null; adminEmail: string | null }>> {
-    const [names, emails] = await Promise.all([
+  /**
+   * Labels a page of events with the names of their clients, the emails of their admins and the names of the
+   * users and groups they touched (at most four queries a page, whatever its size).
+   */
+  async function withClientNames(
+    events: AuditEvent[],
+    { withResources = true } = {},
+  ): Promise<Array<AuditEvent & { clientName: string | null; adminEmail: string | null; resourceName: string | null }>> {
+    const [names, emails, resources] = await Promise.all([
       directory.clientNames(events.map((event) => event.clientId)),
       directory.adminEmails(events.map((event) => event.adminId)),
+      // The CSV has no name column: its batches skip that query.
+      withResources ? directory.resourceNames(events) : new Map<string, string>(),
     ]);
     return events.map((event) => ({
       ...event,
       clientName: event.clientId ? (names.get(event.clientId) ?? null) : null,
       adminEmail: event.adminId ? (emails.get(event.adminId) ?? null) : null,
+      resourceName: event.resourceId ? (resources.get(event.resourceId) ?? null) : null,
     }));
   }
 
@@ -113,7 +124,7 @@ export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
           yield csvLine([...CSV_COLUMNS]);
           let next = first;
           while (!next.done) {
-            const named = await withClientNames(next.value);
+            const named = await withClientNames(next.value, { withResources: false });
             yield named.map((event) => csvLine(CSV_COLUMNS.map((column) => event[column]))).join('');
             next = await batches.next();
           }
@@ -130,14 +141,15 @@ export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
       method: 'GET',
       path: '/api/admin/activity/stats',
       tag: 'Activity',
-      summary: 'SCIM requests and errors per client per hour or day (UTC buckets), for a chart',
-      description: 'Defaults: the last 24 hours by hour, the last 30 days by day. At most 31 days by hour, 366 by day.',
-      query: object({ bucket: queryEnum(['hour', 'day']), from: queryDate(), to: queryDate(), clientId: queryString({ format: 'uuid' }) }),
+      summary: 'SCIM requests and errors per client per minute, hour or day (UTC buckets), for a chart',
+      description:
+        'Requests are the logged ones (writes and failures) plus the counted successful reads. Defaults: the last hour by minute, the last 24 hours by hour, the last 30 days by day. At most 6 hours by minute, 31 days by hour, 366 by day.',
+      query: object({ bucket: queryEnum(['minute', 'hour', 'day']), from: queryDate(), to: queryDate(), clientId: queryString({ format: 'uuid' }) }),
       responses: {
         200: {
           description: 'Points, ordered by bucket then client; buckets without requests are absent',
           schema: object({
-            bucket: oneOf(['hour', 'day']),
+            bucket: oneOf(['minute', 'hour', 'day']),
             from: dateTime(),
             to: dateTime(),
             items: array(object({ bucketStart: dateTime(), clientId: nullable(uuid()), clientName: nullable(string()), requests: integer(), errors: integer() })),
@@ -151,12 +163,41 @@ export function activityRoutes({ services }: RouteDeps): AdminRoute[] {
         const from = query.from ?? new Date(to.getTime() - limits.defaultMs);
         validateRange(from, to);
         if (to.getTime() - from.getTime() > limits.maxMs) {
-          throw new ApiError('invalid_input', 400, `Invalid query: a range by ${bucket} spans at most ${limits.maxMs / DAY_MS} days`, {
-            issues: [{ path: 'from', message: `must be at most ${limits.maxMs / DAY_MS} days before to` }],
+          const span = bucket === 'minute' ? `${limits.maxMs / HOUR_MS} hours` : `${limits.maxMs / DAY_MS} days`;
+          throw new ApiError('invalid_input', 400, `Invalid query: a range by ${bucket} spans at most ${span}`, {
+            issues: [{ path: 'from', message: `must be at most ${span} before to` }],
           });
         }
         const items = await directory.activityStats({ bucket, from, to, clientId: query.clientId });
         return { body: { bucket, from, to, items } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/admin/activity/reads',
+      tag: 'Activity',
+      summary: 'Successful SCIM reads, counted per client, endpoint kind and UTC minute, newest first',
+      description:
+        'Reads (GET, POST .search) that succeeded are not logged one by one: each row counts the requests of one client to one kind of endpoint (users.list, users.get, groups.list, groups.get, discovery, other) within one minute. Counts reach the database within about a second.',
+      query: object({ ...pageQueryShape, clientId: queryString({ format: 'uuid' }), from: queryDate(), to: queryDate() }),
+      responses: {
+        200: {
+          description: 'A page of counts',
+          schema: pageOf(
+            object({
+              clientId: uuid(),
+              clientName: nullable(string()),
+              kind: oneOf([...READ_KINDS]),
+              minute: dateTime({ description: 'The start of the UTC minute' }),
+              requests: integer(),
+              lastAt: dateTime({ description: 'The time of the last of these requests' }),
+            }),
+          ),
+        },
+      },
+      handle: async ({ query }) => {
+        validateRange(query.from, query.to);
+        return { body: await services.clientActivity.list(query) };
       },
     }),
   ];

@@ -1,7 +1,7 @@
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@roster/domain';
 import { ApiError } from '../errors.js';
 import { publicRoute, type AdminRoute } from '../define.js';
-import { boolean, object, string } from '../schema.js';
+import { boolean, object, oneOf, string } from '../schema.js';
 import { adminSchema } from './admins.js';
 import type { RouteDeps } from './common.js';
 
@@ -15,6 +15,21 @@ export function setupRoutes({ services }: RouteDeps): AdminRoute[] {
       summary: 'Whether the first admin still has to be created',
       responses: { 200: { description: 'Setup state', schema: object({ setupRequired: boolean() }) } },
       handle: async () => ({ body: { setupRequired: (await services.admins.count()) === 0 } }),
+    }),
+    publicRoute({
+      method: 'POST',
+      path: '/api/admin/setup/check',
+      tag: 'Session',
+      summary: 'What a setup link is worth, before its form is filled in (changes nothing)',
+      description: 'A POST so the token stays out of URLs and access logs.',
+      body: object({ token: string({ min: 1, max: 200 }) }),
+      responses: {
+        200: {
+          description: 'valid; used or expired (restart Roster for a new link); unknown (not issued, or replaced by a later start); setup_complete (sign in instead)',
+          schema: object({ status: oneOf(['valid', 'used', 'expired', 'unknown', 'setup_complete']) }),
+        },
+      },
+      handle: async ({ body }) => ({ body: { status: await services.admins.checkSetupToken(body.token) } }),
     }),
     publicRoute({
       method: 'POST',
