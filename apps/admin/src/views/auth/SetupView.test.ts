@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import SetupView from './SetupView.vue';
 import { settle, setupApi } from '../../test/fake-fetch.ts';
 import { mountWithApp } from '../../test/mount.ts';
-import { eventually } from '../../test/wait.ts';
 
 afterEach(() => {
   document.body.innerHTML = '';
