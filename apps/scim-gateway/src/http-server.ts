@@ -61,7 +61,9 @@ export function createHttpServer(handler: http.RequestListener, limits: Connecti
     if (timedOut) {
       warn('requestTimeout', { headersTimeoutMs: limits.headersTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs, remoteAddress: socket.remoteAddress }, 'request not received in time: answered 408');
     }
-    if (socket.writable) {
+    // As Node does: answer only when no response on this socket has begun, or the bytes would corrupt it.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
       const status = timedOut ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }

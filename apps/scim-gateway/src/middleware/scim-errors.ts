@@ -18,6 +18,17 @@ export const POOL_EXHAUSTED_RETRY_AFTER_SECONDS = 1;
 export interface ScimErrorOptions {
   /** ROSTER_DB_STATEMENT_TIMEOUT_MS, quoted in the error of a cancelled statement. */
   statementTimeoutMs?: number;
+  /**
+   * Whether every pool connection is in use right now. knex times out acquiring a connection both when all are
+   * busy and when none can be opened (PostgreSQL down): only the first is "busy", the second stays "unavailable".
+   */
+  poolFull?: () => boolean;
+}
+
+/** `poolFull` for a knex instance: its pool's connections in use reached its maximum (tarn's Pool). */
+export function poolFullOf(knex: unknown): () => boolean {
+  const pool = (knex as { client?: { pool?: { numUsed?: () => number; max?: number } } }).client?.pool;
+  return () => typeof pool?.numUsed === 'function' && typeof pool.max === 'number' && pool.numUsed() >= pool.max;
 }
 
 export function scimErrors(options: ScimErrorOptions = {}): Middleware {
@@ -53,7 +64,7 @@ export function scimErrors(options: ScimErrorOptions = {}): Middleware {
         (ctx.state as { errorDetail?: string }).errorDetail = cancelled.detail;
         return;
       }
-      if (isPoolExhausted(error)) {
+      if (isPoolExhausted(error) && (options.poolFull?.() ?? true)) {
         state.log.warn('every database connection is busy: a request waited too long for one (ROSTER_DB_POOL_MAX)');
         const busy = new ScimError(503, undefined, 'the server is busy: every database connection of this process is in use; retry shortly');
         sendScim(ctx, 503, busy.toJSON(), { 'Retry-After': String(POOL_EXHAUSTED_RETRY_AFTER_SECONDS) });

@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import type { RequestState } from '../middleware/request-context.js';
-import { scimErrors } from '../middleware/scim-errors.js';
+import { poolFullOf, scimErrors } from '../middleware/scim-errors.js';
 import { scimAuthentication } from '../middleware/scim-auth.js';
 import { scimRateLimit } from '../middleware/rate-limit.js';
 import { clientInFlightLimit } from '../middleware/in-flight.js';
@@ -44,7 +44,7 @@ function normalizedScimPath(path: string): string {
 export function scimSurface(deps: { config: Config; services: Services }): Middleware {
   const { config, services } = deps;
   const { discovery, api } = createScimRoutes(deps);
-  const errorOptions = { statementTimeoutMs: config.limits.dbStatementTimeoutMs };
+  const errorOptions = { statementTimeoutMs: config.limits.dbStatementTimeoutMs, poolFull: poolFullOf(services.knex) };
   const errors = scimErrors(errorOptions);
   // Errors become SCIM responses inside the audit middleware too, so failed requests reach the activity log.
   const authenticated = compose([
