@@ -35,6 +35,7 @@ import {
 } from '@roster/auth';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
 import { scimAudit } from './middleware/scim-audit.js';
+import { createChangeLog, pruneChangeLog } from '@roster/domain';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
@@ -96,7 +97,11 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
+    // The change log's retention (setting changeRetentionDays): as idempotent, every process prunes too.
+    pruneChangeLog(retainedChanges, settings).catch((error: unknown) => logger.warn({ err: error }, 'could not prune the directory change log'));
   };
+  const settings = createSettingsService(knex, { now: () => now().getTime() });
+  const retainedChanges = createChangeLog(knex);
   return {
     knex,
     config,
@@ -115,7 +120,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       now,
     }),
     signInThrottle: createSignInThrottle(knex, { now }),
-    settings: createSettingsService(knex, { now: () => now().getTime() }),
+    settings,
     directory: createDirectoryReadService(knex),
     authProviders: createAuthProviderService(knex, {
       discover: (issuer) => discovery.discover(issuer),

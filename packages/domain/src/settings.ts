@@ -8,9 +8,16 @@ export interface Settings {
   usersDeletableByAdmins: boolean;
   /** "Lock users when deletion is refused": a refused SCIM DELETE deactivates the user instead. */
   lockOnRefusedDelete: boolean;
+  /** Days the directory change log keeps a change (docs/changes.md); older ones are pruned. */
+  changeRetentionDays: number;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, changeRetentionDays: 90 });
+
+/** A stored value is used only when it has the type of the key's default (a boolean, or a number of days). */
+function fits(key: keyof Settings, value: unknown): boolean {
+  return typeof value === typeof DEFAULT_SETTINGS[key];
+}
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof Settings>;
 
 /**
@@ -38,7 +45,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
     const rows = (await db('settings').select('key', 'value').whereIn('key', SETTING_KEYS)) as Array<{ key: string; value: unknown }>;
     const settings: Settings = { ...DEFAULT_SETTINGS };
     for (const row of rows) {
-      if (typeof row.value === 'boolean' && (SETTING_KEYS as string[]).includes(row.key)) settings[row.key as keyof Settings] = row.value;
+      if ((SETTING_KEYS as string[]).includes(row.key) && fits(row.key as keyof Settings, row.value)) (settings as unknown as Record<string, unknown>)[row.key] = row.value;
     }
     return settings;
   }
@@ -63,7 +70,7 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
 
     /** Writes the given keys (the caller validated them) and returns the whole settings object. */
     async update(patch: Partial<Settings>, adminId: string, requestId?: string): Promise<Settings> {
-      const entries = SETTING_KEYS.filter((key) => typeof patch[key] === 'boolean').map((key) => [key, patch[key] as boolean] as const);
+      const entries = SETTING_KEYS.filter((key) => fits(key, patch[key])).map((key) => [key, patch[key]] as const);
       const result = await knex.transaction(async (trx) => {
         const before = await load(trx);
         for (const [key, value] of entries) {

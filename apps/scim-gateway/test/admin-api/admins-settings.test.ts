@@ -69,15 +69,15 @@ describe('admins and settings', () => {
   it('answers the default settings', async () => {
     const response = await agent.get('/api/admin/settings');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true });
+    expect(response.body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, changeRetentionDays: 90 });
   });
 
   it('changes settings, answers the whole object, records who changed what, and get() sees it at once', async () => {
     const response = await agent.patch('/api/admin/settings', { usersDeletableByAdmins: true });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true });
-    expect(await gateway.services.settings.get()).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true });
-    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true });
+    expect(response.body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, changeRetentionDays: 90 });
+    expect(await gateway.services.settings.get()).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, changeRetentionDays: 90 });
+    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, changeRetentionDays: 90 });
     const audit = await gateway.db.knex('audit_events').where('operation', 'admin.settings.update').select('actor_type', 'admin_id', 'detail');
     expect(audit).toEqual([{ actor_type: 'admin', admin_id: rootId, detail: { usersDeletableByAdmins: { from: false, to: true } } }]);
   });
@@ -87,20 +87,23 @@ describe('admins and settings', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({
       code: 'invalid_input',
-      message: 'Invalid request body: deleteEverything is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete) (and 1 more)',
+      message: 'Invalid request body: deleteEverything is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, changeRetentionDays) (and 1 more)',
       details: {
         issues: [
-          { path: 'deleteEverything', message: 'is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete)' },
+          { path: 'deleteEverything', message: 'is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, changeRetentionDays)' },
           { path: 'usersDeletableByAdmins', message: 'must be true or false, got a string' },
         ],
       },
     });
+    const days = await agent.patch('/api/admin/settings', { changeRetentionDays: 0 });
+    expect(days.status).toBe(400);
+    expect((await agent.get('/api/admin/settings')).body).toMatchObject({ changeRetentionDays: 90 });
     const empty = await agent.patch('/api/admin/settings', {});
     expect(empty.status).toBe(400);
     expect(empty.body).toEqual({
       code: 'invalid_input',
-      message: 'Invalid request body: must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete',
-      details: { issues: [{ path: '', message: 'must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete' }] },
+      message: 'Invalid request body: must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, changeRetentionDays',
+      details: { issues: [{ path: '', message: 'must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, changeRetentionDays' }] },
     });
     const notObject = await agent.patch('/api/admin/settings', [true]);
     expect(notObject.status).toBe(400);

@@ -1,13 +1,15 @@
 import { route, type AdminRoute } from '../define.js';
-import { boolean, object, optional } from '../schema.js';
+import { boolean, integer, object, optional } from '../schema.js';
 import type { RouteDeps } from './common.js';
 
 const usersDeletableByAdmins = 'When on, SCIM DELETE of a user removes it; when off, the deletion is refused';
 const lockOnRefusedDelete = 'When on, a refused SCIM DELETE locks (deactivates) the user instead';
+const changeRetentionDays = 'Days the directory change log keeps a change; older changes are pruned (default 90)';
 
 export const settingsSchema = object({
   usersDeletableByAdmins: boolean({ description: usersDeletableByAdmins }),
   lockOnRefusedDelete: boolean({ description: lockOnRefusedDelete }),
+  changeRetentionDays: integer({ description: changeRetentionDays, min: 1, max: 3650 }),
 });
 
 export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
@@ -30,6 +32,7 @@ export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
         {
           usersDeletableByAdmins: optional(boolean({ description: usersDeletableByAdmins })),
           lockOnRefusedDelete: optional(boolean({ description: lockOnRefusedDelete })),
+          changeRetentionDays: optional(integer({ description: changeRetentionDays, min: 1, max: 3650 })),
         },
         { minProperties: 1 },
       ),
