@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import { recordChanges, type JsonObject } from '@roster/domain';
+import type { DirectoryService, DirectoryTransaction, JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { readJsonBody, sendScim } from '../scim/http.js';
 import { auditEventOf, changeContextOf, type ScimCaller } from '../scim/service/types.js';
@@ -114,7 +113,7 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  * failed operation leaves no trace and the others stand. An operation that refers to a bulkId created later
  * in the request waits until that resource exists (§3.7.2); references that never resolve fail.
  */
-export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
+export function mountBulkRoute(router: ScimRoutes, deps: { directory: DirectoryService; users: UserService; groups: GroupService; baseUrl: string }): void {
   // Bodies are read only once admitted, so waiting requests hold no parsed JSON.
   router.on('POST', '/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
@@ -128,7 +127,9 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
     const declared = new Set(operations.flatMap((op) => (op.bulkId ? [op.bulkId] : [])));
     let errors = 0;
 
-    await deps.knex.transaction(async (trx) => {
+    // The unit of work is the domain's: one transaction, a savepoint per operation (`attempt`), and the
+    // request's audit event written at its end.
+    await deps.directory.unitOfWork(async ({ attempt }) => {
       let pending = operations;
       while (pending.length && !(failOnErrors && errors >= failOnErrors)) {
         const deferred: BulkOperation[] = [];
@@ -145,7 +146,7 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
               run.push(next);
             }
             if (run.length > 1) {
-              const outcomes = await createUsersTogether(trx, caller, run, deps);
+              const outcomes = await createUsersTogether(attempt, caller, run, deps);
               if (outcomes) {
                 run.forEach((item, index) => {
                   batched.add(item);
@@ -174,7 +175,7 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
             continue;
           }
           try {
-            const result = await trx.transaction((savepoint) => runOperation(savepoint, caller, op, substitute(op.data, created), deps));
+            const result = await attempt((savepoint) => runOperation(savepoint, caller, op, substitute(op.data, created), deps));
             if (op.bulkId && result.id) created.set(op.bulkId, result.id);
             results[op.index] = result.outcome;
             if (Number(result.outcome.status) >= 400) errors++;
@@ -195,8 +196,7 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
         }
         pending = deferred;
       }
-      await recordChanges(trx, changeContextOf(requestCaller), [], auditEventOf(requestCaller, 200));
-    });
+    }, { context: changeContextOf(requestCaller), audit: auditEventOf(requestCaller, 200) });
     auditRecorded(ctx);
 
     sendScim(ctx, 200, { schemas: [BULK_RESPONSE], Operations: results.filter((result): result is BulkResult => result !== undefined) });
@@ -213,13 +213,13 @@ function isPlainUserCreate(op: BulkOperation): boolean {
  * offending one fails.
  */
 async function createUsersTogether(
-  trx: Knex.Transaction,
+  attempt: <R>(step: (trx: DirectoryTransaction) => Promise<R>) => Promise<R>,
   caller: ScimCaller,
   run: BulkOperation[],
   deps: { users: UserService },
 ): Promise<Array<{ id: string; version: number } | ScimError> | undefined> {
   try {
-    return await trx.transaction((savepoint) => deps.users.createMany(caller, run.map((op) => op.data), savepoint));
+    return await attempt((savepoint) => deps.users.createMany(caller, run.map((op) => op.data), savepoint));
   } catch (error) {
     if (scimErrorFromDatabase(error)) return undefined;
     throw error;
@@ -227,7 +227,7 @@ async function createUsersTogether(
 }
 
 async function runOperation(
-  trx: Knex.Transaction,
+  trx: DirectoryTransaction,
   caller: ScimCaller,
   op: BulkOperation,
   data: unknown,

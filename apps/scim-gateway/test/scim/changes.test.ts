@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChangeLog, type ChangeLog, type DirectoryChange } from '@roster/domain';
+import { randomUUID } from 'node:crypto';
+import { createChangeLog, recordChanges, type ChangeLog, type DirectoryChange } from '@roster/domain';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 // Every SCIM write records its changes in the directory change log, in its own transaction (issue 17), and the
@@ -23,17 +24,34 @@ afterAll(async () => {
   await gw?.close();
 });
 
-/** Runs `write` and answers the changes it recorded (everything readable after the head taken before it). */
+/**
+ * Runs `write` and answers the changes it recorded: everything readable after the head taken before it, up to
+ * a sentinel change committed after it. On PostgreSQL a change becomes readable only once every older
+ * transaction of the server has ended (the change log's horizon), which under load can take a moment: the
+ * sentinel tells when everything before it is readable, so "nothing was recorded" is asserted without a sleep.
+ */
 async function changesOf(write: () => Promise<unknown>): Promise<DirectoryChange[]> {
-  let cursor = await log.head();
+  // Whatever earlier writes recorded is read past first, so only this write's changes are collected.
+  const { cursor } = await throughSentinel(await log.head());
   await write();
+  return (await throughSentinel(cursor)).changes;
+}
+
+/** Commits a sentinel change and reads from `cursor` until it: the changes before it, and the cursor after it. */
+async function throughSentinel(cursor: string): Promise<{ changes: DirectoryChange[]; cursor: string }> {
+  const sentinel = randomUUID();
+  await gw.db.knex.transaction((trx) => recordChanges(trx, { actor: { type: 'system', id: null } }, [{ kind: 'user.updated', resourceType: 'User', resourceId: sentinel }]));
   const changes: DirectoryChange[] = [];
-  for (;;) {
-    const page = await log.read({ after: cursor });
-    if (page.changes.length === 0) return changes;
-    changes.push(...page.changes);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const page = await log.wait({ after: cursor, timeoutMs: 1000 });
+    for (const change of page.changes) {
+      if (change.resourceId === sentinel) return { changes, cursor: change.cursor };
+      changes.push(change);
+    }
     cursor = page.cursor;
   }
+  throw new Error('the sentinel change did not become readable within 60 s');
 }
 
 function summary(changes: DirectoryChange[]): Array<[string, unknown]> {

@@ -7,3 +7,4 @@ export * from './changes-of.js';
 export { type AtOnceRecord } from './groups.js';
 export { createDirectoryReader, type DirectoryReader, type SignInMatch } from './reader.js';
 export { insertUsersSkippingTaken, insertProviderLinks, type NewUser } from './users-bulk.js';
+export { createDirectoryService, userDeletionRefusal, type DirectoryActor, type DirectoryService, type DirectoryServiceDeps, type DirectoryTransaction, type GroupChangeSet, type GroupInput, type MemberChangeSet, type MemberErrorDetails, type Precondition, type UserInput } from './service.js';

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { AuditEventInput, ChangeContext, SettingsService } from '@roster/domain';
+import { DomainError, type AuditEventInput, type ChangeContext, type DirectoryActor, type DirectoryService, type MemberErrorDetails } from '@roster/domain';
+import { ScimError } from '../errors.js';
 
 /** The SCIM client making a request, as authentication established it. */
 export interface ScimCaller {
@@ -51,11 +51,39 @@ export function auditEventOf(caller: ScimCaller, status: number, resourceId?: st
 }
 
 export interface ResourceServiceDeps {
-  knex: Knex;
+  /** The directory lifecycle (packages/domain): every write and read of users and groups goes through it. */
+  directory: DirectoryService;
   /** `${PUBLIC_URL}/scim_v2`, the base of every meta.location. */
   baseUrl: string;
-  /** Read on DELETE: "User accounts deletable by admins" and "lock users when deletion is refused". */
-  settings: Pick<SettingsService, 'get'>;
+}
+
+/** The SCIM caller as the domain's actor: the client, its provider, its visibility, the request's audit event. */
+export function actorOf(caller: ScimCaller): DirectoryActor {
+  return {
+    context: changeContextOf(caller),
+    clientId: caller.clientId,
+    authProviderId: caller.authProviderId,
+    visibility: visibilityOf(caller),
+    audit: caller.audit ? (status, resourceId, error) => auditEventOf(caller, status, resourceId, error) : undefined,
+  };
+}
+
+/**
+ * Runs a domain command and words its refusals as SCIM errors (RFC 7644 §3.12): a resource that is not there
+ * (or not visible) 404, a value the rules refuse 400 invalidValue, too many members 400 tooMany.
+ */
+export async function asScim<T>(type: 'User' | 'Group', id: string | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    if (error.code === 'not_found') throw ScimError.notFound(`${type} ${id ?? ''} not found`);
+    if (error.code === 'invalid_input') {
+      if ((error.details as MemberErrorDetails | undefined)?.tooMany !== undefined) throw ScimError.tooMany(error.message);
+      throw ScimError.invalidValue(error.message);
+    }
+    throw error;
+  }
 }
 
 export function visibilityOf(caller: ScimCaller): { ownerClientId?: string } {
