@@ -1,4 +1,4 @@
-import { LOCK_REASON_DELETE_REFUSED, LOCK_REASON_INACTIVE, type DirectoryTransaction, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
+import type { DirectoryTransaction, JsonObject, ResourceRef, UserRecord } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
@@ -16,8 +16,6 @@ export interface Preconditions {
   /** The If-Match header, checked against the current version inside the write transaction. */
   ifMatch?: string;
 }
-
-export { LOCK_REASON_DELETE_REFUSED, LOCK_REASON_INACTIVE };
 
 function matchesIfMatch(header: string | undefined, version: number): boolean {
   if (!header) return true;
