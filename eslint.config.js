@@ -13,4 +13,24 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
+  // DESIGN.md: routes never import knex or objection (routes -> domain services -> repositories). The SCIM layer
+  // maps the protocol onto packages/domain's commands; only the filter and sort compilers (and their tests)
+  // speak SQL.
+  {
+    files: ['apps/scim-gateway/src/routes/**/*.ts', 'apps/scim-gateway/src/scim/**/*.ts'],
+    ignores: ['apps/scim-gateway/src/scim/filter/compile-sql.ts', 'apps/scim-gateway/src/scim/filter/compile-sql.test.ts', 'apps/scim-gateway/src/scim/sort.ts', 'apps/scim-gateway/src/scim/sort.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'knex', message: 'SQL belongs in packages/domain: call a directory command or repository there.' },
+            { name: 'objection', message: 'Models belong in packages/domain: call a directory command there.' },
+            { name: '@roster/db', message: 'The database belongs to packages/domain: call a directory command there.' },
+          ],
+          patterns: [{ group: ['@roster/db/*'], message: 'The database belongs to packages/domain.' }],
+        },
+      ],
+    },
+  },
 );

@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { Knex } from '@roster/db';
+import { ping, type Knex } from '@roster/db';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { requestContext } from './middleware/request-context.js';
@@ -55,7 +55,7 @@ export function createApp(options: AppOptions): RosterApp {
   app.use(scimSurface({ config, services }));
 
   const router = new Router();
-  mountHealthRoutes(router, { knex, isShuttingDown: () => shuttingDown });
+  mountHealthRoutes(router, { databaseAnswers: (timeoutMs) => ping(knex, timeoutMs), isShuttingDown: () => shuttingDown });
   mountMetricsRoute(router, metrics);
   mountOAuthRoutes(router, { config, services });
   mountAdminApi(router, { config, services });

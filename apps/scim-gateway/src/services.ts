@@ -42,6 +42,7 @@ import type { SchemaSet } from './scim/schemas/index.js';
 import { scimAudit } from './middleware/scim-audit.js';
 import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
 import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
+import { createChangeLog, pruneChangeLog } from '@roster/domain';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
@@ -126,7 +127,10 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
         if (deleted > 0) logger.info({ deleted }, 'pruned audit events past the retention');
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not prune audit events'));
+    // The change log's retention (setting changeRetentionDays): as idempotent, every process prunes too.
+    pruneChangeLog(retainedChanges, settings).catch((error: unknown) => logger.warn({ err: error }, 'could not prune the directory change log'));
   };
+  const retainedChanges = createChangeLog(knex);
   return {
     knex,
     config,

@@ -12,7 +12,7 @@ describe('settings service', () => {
   afterAll(async () => db?.destroy());
 
   it('answers the defaults when nothing is stored', async () => {
-    expect(await createSettingsService(db.knex, { now: clock }).get()).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
+    expect(await createSettingsService(db.knex, { now: clock }).get()).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
   });
 
   it('sees its own update at once and another process sees it within the 2 s cache bound', async () => {
@@ -20,7 +20,7 @@ describe('settings service', () => {
     const elsewhere = createSettingsService(db.knex, { now: clock });
     expect((await elsewhere.get()).usersDeletableByAdmins).toBe(false);
     const admin = ((await db.knex('admins').insert({ email: 'a@example.com' }).returning('id')) as Array<{ id: string }>)[0]!.id;
-    expect(await here.update({ usersDeletableByAdmins: true }, admin)).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
+    expect(await here.update({ usersDeletableByAdmins: true }, admin)).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
     expect((await here.get()).usersDeletableByAdmins).toBe(true);
     // The other process still answers from its cache until the bound passes.
     now += SETTINGS_CACHE_MS - 1;

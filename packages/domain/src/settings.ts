@@ -8,6 +8,8 @@ export interface Settings {
   usersDeletableByAdmins: boolean;
   /** "Lock users when deletion is refused": a refused SCIM DELETE deactivates the user instead. */
   lockOnRefusedDelete: boolean;
+  /** Days the directory change log keeps a change (docs/changes.md); older ones are pruned. */
+  changeRetentionDays: number;
   /** Audit events older than this many days are deleted by the hourly sweep (1..3650). */
   auditRetentionDays: number;
   /**
@@ -35,6 +37,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   lockOnRefusedDelete: true,
   auditRetentionDays: 90,
   unknownExtensions: 'reject' as UnknownExtensionsPolicy,
+  changeRetentionDays: 90,
 });
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof Settings>;
 

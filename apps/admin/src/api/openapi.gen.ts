@@ -1440,6 +1440,8 @@ export interface operations {
                          * @enum {string}
                          */
                         unknownExtensions: "reject" | "keep";
+                        /** @description Days the directory change log keeps a change; older changes are pruned (default 90) */
+                        changeRetentionDays: number;
                     };
                 };
             };
@@ -1484,6 +1486,8 @@ export interface operations {
                      * @enum {string}
                      */
                     unknownExtensions?: "reject" | "keep";
+                    /** @description Days the directory change log keeps a change; older changes are pruned (default 90) */
+                    changeRetentionDays?: number;
                 };
             };
         };
@@ -1506,6 +1510,8 @@ export interface operations {
                          * @enum {string}
                          */
                         unknownExtensions: "reject" | "keep";
+                        /** @description Days the directory change log keeps a change; older changes are pruned (default 90) */
+                        changeRetentionDays: number;
                     };
                 };
             };

@@ -7,6 +7,8 @@ import { cutPath } from './auth-failure-log.js';
 interface AuditState extends RequestState {
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
   errorDetail?: string;
+  /** The write committed its audit event in its own transaction (routes/scim-context.ts `auditRecorded`). */
+  auditRecorded?: boolean;
 }
 
 /** Events wait at most this long to be written together, or until this many are waiting. */
@@ -17,8 +19,10 @@ export const READS_FLUSH_AFTER_MS = 1000;
 
 /**
  * The provisioning log: every SCIM write, and every failed request, becomes an audit event with the client,
- * operation, resource, status, duration and request id. Written after the response is decided and off the
- * request's critical path, and in batches: the events of up to FLUSH_AFTER_MS go to the database as one
+ * operation, resource, status, duration and request id. A successful write records its own event in its
+ * transaction (scim/service/types.ts `auditEventOf`), so it commits with the change; what is left here are the
+ * requests that changed nothing: failures (before or inside a write, whose transaction rolled back). They are
+ * written after the response is decided and off the request's critical path, and in batches: the events of up to FLUSH_AFTER_MS go to the database as one
  * statement, each with the time it happened. One INSERT and one commit per write request cost about a tenth
  * of a POST /Users (docs/benchmarks.md, finding 30). `drain()` writes what is waiting and lets shutdown wait
  * for it; an event the database refuses is logged and costs only itself.
@@ -96,6 +100,8 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
       if (state.clientId && clientActivity) countRead(state.clientId, ctx.method, ctx.path);
       return;
     }
+    // Written with the write itself: it commits with the change, and a crash cannot lose it.
+    if (state.auditRecorded) return;
     if (ctx.status === 401) return; // authentication failures are logged by the authentication middleware
     enqueue({
       at: new Date(),

@@ -1,15 +1,14 @@
-import type { Knex } from 'knex';
-import type { JsonObject } from '@roster/domain';
+import type { DirectoryService, DirectoryTransaction, JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { readJsonBody, sendScim } from '../scim/http.js';
-import type { ScimCaller } from '../scim/service/types.js';
+import { auditEventOf, changeContextOf, type ScimCaller } from '../scim/service/types.js';
 import type { GroupService } from '../scim/service/groups.js';
 import type { UserService } from '../scim/service/users.js';
-import { auditAs, callerOf } from './scim-context.js';
+import { auditAs, auditRecorded, callerOf } from './scim-context.js';
 import { scimErrorFromDatabase } from '../scim/db-errors.js';
 import { etagOf, userLocation } from '../scim/serialize.js';
 import { createBulkSlots } from '../middleware/bulk-gate.js';
-import type { ScimContext, ScimRoutes } from './scim-routes.js';
+import type { ScimRoutes } from './scim-routes.js';
 
 export const MAX_BULK_OPERATIONS = 1000;
 /** /Bulk requests a process runs at once (middleware/bulk-gate.ts); more wait in line. */
@@ -114,7 +113,7 @@ function errorResult(op: BulkOperation, error: ScimError): BulkResult {
  * failed operation leaves no trace and the others stand. An operation that refers to a bulkId created later
  * in the request waits until that resource exists (§3.7.2); references that never resolve fail.
  */
-export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string }): void {
+export function mountBulkRoute(router: ScimRoutes, deps: { directory: DirectoryService; users: UserService; groups: GroupService; baseUrl: string }): void {
   const slots = createBulkSlots(MAX_CONCURRENT_BULK);
   router.on('POST', '/Bulk', async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
@@ -123,93 +122,92 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
     // requestTimeout (ROSTER_REQUEST_TIMEOUT_MS, answered 408), and the bodies waiting for a slot by the
     // per-client cap on requests in flight (ROSTER_CLIENT_MAX_IN_FLIGHT) times the 16 MB payload limit.
     const { operations, failOnErrors } = parseBulkRequest(await readJsonBody(ctx));
-    const caller = callerOf(ctx);
-    await slots.run(caller.clientId ?? '', () => runBulk(ctx, caller, operations, failOnErrors, deps));
-  });
-}
+    const requestCaller = callerOf(ctx);
+    // A freed slot goes to the waiting client that runs the fewest (middleware/bulk-gate.ts).
+    await slots.run(requestCaller.clientId ?? '', async () => {
+      // The operations record their changes each; the request's one audit event is written at the end of the
+      // unit of work, in its transaction.
+      const caller: ScimCaller = { ...requestCaller, audit: undefined };
+      const results: Array<BulkResult | undefined> = new Array(operations.length);
+      const created = new Map<string, string>();
+      const declared = new Set(operations.flatMap((op) => (op.bulkId ? [op.bulkId] : [])));
+      let errors = 0;
 
-async function runBulk(
-  ctx: ScimContext,
-  caller: ScimCaller,
-  operations: BulkOperation[],
-  failOnErrors: number | undefined,
-  deps: { knex: Knex; users: UserService; groups: GroupService; baseUrl: string },
-): Promise<void> {
-  const results: Array<BulkResult | undefined> = new Array(operations.length);
-  const created = new Map<string, string>();
-  const declared = new Set(operations.flatMap((op) => (op.bulkId ? [op.bulkId] : [])));
-  let errors = 0;
-
-  await deps.knex.transaction(async (trx) => {
-    let pending = operations;
-    while (pending.length && !(failOnErrors && errors >= failOnErrors)) {
-      const deferred: BulkOperation[] = [];
-      const batched = new Set<BulkOperation>();
-      for (const [position, op] of pending.entries()) {
-        if (failOnErrors && errors >= failOnErrors) break;
-        if (batched.has(op)) continue;
-        // Fast path: a run of user creations that refer to no bulkId is inserted in one statement. Only
-        // without failOnErrors, whose count must stop the request between two operations.
-        if (failOnErrors === undefined && isPlainUserCreate(op)) {
-          const run = [op];
-          for (const next of pending.slice(position + 1)) {
-            if (!isPlainUserCreate(next) || run.length >= 1000) break;
-            run.push(next);
-          }
-          if (run.length > 1) {
-            const outcomes = await createUsersTogether(trx, caller, run, deps);
-            if (outcomes) {
-              run.forEach((item, index) => {
-                batched.add(item);
-                const outcome = outcomes[index]!;
-                if (outcome instanceof ScimError) {
-                  results[item.index] = errorResult(item, outcome);
-                  errors++;
-                } else {
-                  created.set(item.bulkId!, outcome.id);
-                  results[item.index] = { method: 'POST', bulkId: item.bulkId!, status: '201', location: userLocation(deps.baseUrl, outcome.id), version: etagOf(outcome.version) };
+      // The unit of work is the domain's: one transaction, a savepoint per operation (`attempt`), and the
+      // request's audit event written at its end.
+      await deps.directory.unitOfWork(async ({ attempt }) => {
+        let pending = operations;
+        while (pending.length && !(failOnErrors && errors >= failOnErrors)) {
+          const deferred: BulkOperation[] = [];
+          const batched = new Set<BulkOperation>();
+          for (const [position, op] of pending.entries()) {
+            if (failOnErrors && errors >= failOnErrors) break;
+            if (batched.has(op)) continue;
+            // Fast path: a run of user creations that refer to no bulkId is inserted in one statement. Only
+            // without failOnErrors, whose count must stop the request between two operations.
+            if (failOnErrors === undefined && isPlainUserCreate(op)) {
+              const run = [op];
+              for (const next of pending.slice(position + 1)) {
+                if (!isPlainUserCreate(next) || run.length >= 1000) break;
+                run.push(next);
+              }
+              if (run.length > 1) {
+                const outcomes = await createUsersTogether(attempt, caller, run, deps);
+                if (outcomes) {
+                  run.forEach((item, index) => {
+                    batched.add(item);
+                    const outcome = outcomes[index]!;
+                    if (outcome instanceof ScimError) {
+                      results[item.index] = errorResult(item, outcome);
+                      errors++;
+                    } else {
+                      created.set(item.bulkId!, outcome.id);
+                      results[item.index] = { method: 'POST', bulkId: item.bulkId!, status: '201', location: userLocation(deps.baseUrl, outcome.id), version: etagOf(outcome.version) };
+                    }
+                  });
+                  continue;
                 }
-              });
+              }
+            }
+            const unresolved = [...referencesIn([op.path, op.data])].filter((id) => !created.has(id));
+            const waitable = unresolved.filter((id) => declared.has(id) && id !== op.bulkId);
+            if (unresolved.length && waitable.length === unresolved.length) {
+              deferred.push(op);
               continue;
             }
+            if (unresolved.length) {
+              results[op.index] = errorResult(op, ScimError.invalidValue(`bulkId "${unresolved[0]}" is not defined by any operation of this request`));
+              errors++;
+              continue;
+            }
+            try {
+              const result = await attempt((savepoint) => runOperation(savepoint, caller, op, substitute(op.data, created), deps));
+              if (op.bulkId && result.id) created.set(op.bulkId, result.id);
+              results[op.index] = result.outcome;
+              if (Number(result.outcome.status) >= 400) errors++;
+            } catch (error) {
+              const scim = error instanceof ScimError ? error : scimErrorFromDatabase(error);
+              if (!scim) throw error;
+              results[op.index] = errorResult(op, scim);
+              errors++;
+            }
           }
+          if (deferred.length === pending.length) {
+            // Nothing progressed: the remaining operations refer to each other in a cycle (§3.7.1).
+            for (const op of deferred) {
+              results[op.index] = errorResult(op, ScimError.invalidValue('circular bulkId references cannot be resolved'));
+              errors++;
+            }
+            break;
+          }
+          pending = deferred;
         }
-        const unresolved = [...referencesIn([op.path, op.data])].filter((id) => !created.has(id));
-        const waitable = unresolved.filter((id) => declared.has(id) && id !== op.bulkId);
-        if (unresolved.length && waitable.length === unresolved.length) {
-          deferred.push(op);
-          continue;
-        }
-        if (unresolved.length) {
-          results[op.index] = errorResult(op, ScimError.invalidValue(`bulkId "${unresolved[0]}" is not defined by any operation of this request`));
-          errors++;
-          continue;
-        }
-        try {
-          const result = await trx.transaction((savepoint) => runOperation(savepoint, caller, op, substitute(op.data, created), deps));
-          if (op.bulkId && result.id) created.set(op.bulkId, result.id);
-          results[op.index] = result.outcome;
-          if (Number(result.outcome.status) >= 400) errors++;
-        } catch (error) {
-          const scim = error instanceof ScimError ? error : scimErrorFromDatabase(error);
-          if (!scim) throw error;
-          results[op.index] = errorResult(op, scim);
-          errors++;
-        }
-      }
-      if (deferred.length === pending.length) {
-        // Nothing progressed: the remaining operations refer to each other in a cycle (§3.7.1).
-        for (const op of deferred) {
-          results[op.index] = errorResult(op, ScimError.invalidValue('circular bulkId references cannot be resolved'));
-          errors++;
-        }
-        break;
-      }
-      pending = deferred;
-    }
-  });
+      }, { context: changeContextOf(requestCaller), audit: auditEventOf(requestCaller, 200) });
+      auditRecorded(ctx);
 
-  sendScim(ctx, 200, { schemas: [BULK_RESPONSE], Operations: results.filter((result): result is BulkResult => result !== undefined) });
+      sendScim(ctx, 200, { schemas: [BULK_RESPONSE], Operations: results.filter((result): result is BulkResult => result !== undefined) });
+    });
+  });
 }
 
 function isPlainUserCreate(op: BulkOperation): boolean {
@@ -222,13 +220,13 @@ function isPlainUserCreate(op: BulkOperation): boolean {
  * offending one fails.
  */
 async function createUsersTogether(
-  trx: Knex.Transaction,
+  attempt: <R>(step: (trx: DirectoryTransaction) => Promise<R>) => Promise<R>,
   caller: ScimCaller,
   run: BulkOperation[],
   deps: { users: UserService },
 ): Promise<Array<{ id: string; version: number } | ScimError> | undefined> {
   try {
-    return await trx.transaction((savepoint) => deps.users.createMany(caller, run.map((op) => op.data), savepoint));
+    return await attempt((savepoint) => deps.users.createMany(caller, run.map((op) => op.data), savepoint));
   } catch (error) {
     if (scimErrorFromDatabase(error)) return undefined;
     throw error;
@@ -236,7 +234,7 @@ async function createUsersTogether(
 }
 
 async function runOperation(
-  trx: Knex.Transaction,
+  trx: DirectoryTransaction,
   caller: ScimCaller,
   op: BulkOperation,
   data: unknown,

@@ -9,7 +9,8 @@ import { scimRateLimit } from '../middleware/rate-limit.js';
 import { clientInFlightLimit } from '../middleware/in-flight.js';
 import { ScimError } from '../scim/errors.js';
 import { buildSchemaSet, withSchemas, type SchemaSet } from '../scim/schemas/index.js';
-import { createGroupService } from '../scim/service/groups.js';
+import { createDirectoryService } from '@roster/domain';
+import { createGroupService, MAX_MEMBERS_PER_REQUEST } from '../scim/service/groups.js';
 import { createUserService } from '../scim/service/users.js';
 import { mountBulkRoute } from './bulk.js';
 import { mountDiscoveryRoutes } from './discovery.js';
@@ -115,8 +116,9 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
 function createScimRoutes(deps: { config: Config; services: Services }): { discovery: ScimRoutes; api: ScimRoutes } {
   const { config, services } = deps;
   const baseUrl = `${config.publicUrl}${SCIM_PREFIX}`;
-  const users = createUserService({ knex: services.knex, baseUrl, settings: services.settings });
-  const groups = createGroupService({ knex: services.knex, baseUrl, settings: services.settings });
+  const directory = createDirectoryService(services.knex, { settings: services.settings, maxMembersPerChange: MAX_MEMBERS_PER_REQUEST });
+  const users = createUserService({ directory, baseUrl });
+  const groups = createGroupService({ directory, baseUrl });
 
   const discovery = new ScimRoutes();
   mountDiscoveryRoutes(discovery, { publicUrl: config.publicUrl, baseUrl });
@@ -124,7 +126,7 @@ function createScimRoutes(deps: { config: Config; services: Services }): { disco
   const api = new ScimRoutes();
   mountResourceRoutes(api, 'User', users);
   mountResourceRoutes(api, 'Group', groups);
-  mountBulkRoute(api, { knex: services.knex, users, groups, baseUrl });
+  mountBulkRoute(api, { directory, users, groups, baseUrl });
   // POST /.search at the root searches every resource type (RFC 7644 §3.4.3).
   api.on('POST', '/.search', async (ctx) => {
     await searchAllAndRespond(ctx, { users, groups }, await searchParamsOf(ctx));

@@ -69,15 +69,15 @@ describe('admins and settings', () => {
   it('answers the default settings', async () => {
     const response = await agent.get('/api/admin/settings');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
+    expect(response.body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
   });
 
   it('changes settings, answers the whole object, records who changed what, and get() sees it at once', async () => {
     const response = await agent.patch('/api/admin/settings', { usersDeletableByAdmins: true });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
-    expect(await gateway.services.settings.get()).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
-    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' });
+    expect(response.body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
+    expect(await gateway.services.settings.get()).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
+    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: true, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 });
     const audit = await gateway.db.knex('audit_events').where('operation', 'admin.settings.update').select('actor_type', 'admin_id', 'detail');
     expect(audit).toEqual([{ actor_type: 'admin', admin_id: rootId, detail: { usersDeletableByAdmins: { from: false, to: true } } }]);
   });
@@ -87,20 +87,23 @@ describe('admins and settings', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({
       code: 'invalid_input',
-      message: 'Invalid request body: deleteEverything is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions) (and 1 more)',
+      message: 'Invalid request body: deleteEverything is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions, changeRetentionDays) (and 1 more)',
       details: {
         issues: [
-          { path: 'deleteEverything', message: 'is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions)' },
+          { path: 'deleteEverything', message: 'is not a known field (expected usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions, changeRetentionDays)' },
           { path: 'usersDeletableByAdmins', message: 'must be true or false, got a string' },
         ],
       },
     });
+    const days = await agent.patch('/api/admin/settings', { changeRetentionDays: 0 });
+    expect(days.status).toBe(400);
+    expect((await agent.get('/api/admin/settings')).body).toMatchObject({ changeRetentionDays: 90 });
     const empty = await agent.patch('/api/admin/settings', {});
     expect(empty.status).toBe(400);
     expect(empty.body).toEqual({
       code: 'invalid_input',
-      message: 'Invalid request body: must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions',
-      details: { issues: [{ path: '', message: 'must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions' }] },
+      message: 'Invalid request body: must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions, changeRetentionDays',
+      details: { issues: [{ path: '', message: 'must name at least 1 of usersDeletableByAdmins, lockOnRefusedDelete, auditRetentionDays, unknownExtensions, changeRetentionDays' }] },
     });
     const notObject = await agent.patch('/api/admin/settings', [true]);
     expect(notObject.status).toBe(400);

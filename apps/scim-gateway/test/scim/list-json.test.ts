@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDirectoryService } from '@roster/domain';
 import { parseListParams } from '../../src/scim/list.js';
 import { createUserService } from '../../src/scim/service/users.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -78,7 +79,7 @@ describe('reads written as text hold the same resources as the object path', () 
   });
 
   it('serializes every kind of document to the same resource as text and as objects, in lists and by id', async () => {
-    const service = createUserService({ knex: gw.db.knex, baseUrl: gw.scimUrl, settings: gw.roster.services.settings });
+    const service = createUserService({ directory: createDirectoryService(gw.db.knex, { settings: gw.roster.services.settings }), baseUrl: gw.scimUrl });
     const caller = { clientId: gw.clientId, authProviderId: null, dataScope: 'all' as const };
     const params = parseListParams({ count: '100', filter: 'userName pr' });
     const asObjects = await service.list(caller, params, { withGroups: true });

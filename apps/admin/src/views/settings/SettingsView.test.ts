@@ -37,7 +37,7 @@ describe('SettingsView', () => {
   });
 
   it('saves the audit retention in days and refuses what is not 1..3650', async () => {
-    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' };
+    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 };
     const { pinia, server } = setupApi({
       'GET /api/admin/settings': { body: stored },
       'PATCH /api/admin/settings': (call) => ({ body: { ...stored, ...(call.body as object) } }),
@@ -61,8 +61,8 @@ describe('SettingsView', () => {
 
   it('chooses what happens to unknown extensions', async () => {
     const { pinia, server } = setupApi({
-      'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject' } },
-      'PATCH /api/admin/settings': (call) => ({ body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', ...(call.body as object) } }),
+      'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 } },
+      'PATCH /api/admin/settings': (call) => ({ body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90, ...(call.body as object) } }),
     });
     const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
     await settle();

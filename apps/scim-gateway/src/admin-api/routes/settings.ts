@@ -6,12 +6,14 @@ const usersDeletableByAdmins = 'When on, SCIM DELETE of a user removes it; when 
 const lockOnRefusedDelete = 'When on, a refused SCIM DELETE locks (deactivates) the user instead';
 const auditRetentionDays = 'Audit events older than this many days are deleted (hourly, by every process). Default 90';
 const unknownExtensions = 'A schema URN in a SCIM body that no declared extension owns: "reject" answers 400 invalidValue naming it; "keep" stores its values verbatim (listed as unrecognized)';
+const changeRetentionDays = 'Days the directory change log keeps a change; older changes are pruned (default 90)';
 
 export const settingsSchema = object({
   usersDeletableByAdmins: boolean({ description: usersDeletableByAdmins }),
   lockOnRefusedDelete: boolean({ description: lockOnRefusedDelete }),
   auditRetentionDays: integer({ min: 1, max: 3650, description: auditRetentionDays }),
   unknownExtensions: oneOf(['reject', 'keep'], { description: unknownExtensions }),
+  changeRetentionDays: integer({ description: changeRetentionDays, min: 1, max: 3650 }),
 });
 
 export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
@@ -36,6 +38,7 @@ export function settingsRoutes({ services }: RouteDeps): AdminRoute[] {
           lockOnRefusedDelete: optional(boolean({ description: lockOnRefusedDelete })),
           auditRetentionDays: optional(integer({ min: 1, max: 3650, description: auditRetentionDays })),
           unknownExtensions: optional(oneOf(['reject', 'keep'], { description: unknownExtensions })),
+          changeRetentionDays: optional(integer({ description: changeRetentionDays, min: 1, max: 3650 })),
         },
         { minProperties: 1 },
       ),

@@ -1,12 +1,11 @@
-import type { Knex } from 'knex';
-import { canonicalId, groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
+import { isUuid, type DirectoryTransaction, type GroupRecord, type JsonObject, type ResourceRef } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, memberChangesOf, parsePatchRequest, type PatchOperation } from '../patch/index.js';
 import { assertImmutableUnchanged, groupColumns, normalizeGroupInput } from '../resource/normalize.js';
 import { serializeGroup } from '../serialize.js';
 import { planList } from './query.js';
-import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+import { actorOf, asScim, visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 import { assertIfMatch, type Preconditions } from './users.js';
 
 export interface GroupReadOptions {
@@ -17,33 +16,26 @@ export interface GroupReadOptions {
 /** At most this many member references in one request (PUT/POST members or PATCH values). */
 export const MAX_MEMBERS_PER_REQUEST = 100_000;
 
-/** SCIM operations on Groups. Members are rows of group_members: a change costs the members changed. */
+/**
+ * SCIM operations on Groups: a mapping of SCIM onto the domain's directory commands (each one transaction with
+ * its change records and audit event) and the serialisation of what they return. Members are rows of
+ * group_members: a change costs the members changed.
+ */
 export function createGroupService(deps: ResourceServiceDeps) {
-  const { knex, baseUrl } = deps;
+  const { directory, baseUrl } = deps;
+  const groups = directory.groups;
 
-  async function serializeOne(db: Knex | Knex.Transaction, caller: ScimCaller, group: GroupRecord, options: GroupReadOptions): Promise<JsonObject> {
-    return serializeGroup(group, baseUrl, options.withMembers ? await groupRepository.members(db, group.id, visibilityOf(caller)) : undefined);
+  const serialized = (read: { group: GroupRecord; members?: ResourceRef[] }) => ({ group: read.group, resource: serializeGroup(read.group, baseUrl, read.members) });
+
+  // The caller's visibility applies to the joined side too: an own-scope client never sees another client's users
+  // among its group's members.
+  async function serializeOne(caller: ScimCaller, group: GroupRecord, options: GroupReadOptions): Promise<JsonObject> {
+    return serializeGroup(group, baseUrl, options.withMembers ? await groups.members(group.id, visibilityOf(caller)) : undefined);
   }
 
-  /**
-   * Member ids must name existing users visible to the caller; unknown ids are refused, all named (400).
-   * Compared in canonical case, like the one-statement PATCH (whose uuid cast ignores case), so every path
-   * takes `ABC...` for `abc...`.
-   */
-  async function checkMembers(trx: Knex.Transaction, caller: ScimCaller, ids: string[]): Promise<string[]> {
-    const unique = [...new Set(ids.map(canonicalId))];
-    if (unique.length > MAX_MEMBERS_PER_REQUEST) throw ScimError.tooMany(`at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
-    const found = await userRepository.existingIds(trx, unique, visibilityOf(caller));
-    const unknown = unique.filter((id) => !found.has(id));
-    if (unknown.length) {
-      const shown = unknown.slice(0, 20).map((id) => JSON.stringify(id)).join(', ');
-      throw ScimError.invalidValue(`members must be existing users; unknown: ${shown}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
-    }
-    return unique;
-  }
-
-  async function notFound(id: string): Promise<never> {
-    throw ScimError.notFound(`Group ${id} not found`);
+  /** The member ids of a body (the domain checks that they name users, at most MAX_MEMBERS_PER_REQUEST). */
+  function memberIdsOf(members: Array<{ value: string }> | undefined): string[] {
+    return members?.map((member) => member.value) ?? [];
   }
 
   /** The group as a PATCH sees it: its attributes, never its members (patch/members.ts). */
@@ -56,7 +48,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
   /**
    * The members a PATCH of `addsOrRemovesListedMembers` operations adds, when it adds and removes none, or
    * removes, when it adds none, if they fit one statement (distinct uuids for adds). These are the changes the
-   * transaction would apply (patchMembers nets them the same way). Otherwise undefined: the transaction does
+   * transaction would apply (the domain nets them the same way). Otherwise undefined: the transaction does
    * it, and reports any error in its usual order.
    */
   function addsOnlyOrRemovalsOnly(operations: PatchOperation[]): { add?: string[]; remove?: string[] } | undefined {
@@ -68,90 +60,51 @@ export function createGroupService(deps: ResourceServiceDeps) {
       if (error instanceof ScimError) return undefined;
       throw error;
     }
-    const limit = groupRepository.atOnceLimit;
+    const limit = groups.atOnceLimit;
     if (changes.add.length === 0) return changes.remove.length <= limit ? { remove: changes.remove } : undefined;
     const ids = changes.add.map((member) => member.value);
     return changes.remove.length === 0 && ids.length <= limit && ids.every(isUuid) ? { add: ids } : undefined;
   }
 
-  /**
-   * A PATCH that only adds members or removes listed ones, without If-Match: it runs alongside other such
-   * PATCHes of the group instead of queueing behind them. Each member is its own row of group_members, so two
-   * of them touching different members never wait for each other; the locks they take on the group row do not
-   * conflict either (PostgreSQL "Explicit Locking", Row-Level Locks, table "Conflicting Row-Level Locks"):
-   * - FOR KEY SHARE on reading the group, which is also what the foreign key check of each inserted member
-   *   takes. It conflicts only with FOR UPDATE: a DELETE, a PUT or another PATCH of the group waits until this
-   *   one commits, or this one waits for them before touching any member. So the group cannot be deleted
-   *   halfway (a group deleted before is 404 here, never a foreign key violation), and no deadlock arises with
-   *   them, as it would if a member were inserted before the group is locked.
-   * - FOR NO KEY UPDATE, taken by the version bump (an UPDATE that changes no key column). It conflicts with
-   *   another bump only, and is the last statement: PATCHes queue only from their bump to their commit.
-   * Among themselves these PATCHes cannot deadlock on member rows either: an insert waits only for an
-   * uncommitted insert or delete of the same member, a delete for an uncommitted delete of it, and every one
-   * adds before it removes, each in id order (groupRepository.addMembers, removeMembers).
-   */
-  async function patchMembers(tx: Knex.Transaction, caller: ScimCaller, id: string, operations: PatchOperation[], options: GroupReadOptions) {
-    const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'keyShare' });
-    if (!current) return notFound(id);
-    const changes = applyGroupPatch(patchBase(current), operations).members;
-    let membersChanged = 0;
-    if (changes.add.length) {
-      const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
-      membersChanged += await groupRepository.addMembers(tx, id, ids);
-    }
-    if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
-    // As below: a retry that changes nothing keeps the version.
-    if (membersChanged === 0) return { group: current, resource: await serializeOne(tx, caller, current, options) };
-    const group = await groupRepository.update(tx, id, null);
-    return { group, resource: await serializeOne(tx, caller, group, options) };
-  }
-
   return {
-    async create(caller: ScimCaller, body: unknown, options: GroupReadOptions, trx?: Knex.Transaction) {
+    async create(caller: ScimCaller, body: unknown, options: GroupReadOptions, trx?: DirectoryTransaction) {
       const { data, members } = normalizeGroupInput(body);
-      const run = async (tx: Knex.Transaction) => {
-        const memberIds = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
-        const group = await groupRepository.insert(tx, { columns: groupColumns(data), data, createdByClientId: caller.clientId });
-        if (memberIds.length) await groupRepository.addMembers(tx, group.id, memberIds);
-        return { group, resource: await serializeOne(tx, caller, group, options) };
-      };
-      return trx ? run(trx) : knex.transaction(run);
+      const memberIds = memberIdsOf(members);
+      return serialized(await asScim('Group', undefined, () => groups.create(actorOf(caller), { columns: groupColumns(data), data }, memberIds, options, trx)));
     },
 
     async get(caller: ScimCaller, id: string, options: GroupReadOptions) {
-      const group = await groupRepository.findById(knex, id, visibilityOf(caller));
-      if (!group) return notFound(id);
-      return { group, resource: await serializeOne(knex, caller, group, options) };
+      const group = await groups.findById(id, visibilityOf(caller));
+      if (!group) throw ScimError.notFound(`Group ${id} not found`);
+      return { group, resource: await serializeOne(caller, group, options) };
     },
 
     async list(caller: ScimCaller, params: ListParams, options: GroupReadOptions) {
       const plan = planList('Group', params, visibilityOf(caller), baseUrl);
-      const { items, total } = await groupRepository.list(knex, plan.query);
+      const { items, total } = await groups.list(plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
-      const members = options.withMembers && page.length ? await groupRepository.membersOf(knex, page.map((group) => group.id), visibilityOf(caller)) : undefined;
+      const members = options.withMembers && page.length ? await groups.membersOf(page.map((group) => group.id), visibilityOf(caller)) : undefined;
       const resources = page.map((group) => serializeGroup(group, baseUrl, members?.get(group.id)));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
 
     /** PUT replaces the group: a body without members empties it (RFC 7644 §3.5.1). */
-    async replace(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
+    async replace(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: DirectoryTransaction) {
       const { data, members } = normalizeGroupInput(body);
-      const run = async (tx: Knex.Transaction) => {
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
-        assertImmutableUnchanged('Group', current.data, data);
-        const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
-        await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
-        const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
-        return { group, resource: await serializeOne(tx, caller, group, options) };
+      const memberIds = memberIdsOf(members);
+      const precondition = (version: number, current: JsonObject) => {
+        assertIfMatch(options.ifMatch, version);
+        assertImmutableUnchanged('Group', current, data);
       };
-      return trx ? run(trx) : knex.transaction(run);
+      return serialized(
+        await asScim('Group', id, () => groups.replace(actorOf(caller), id, { columns: groupColumns(data), data }, memberIds, { precondition, withMembers: options.withMembers }, trx)),
+      );
     },
 
-    async patch(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: Knex.Transaction) {
+    async patch(caller: ScimCaller, id: string, body: unknown, options: GroupReadOptions & Preconditions, trx?: DirectoryTransaction) {
       const operations = parsePatchRequest(body);
+      const actor = actorOf(caller);
       // Decided before the group is read, because that read takes the lock: upgrading a lock later is how two
       // transactions deadlock. If-Match needs the version to stay as checked until the write, so the row lock.
       const membersOnly = options.ifMatch === undefined && operations.every(addsOrRemovesListedMembers);
@@ -159,52 +112,33 @@ export function createGroupService(deps: ResourceServiceDeps) {
       // statement each (docs/benchmarks.md, finding 34).
       const atOnce = membersOnly && !trx && !options.withMembers ? addsOnlyOrRemovalsOnly(operations) : undefined;
       if (atOnce?.remove) {
-        const group = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
-        if (!group) return notFound(id);
-        return { group, resource: await serializeOne(knex, caller, group, options) };
+        const group = await groups.removeMembersAtOnce(actor, id, atOnce.remove);
+        if (!group) throw ScimError.notFound(`Group ${id} not found`);
+        return { group, resource: await serializeOne(caller, group, options) };
       }
       if (atOnce?.add) {
-        const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller));
-        if (!added) return notFound(id);
+        const added = await groups.addMembersAtOnce(actor, id, atOnce.add);
+        if (!added) throw ScimError.notFound(`Group ${id} not found`);
         // Otherwise a member is unknown, and nothing was written: the transaction below names them (400).
-        if (added.complete) return { group: added.group, resource: await serializeOne(knex, caller, added.group, options) };
+        if (added.complete) return { group: added.group, resource: await serializeOne(caller, added.group, options) };
       }
-      const run = async (tx: Knex.Transaction) => {
-        if (membersOnly) return patchMembers(tx, caller, id, operations, options);
-        // The row lock serialises this PATCH with every other write of the group, so no change is lost.
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
+      const precondition = (version: number) => assertIfMatch(options.ifMatch, version);
+      // The PATCH engine applies the operations to the group as the domain read it, under its lock, and hands
+      // over the resolved attributes and member changes.
+      const resolve = (current: GroupRecord) => {
         const result = applyGroupPatch(patchBase(current), operations);
-        const changes = result.members;
-        let membersChanged = 0;
-        if (changes.replaceAll) {
-          const wanted = changes.add.length ? await checkMembers(tx, caller, changes.add.map((member) => member.value)) : [];
-          membersChanged += await groupRepository.replaceMembers(tx, id, wanted, visibilityOf(caller));
-        } else {
-          if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
-          if (changes.add.length) {
-            const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
-            membersChanged += await groupRepository.addMembers(tx, id, ids);
-          }
-        }
-        // Adding a member who already is one, or removing one who is not, changes nothing: identity
-        // providers retry, and a retry must not bump the version.
-        if (!result.changed && membersChanged === 0) return { group: current, resource: await serializeOne(tx, caller, current, options) };
-        const group = await groupRepository.update(tx, id, result.changed ? { columns: groupColumns(result.data), data: result.data } : null);
-        return { group, resource: await serializeOne(tx, caller, group, options) };
+        const members = result.members;
+        return {
+          attributes: result.changed ? { columns: groupColumns(result.data), data: result.data } : null,
+          members: { add: members.add.map((member) => member.value), remove: members.remove, replaceAll: members.replaceAll === true },
+        };
       };
-      return trx ? run(trx) : knex.transaction(run);
+      return serialized(await asScim('Group', id, () => groups.change(actor, id, resolve, { precondition, withMembers: options.withMembers, membersOnly }, trx)));
     },
 
-    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: Knex.Transaction): Promise<{ refusal?: ScimError }> {
-      const run = async (tx: Knex.Transaction) => {
-        const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'update' });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
-        await groupRepository.delete(tx, id);
-      };
-      await (trx ? run(trx) : knex.transaction(run));
+    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: DirectoryTransaction): Promise<{ refusal?: ScimError }> {
+      const precondition = (version: number) => assertIfMatch(options.ifMatch, version);
+      await asScim('Group', id, () => groups.delete(actorOf(caller), id, { precondition }, trx));
       return {};
     },
   };

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { SettingsService } from '@roster/domain';
+import { DomainError, type AuditEventInput, type ChangeContext, type DirectoryActor, type DirectoryService, type MemberErrorDetails } from '@roster/domain';
+import { ScimError } from '../errors.js';
 
 /** The SCIM client making a request, as authentication established it. */
 export interface ScimCaller {
@@ -7,14 +7,83 @@ export interface ScimCaller {
   authProviderId: string | null;
   /** `own`: the client sees and changes only the resources it provisioned. */
   dataScope: 'all' | 'own';
+  /** The request's id: every change record and the audit event of the request carry it. */
+  requestId?: string | null;
+  /**
+   * The request's audit event, written by the write itself so that it commits with it (DESIGN.md: nothing that
+   * happened exists only in memory). Absent for reads, and inside /Bulk, which writes one event for the request.
+   */
+  audit?: RequestAudit;
+}
+
+export interface RequestAudit {
+  operation: string;
+  resourceType: string;
+  resourceId?: string | null;
+  method: string;
+  path: string;
+  /** performance.now() when the request arrived: the event's duration is measured up to the write. */
+  startedAt: number;
+  /** The status the route answers a success with, when it is not the service's (a group PATCH's 204). */
+  status?: number;
+}
+
+/** Who the change log names for a SCIM write: the client, with the request's id. */
+export function changeContextOf(caller: ScimCaller): ChangeContext {
+  return { actor: { type: 'scim_client', id: caller.clientId }, requestId: caller.requestId ?? null };
+}
+
+/** The request's audit event as the write records it, or null when the caller carries none. */
+export function auditEventOf(caller: ScimCaller, status: number, resourceId?: string | null, error?: string): AuditEventInput | null {
+  const audit = caller.audit;
+  if (!audit) return null;
+  return {
+    actorType: 'scim_client',
+    clientId: caller.clientId,
+    operation: audit.operation,
+    resourceType: audit.resourceType,
+    resourceId: resourceId ?? audit.resourceId ?? null,
+    status: status < 400 ? (audit.status ?? status) : status,
+    durationMs: performance.now() - audit.startedAt,
+    requestId: caller.requestId ?? null,
+    detail: error === undefined ? { method: audit.method, path: audit.path } : { error, method: audit.method, path: audit.path },
+  };
 }
 
 export interface ResourceServiceDeps {
-  knex: Knex;
+  /** The directory lifecycle (packages/domain): every write and read of users and groups goes through it. */
+  directory: DirectoryService;
   /** `${PUBLIC_URL}/scim_v2`, the base of every meta.location. */
   baseUrl: string;
-  /** Read on DELETE: "User accounts deletable by admins" and "lock users when deletion is refused". */
-  settings: Pick<SettingsService, 'get'>;
+}
+
+/** The SCIM caller as the domain's actor: the client, its provider, its visibility, the request's audit event. */
+export function actorOf(caller: ScimCaller): DirectoryActor {
+  return {
+    context: changeContextOf(caller),
+    clientId: caller.clientId,
+    authProviderId: caller.authProviderId,
+    visibility: visibilityOf(caller),
+    audit: caller.audit ? (status, resourceId, error) => auditEventOf(caller, status, resourceId, error) : undefined,
+  };
+}
+
+/**
+ * Runs a domain command and words its refusals as SCIM errors (RFC 7644 §3.12): a resource that is not there
+ * (or not visible) 404, a value the rules refuse 400 invalidValue, too many members 400 tooMany.
+ */
+export async function asScim<T>(type: 'User' | 'Group', id: string | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    if (error.code === 'not_found') throw ScimError.notFound(`${type} ${id ?? ''} not found`);
+    if (error.code === 'invalid_input') {
+      if ((error.details as MemberErrorDetails | undefined)?.tooMany !== undefined) throw ScimError.tooMany(error.message);
+      throw ScimError.invalidValue(error.message);
+    }
+    throw error;
+  }
 }
 
 export function visibilityOf(caller: ScimCaller): { ownerClientId?: string } {

@@ -1,12 +1,11 @@
-import type { Knex } from 'knex';
-import { insertProviderLinks, insertUsersSkippingTaken, providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
+import type { DirectoryTransaction, JsonObject, ResourceRef, UserRecord } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
 import { assertImmutableUnchanged, normalizeUserInput, userColumns } from '../resource/normalize.js';
 import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson, userLocation } from '../serialize.js';
 import { planList } from './query.js';
-import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+import { actorOf, asScim, visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 
 export interface ReadOptions {
   /** False when the response will not show `groups` (attributes/excludedAttributes): they are then not read. */
@@ -17,9 +16,6 @@ export interface Preconditions {
   /** The If-Match header, checked against the current version inside the write transaction. */
   ifMatch?: string;
 }
-
-export const LOCK_REASON_INACTIVE = 'scim_inactive';
-export const LOCK_REASON_DELETE_REFUSED = 'delete_refused';
 
 function matchesIfMatch(header: string | undefined, version: number): boolean {
   if (!header) return true;
@@ -33,36 +29,22 @@ export function assertIfMatch(header: string | undefined, version: number): void
   }
 }
 
-/** SCIM operations on Users (RFC 7644 §3.3-§3.6), each write in one transaction. */
+/**
+ * SCIM operations on Users (RFC 7644 §3.3-§3.6): a mapping of SCIM onto the domain's directory commands
+ * (packages/domain/src/directory/service.ts, each one transaction with its change records and audit event)
+ * and the serialisation of what they return. The rules (locks, deletion) are the domain's.
+ */
 export function createUserService(deps: ResourceServiceDeps) {
-  const { knex, baseUrl } = deps;
+  const { directory, baseUrl } = deps;
+  const users = directory.users;
 
-  async function serializeOne(db: Knex | Knex.Transaction, caller: ScimCaller, user: UserRecord, options: ReadOptions): Promise<JsonObject> {
-    const groups = options.withGroups ? (await userRepository.groupsOf(db, [user.id], visibilityOf(caller))).get(user.id) ?? [] : undefined;
-    return serializeUser(user, baseUrl, groups);
-  }
-
-  async function linkToProvider(trx: Knex.Transaction, caller: ScimCaller, user: UserRecord, previousExternalId?: string | null): Promise<void> {
-    // externalId is the user's identity at the calling client's authentication provider: a later sign-in
-    // through that provider finds the account by it.
-    if (!caller.authProviderId || user.externalId === previousExternalId) return;
-    await providerLinkRepository.upsert(trx, user.id, caller.authProviderId, user.externalId);
-  }
-
-  async function notFound(id: string): Promise<never> {
-    throw ScimError.notFound(`User ${id} not found`);
-  }
+  const serialized = (read: { user: UserRecord; groups?: ResourceRef[] }) => ({ user: read.user, resource: serializeUser(read.user, baseUrl, read.groups) });
 
   return {
-    async create(caller: ScimCaller, body: unknown, options: ReadOptions, trx?: Knex.Transaction): Promise<{ resource: JsonObject; user: UserRecord }> {
+    async create(caller: ScimCaller, body: unknown, options: ReadOptions, trx?: DirectoryTransaction): Promise<{ resource: JsonObject; user: UserRecord }> {
       const { data } = normalizeUserInput(body);
-      // One statement: the user and its provider link (externalId at the caller's provider) together.
-      const user = await userRepository.insert(trx ?? knex, {
-        columns: userColumns(data),
-        data,
-        createdByClientId: caller.clientId,
-        linkProviderId: caller.authProviderId,
-      });
+      // One statement: the user, its provider link, their change records and the request's audit event.
+      const user = await users.create(actorOf(caller), { columns: userColumns(data), data }, trx);
       // A new user belongs to no group yet: nothing to read.
       return { user, resource: serializeUser(user, baseUrl, options.withGroups ? [] : undefined) };
     },
@@ -71,7 +53,7 @@ export function createUserService(deps: ResourceServiceDeps) {
      * Creates many users in one statement (the /Bulk fast path): each body is validated on its own, a taken
      * userName fails only its own entry (409), and the rest are inserted together with their provider links.
      */
-    async createMany(caller: ScimCaller, bodies: unknown[], trx: Knex.Transaction): Promise<Array<{ id: string; version: number } | ScimError>> {
+    async createMany(caller: ScimCaller, bodies: unknown[], trx: DirectoryTransaction): Promise<Array<{ id: string; version: number } | ScimError>> {
       const results: Array<{ id: string; version: number } | ScimError> = new Array(bodies.length);
       const valid: Array<{ index: number; data: JsonObject; columns: ReturnType<typeof userColumns> }> = [];
       bodies.forEach((body, index) => {
@@ -83,38 +65,28 @@ export function createUserService(deps: ResourceServiceDeps) {
           results[index] = error;
         }
       });
-      const inserted = await insertUsersSkippingTaken(trx, valid.map((entry) => ({ columns: entry.columns, data: entry.data, createdByClientId: caller.clientId })));
-      const links: Array<{ userId: string; providerId: string; externalId: string }> = [];
+      const inserted = await users.createMany(actorOf(caller), valid.map((entry) => ({ columns: entry.columns, data: entry.data })), trx);
       valid.forEach((entry, position) => {
-        const row = inserted[position];
-        if (!row) {
-          results[entry.index] = ScimError.uniqueness('userName is already in use by another resource');
-          return;
-        }
-        results[entry.index] = row;
-        if (caller.authProviderId && entry.columns.external_id) links.push({ userId: row.id, providerId: caller.authProviderId, externalId: entry.columns.external_id });
+        results[entry.index] = inserted[position] ?? ScimError.uniqueness('userName is already in use by another resource');
       });
-      await insertProviderLinks(trx, links);
       return results;
     },
 
     async get(caller: ScimCaller, id: string, options: ReadOptions): Promise<{ resource: JsonObject; user: UserRecord }> {
       if (options.withGroups) {
         // One statement for the user and its groups.
-        const found = await userRepository.findByIdWithGroups(knex, id, visibilityOf(caller));
-        if (!found) return notFound(id);
+        const found = (await users.findByIdWithGroups(id, visibilityOf(caller))) ?? notFound(id);
         return { user: found.user, resource: serializeUser(found.user, baseUrl, found.groups) };
       }
-      const user = await userRepository.findById(knex, id, visibilityOf(caller));
-      if (!user) return notFound(id);
+      const user = (await users.findById(id, visibilityOf(caller))) ?? notFound(id);
       return { user, resource: serializeUser(user, baseUrl) };
     },
 
     async list(caller: ScimCaller, params: ListParams, options: ReadOptions) {
       const plan = planList('User', params, visibilityOf(caller), baseUrl);
       const { items, total, groups }: { items: UserRecord[]; total: number; groups?: Map<string, ResourceRef[]> } = options.withGroups
-        ? await userRepository.listWithGroups(knex, plan.query)
-        : await userRepository.list(knex, plan.query);
+        ? await users.listWithGroups(plan.query)
+        : await users.list(plan.query);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
       const resources = page.map((user) => serializeUser(user, baseUrl, groups?.get(user.id)));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
@@ -123,89 +95,60 @@ export function createUserService(deps: ResourceServiceDeps) {
 
     /** `get` with the full resource as JSON text, for a GET without attributes or excludedAttributes. */
     async getJson(caller: ScimCaller, id: string): Promise<{ json: string; etag: string; location: string }> {
-      const user = await userRepository.findDocumentByIdWithGroups(knex, id, USER_DOCUMENT_SHAPE, visibilityOf(caller));
-      if (!user) return notFound(id);
+      const user = (await users.findDocumentByIdWithGroups(id, USER_DOCUMENT_SHAPE, visibilityOf(caller))) ?? notFound(id);
       return { json: userJson(user, baseUrl), etag: etagOf(user.version), location: userLocation(baseUrl, user.id) };
     },
 
     /** `list` with each full resource as JSON text, for responses without attributes or excludedAttributes. */
     async listJson(caller: ScimCaller, params: ListParams) {
       const plan = planList('User', params, visibilityOf(caller), baseUrl);
-      const { items, total } = await userRepository.listDocumentsWithGroups(knex, plan.query, USER_DOCUMENT_SHAPE);
+      const { items, total } = await users.listDocumentsWithGroups(plan.query, USER_DOCUMENT_SHAPE);
       const page = plan.nextCursor ? items.slice(0, params.count) : items;
       const resources = page.map((user) => userJson(user, baseUrl));
       const nextCursor = plan.nextCursor && items.length > params.count ? plan.nextCursor(page[page.length - 1]!.seq, page.length) : undefined;
       return { resources, total, startIndex: plan.startIndex, nextCursor };
     },
 
-    async replace(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: Knex.Transaction) {
+    async replace(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: DirectoryTransaction) {
       const { data } = normalizeUserInput(body);
-      const run = async (tx: Knex.Transaction) => {
-        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
-        assertImmutableUnchanged('User', current.data, data);
-        const columns = userColumns(data);
-        const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
-        return { user, resource: await serializeOne(tx, caller, user, options) };
+      const precondition = (version: number, current: JsonObject) => {
+        assertIfMatch(options.ifMatch, version);
+        assertImmutableUnchanged('User', current, data);
       };
-      return trx ? run(trx) : knex.transaction(run);
+      const read = await asScim('User', id, () => users.replace(actorOf(caller), id, { columns: userColumns(data), data }, { precondition, withGroups: options.withGroups }, trx));
+      return serialized(read);
     },
 
-    async patch(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: Knex.Transaction) {
+    async patch(caller: ScimCaller, id: string, body: unknown, options: ReadOptions & Preconditions, trx?: DirectoryTransaction) {
       // The whole message is validated before anything is read or written (RFC 7644 §3.5.2).
       const operations = parsePatchRequest(body);
-      const run = async (tx: Knex.Transaction) => {
-        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
+      const precondition = (version: number) => assertIfMatch(options.ifMatch, version);
+      // The PATCH engine applies the operations to the user as the domain read it, under its row lock, and
+      // hands over the resolved attributes (or nothing, when nothing changed).
+      const resolve = (current: UserRecord) => {
         const base: JsonObject = { ...current.data, userName: current.userName, active: current.active };
         if (current.externalId !== null) base.externalId = current.externalId;
         const result = applyUserPatch(base, operations);
-        if (!result.changed) return { user: current, resource: await serializeOne(tx, caller, current, options) };
-        const columns = userColumns(result.data);
-        const user = await userRepository.update(tx, id, { columns, data: result.data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
-        return { user, resource: await serializeOne(tx, caller, user, options) };
+        return result.changed ? { columns: userColumns(result.data), data: result.data } : undefined;
       };
-      return trx ? run(trx) : knex.transaction(run);
+      return serialized(await asScim('User', id, () => users.change(actorOf(caller), id, resolve, { precondition, withGroups: options.withGroups }, trx)));
     },
 
     /**
-     * DELETE honours the admin setting "User accounts deletable by admins". When it is off, the request is
-     * refused with 403, and with "lock users when deletion is refused" on the account is locked in the same
-     * request, so the identity provider's intent to end access still holds.
+     * DELETE honours the admin setting "User accounts deletable by admins" (the domain's deleteOrLock): when
+     * it is off, the request is refused with 403, and the account may have been locked in the same request.
      */
-    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: Knex.Transaction): Promise<{ refusal?: ScimError }> {
-      const settings = await deps.settings.get();
-      const run = async (tx: Knex.Transaction): Promise<{ locked: boolean }> => {
-        const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
-        if (!current) return notFound(id);
-        assertIfMatch(options.ifMatch, current.version);
-        if (settings.usersDeletableByAdmins) {
-          await userRepository.delete(tx, id);
-          return { locked: false };
-        }
-        if (settings.lockOnRefusedDelete && current.active) await userRepository.lock(tx, id, LOCK_REASON_DELETE_REFUSED);
-        return { locked: settings.lockOnRefusedDelete };
-      };
-      const outcome = trx ? await run(trx) : await knex.transaction(run);
-      if (settings.usersDeletableByAdmins) return {};
-      // Returned, not thrown: the lock above must be committed even though the request is refused.
-      return {
-        refusal: ScimError.forbidden(
-          'deleting users is disabled by the setting "User accounts deletable by admins"' +
-            (outcome.locked ? '; the user has been locked instead' : ''),
-        ),
-      };
+    async delete(caller: ScimCaller, id: string, options: Preconditions, trx?: DirectoryTransaction): Promise<{ refusal?: ScimError }> {
+      const precondition = (version: number) => assertIfMatch(options.ifMatch, version);
+      const outcome = await asScim('User', id, () => users.deleteOrLock(actorOf(caller), id, { precondition }, trx));
+      // Returned, not thrown: the lock must be committed even though the request is refused.
+      return outcome.deleted ? {} : { refusal: ScimError.forbidden(outcome.refusal) };
     },
   };
 }
 
-function lockReasonAfter(current: UserRecord, active: boolean): string | null | undefined {
-  if (active === current.active) return undefined;
-  return active ? null : LOCK_REASON_INACTIVE;
+function notFound(id: string): never {
+  throw ScimError.notFound(`User ${id} not found`);
 }
 
 export type UserService = ReturnType<typeof createUserService>;
