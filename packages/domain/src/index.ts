@@ -12,3 +12,4 @@ export * from './settings.js';
 export * from './directory-read.js';
 export * from './admin-oidc.js';
 export * from './changes/index.js';
+export * from './events/index.js';

@@ -7,6 +7,7 @@ import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
 import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
 import * as createDirectoryChanges from './20261207000100_create_directory_changes.js';
+import * as createEventStreams from './20261207040100_create_event_streams.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
   ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
   ['20261207000100_create_directory_changes', createDirectoryChanges],
+  ['20261207040100_create_event_streams', createEventStreams],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
