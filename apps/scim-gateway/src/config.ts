@@ -33,6 +33,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** ROSTER_CREDENTIAL_CACHE_MS: how long a verified credential is trusted without asking the database. Default 5000 (the revocation bound across processes). */
   credentialCacheMs: number;
+  /**
+   * Event delivery tuning (docs/events.md). ROSTER_EVENT_RETRY_BASE_MS: the first push retry waits 1-2 times this
+   * (default 2000, so within 5 s), doubling up to 1 h. ROSTER_EVENT_LEASE_MS: how long a process holds a stream
+   * without renewing; another process takes over a crashed one after at most this (default 15000).
+   * ROSTER_EVENT_VISIBILITY_MS: a polled SET not acknowledged within this is handed out again (default 60000).
+   */
+  events: { retryBaseMs: number; leaseMs: number; visibilityTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -112,5 +119,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: integer(env, 'ROSTER_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     credentialCacheMs: integer(env, 'ROSTER_CREDENTIAL_CACHE_MS', 5000, 0, 5000),
+    events: {
+      retryBaseMs: integer(env, 'ROSTER_EVENT_RETRY_BASE_MS', 2000, 10, 2500),
+      leaseMs: integer(env, 'ROSTER_EVENT_LEASE_MS', 15_000, 1000, 25_000),
+      visibilityTimeoutMs: integer(env, 'ROSTER_EVENT_VISIBILITY_MS', 60_000, 1000, 3_600_000),
+    },
   });
 }

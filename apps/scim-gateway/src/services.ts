@@ -35,6 +35,7 @@ import {
 } from '@roster/auth';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
 import { scimAudit } from './middleware/scim-audit.js';
+import { createEventServices, type EventServices } from './events/services.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
@@ -63,6 +64,8 @@ export interface Services {
   authenticator: Authenticator;
   /** The OAuth client credentials grant behind POST /oauth/token. */
   oauthClients: ClientCredentialsService;
+  /** Event streams: RFC 9967 SETs pushed (RFC 8935) or polled (RFC 8936); docs/events.md. */
+  events: EventServices;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -94,6 +97,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // Expired access tokens are useless a day after expiry; an hourly sweep keeps the table small. Every
   // process sweeps: the delete is idempotent, so no coordination is needed.
   let sweeper: NodeJS.Timeout | undefined;
+  const events = createEventServices({ knex, config, logger, audit, now });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
   };
@@ -125,13 +129,17 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
     authenticator,
     oauthClients,
+    events,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
+      events.worker.start();
       sweeper = setInterval(sweep, 3_600_000);
       sweeper.unref();
     },
     shutdown: async () => {
       clearInterval(sweeper);
+      await events.worker.stop();
+      await events.changeLog.close();
       await provisioningLog.drain();
       await authenticator.settled();
     },

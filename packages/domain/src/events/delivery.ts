@@ -6,7 +6,7 @@ import { buildSetClaims, type BuiltSet } from './sets.js';
 import type { EventSigner } from './signing-keys.js';
 import { pushSet, type PushResult } from './push.js';
 import { streamClientIds, streamEvents, type StreamRow } from './streams.js';
-import type { ResourceLoader } from './types.js';
+import { VERIFICATION_EVENT, type ResourceLoader } from './types.js';
 
 // Push delivery (RFC 8935), at least once and in order per stream, with any number of processes on one database.
 //
@@ -294,3 +294,39 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
 }
 
 export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;
+
+export interface VerificationResult {
+  jti: string;
+  /** push: the receiver answered 202; poll: the SET is queued for the next poll. */
+  ok: boolean;
+  httpStatus: number | null;
+  err: string | null;
+  description: string | null;
+  durationMs: number | null;
+}
+
+/**
+ * Sends a verification SET to a stream outside its order (the admin's test button): pushed at once, or queued for
+ * the next poll. It carries no directory data; receivers may ignore it. Recorded in the delivery log.
+ */
+export async function sendVerificationSet(knex: Knex, row: StreamRow, deps: { signer: EventSigner; issuer: string }): Promise<VerificationResult> {
+  const jti = randomUUID().replaceAll('-', '');
+  const claims = {
+    jti,
+    iss: deps.issuer,
+    iat: Math.floor(Date.now() / 1000),
+    aud: row.audience,
+    txn: `test-${jti}`,
+    sub_id: { format: 'opaque', id: row.id },
+    events: { [VERIFICATION_EVENT]: { state: `roster-test-${jti.slice(0, 8)}` } },
+  };
+  const token = await deps.signer.sign(claims);
+  const set = { jti, eventUri: VERIFICATION_EVENT, resource: null };
+  if (row.delivery === 'poll') {
+    await knex('event_poll_pending').insert({ stream_id: row.id, jti, event_uri: VERIFICATION_EVENT, resource: null, token });
+    return { jti, ok: true, httpStatus: null, err: null, description: 'queued for the next poll', durationMs: null };
+  }
+  const result = await pushSet(row.endpoint_url!, token, { authorization: row.authorization_header, connectTimeoutMs: 5000, responseTimeoutMs: 10_000 });
+  await recordDelivery(knex, row.id, set, result.ok ? 'delivered' : 'failed', result);
+  return { jti, ok: result.ok, httpStatus: result.status, err: result.err, description: result.description, durationMs: result.durationMs };
+}
