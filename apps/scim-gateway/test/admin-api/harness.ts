@@ -81,6 +81,7 @@ export async function startGateway(options: { env?: Record<string, string>; db?:
     },
     close: async () => {
       for (const close of siblings) await close();
+      await main.services.events.worker.stop();
       await server.close();
       await db.destroy();
     },

@@ -102,6 +102,8 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   const sleep = (ms: number, onChange = false) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
+      // Delivery never keeps a process alive on its own.
+      timer.unref();
       const done = () => {
         clearTimeout(timer);
         resolve();
@@ -216,18 +218,18 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
 
   async function failed(row: StreamRow, result: PushResult): Promise<void> {
     const attempt = row.retry_attempt + 1;
-    const failingSince = row.failing_since ? new Date(row.failing_since) : new Date();
-    const givingUp = Date.now() - failingSince.getTime() >= giveUpAfterMs;
     const summary = [result.status ?? '', result.err ?? '', result.description ?? ''].filter(Boolean).join(' ');
     await knex(TABLE)
       .where({ id: row.id, lease_owner: owner })
       .update({
         retry_attempt: attempt,
         next_attempt_at: new Date(Date.now() + retryDelayMs(attempt, retryBaseMs, retryMaxMs)),
-        failing_since: failingSince,
+        // Read from the row as it is now (not as this runner last read it), so the time of the first failure
+        // survives takeovers and the admin's edits.
+        failing_since: knex.raw('coalesce(failing_since, now())'),
         failed_count: knex.raw('failed_count + 1'),
         last_error: summary.slice(0, 500),
-        ...(givingUp ? { state: 'failing' } : {}),
+        state: knex.raw("CASE WHEN coalesce(failing_since, now()) <= now() - make_interval(secs => ?) THEN 'failing' ELSE state END", [giveUpAfterMs / 1000]),
       });
   }
 

@@ -96,7 +96,8 @@ export async function buildSetClaims(input: SetClaimsInput, wanted?: ReadonlySet
       ? ['members']
       : (change.detail.attributes ?? (resource ? Object.keys(resource).filter((name) => !NOT_ATTRIBUTES.has(name)) : ['id']));
     const version = (resource?.meta as { version?: string } | undefined)?.version;
-    if (input.format === 'full' && resource) {
+    // A membership change carries its own PATCH message; other full events need the resource.
+    if (input.format === 'full' && (resource || membership)) {
       eventUri = `${event}:full`;
       let data: Record<string, unknown>;
       if (event === PROV_EVENT.patch) {
@@ -111,12 +112,12 @@ export async function buildSetClaims(input: SetClaimsInput, wanted?: ReadonlySet
               },
             ]
           : attributes.map((path) => {
-              const value = attributeValue(resource, path);
+              const value = attributeValue(resource!, path);
               return value === undefined ? { op: 'remove', path } : { op: 'replace', path, value };
             });
         data = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations };
       } else {
-        data = resource;
+        data = resource!;
       }
       payload = { data };
     } else {
