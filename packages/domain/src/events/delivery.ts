@@ -91,25 +91,24 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   let stopped = true;
   let loop: Promise<void> | undefined;
   // Wakes the stream runners when the change log has something new (one waiter per process, not per stream).
-  let wakeRunners: () => void = () => {};
-  let changed = new Promise<void>((resolve) => (wakeRunners = resolve));
+  const sleepers = new Set<() => void>();
   const signalChange = () => {
-    const wake = wakeRunners;
-    changed = new Promise<void>((resolve) => (wakeRunners = resolve));
-    wake();
+    for (const wake of [...sleepers]) wake();
   };
 
   const sleep = (ms: number, onChange = false) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      // Delivery never keeps a process alive on its own.
-      timer.unref();
       const done = () => {
         clearTimeout(timer);
+        abort.signal.removeEventListener('abort', done);
+        sleepers.delete(done);
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      // Delivery never keeps a process alive on its own.
+      timer.unref();
       abort.signal.addEventListener('abort', done, { once: true });
-      if (onChange) void changed.then(done);
+      if (onChange) sleepers.add(done);
     });
 
   /** Takes the leases of active push streams nobody holds. */
@@ -257,7 +256,9 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
           continue;
         }
         seen ??= await options.changeLog.head();
-        const page = await options.changeLog.wait({ after: seen, timeoutMs: scanIntervalMs, signal: abort.signal });
+        // No signal: ChangeLog.wait leaves its abort listener on the signal when it times out, and this loop waits
+        // every second; stop() waits for at most one more interval instead.
+        const page = await options.changeLog.wait({ after: seen, timeoutMs: scanIntervalMs });
         if (page.changes.length > 0) {
           seen = page.cursor;
           signalChange();
@@ -283,7 +284,6 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
       if (stopped) return;
       stopped = true;
       abort.abort();
-      signalChange();
       await loop;
       await Promise.allSettled([...running.values()]);
       await knex(TABLE).where({ lease_owner: owner }).update({ lease_owner: null, lease_until: null }).catch(() => {});
