@@ -53,7 +53,7 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
   const deactivate = (id: string): ChangeInput => ({ kind: 'user.deactivated', resourceType: 'User', resourceId: id });
 
   async function writeConcurrently(count: number): Promise<string[]> {
-    const ids = Array.from({ length: count }, () => randomUUID());
+    const ids: string[] = Array.from({ length: count }, () => randomUUID());
     const order: string[] = [];
     // Four writers at once, one change per transaction: commit order decides the log's order, not position.
     await Promise.all(

@@ -41,7 +41,7 @@ async function record(changes: ChangeInput[], requestId = `req-${randomUUID()}`)
   await gateway.db.knex.transaction((trx) => recordChanges(trx, { actor: { type: 'scim_client', id: gateway.clientId }, requestId }, changes));
 }
 
-const userChange = (kind: ChangeInput['kind'], detail: ChangeInput['detail'] = null, id = randomUUID()): ChangeInput => ({
+const userChange = (kind: ChangeInput['kind'], detail: ChangeInput['detail'] = null, id: string = randomUUID()): ChangeInput => ({
   kind,
   resourceType: 'User',
   resourceId: id,

@@ -155,7 +155,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
 
   /** Delivers one stream while this process holds its lease. */
   async function runStream(id: string): Promise<void> {
-    let renewedAt = 0;
+    let renewedAt: number;
     while (!stopped) {
       const row = await renew(id);
       if (!row) return;
@@ -192,11 +192,8 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
           skipped = false;
           renewedAt = Date.now();
         }
-        // Never send on a lease that may have run out: renew first when half of it has passed.
-        if (Date.now() - renewedAt > leaseMs / 2) {
-          if (!(await renew(id))) return;
-          renewedAt = Date.now();
-        }
+        // Never send on a lease that may have run out: renew first when half of it has passed (the answer renews it again).
+        if (Date.now() - renewedAt > leaseMs / 2 && !(await renew(id))) return;
         const token = await options.signer.sign(set.claims);
         const result = await pushSet(row.endpoint_url, token, { ...push, authorization: row.authorization_header });
         const attempt = row.retry_attempt + 1;
