@@ -6,6 +6,8 @@ import type { RequestState } from './request-context.js';
 interface AuditState extends RequestState {
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
   errorDetail?: string;
+  /** The write committed its audit event in its own transaction (routes/scim-context.ts `auditRecorded`). */
+  auditRecorded?: boolean;
 }
 
 /** Events wait at most this long to be written together, or until this many are waiting. */
@@ -14,8 +16,10 @@ const FLUSH_AT = 500;
 
 /**
  * The provisioning log: every SCIM write, and every failed request, becomes an audit event with the client,
- * operation, resource, status, duration and request id. Written after the response is decided and off the
- * request's critical path, and in batches: the events of up to FLUSH_AFTER_MS go to the database as one
+ * operation, resource, status, duration and request id. A successful write records its own event in its
+ * transaction (scim/service/types.ts `auditEventOf`), so it commits with the change; what is left here are the
+ * requests that changed nothing: failures (before or inside a write, whose transaction rolled back). They are
+ * written after the response is decided and off the request's critical path, and in batches: the events of up to FLUSH_AFTER_MS go to the database as one
  * statement, each with the time it happened. One INSERT and one commit per write request cost about a tenth
  * of a POST /Users (docs/benchmarks.md, finding 30). `drain()` writes what is waiting and lets shutdown wait
  * for it; an event the database refuses is logged and costs only itself.
@@ -52,6 +56,8 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
     const state = ctx.state as AuditState;
     const failed = ctx.status >= 400;
     if (!state.audit && !failed) return;
+    // Written with the write itself: it commits with the change, and a crash cannot lose it.
+    if (state.auditRecorded) return;
     if (ctx.status === 401) return; // authentication failures are logged by the authentication middleware
     enqueue({
       at: new Date(),

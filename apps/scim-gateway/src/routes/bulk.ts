@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
-import type { JsonObject } from '@roster/domain';
+import { recordChanges, type JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { readJsonBody, sendScim } from '../scim/http.js';
-import type { ScimCaller } from '../scim/service/types.js';
+import { auditEventOf, changeContextOf, type ScimCaller } from '../scim/service/types.js';
 import type { GroupService } from '../scim/service/groups.js';
 import type { UserService } from '../scim/service/users.js';
-import { auditAs, callerOf } from './scim-context.js';
+import { auditAs, auditRecorded, callerOf } from './scim-context.js';
 import { scimErrorFromDatabase } from '../scim/db-errors.js';
 import { etagOf, userLocation } from '../scim/serialize.js';
 import { bulkGate } from '../middleware/bulk-gate.js';
@@ -119,7 +119,10 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
   router.on('POST', '/Bulk', bulkGate(MAX_CONCURRENT_BULK), async (ctx) => {
     auditAs(ctx, 'scim.bulk', 'User');
     const { operations, failOnErrors } = parseBulkRequest(await readJsonBody(ctx));
-    const caller = callerOf(ctx);
+    const requestCaller = callerOf(ctx);
+    // The operations record their changes each; the request's one audit event is written at the end of the
+    // unit of work, in its transaction.
+    const caller: ScimCaller = { ...requestCaller, audit: undefined };
     const results: Array<BulkResult | undefined> = new Array(operations.length);
     const created = new Map<string, string>();
     const declared = new Set(operations.flatMap((op) => (op.bulkId ? [op.bulkId] : [])));
@@ -192,7 +195,9 @@ export function mountBulkRoute(router: ScimRoutes, deps: { knex: Knex; users: Us
         }
         pending = deferred;
       }
+      await recordChanges(trx, changeContextOf(requestCaller), [], auditEventOf(requestCaller, 200));
     });
+    auditRecorded(ctx);
 
     sendScim(ctx, 200, { schemas: [BULK_RESPONSE], Operations: results.filter((result): result is BulkResult => result !== undefined) });
   });

@@ -5,7 +5,7 @@ import { parseListParams, SEARCH_REQUEST_SCHEMA, type ListParams } from '../scim
 import { ScimError } from '../scim/errors.js';
 import type { ResourceTypeName } from '../scim/schemas/index.js';
 import type { ScimCaller } from '../scim/service/types.js';
-import { auditAs, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
+import { auditAs, auditRecorded, callerOf, listParamsOf, listResponse, listResponseJson, project, projectionOf, wants, type Projection } from './scim-context.js';
 import type { ScimRoutes } from './scim-routes.js';
 
 interface ReadFlags {
@@ -91,7 +91,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     const projection = projectionOf(ctx);
     const body = await readJsonBody(ctx);
     const { resource } = await service.create(callerOf(ctx), body, readFlags(type, projection));
-    auditAs(ctx, `scim.${noun}.create`, type, String(resource.id));
+    auditRecorded(ctx);
     // RFC 7644 §3.3: 201 with Location and the resource as stored.
     sendScim(ctx, 201, project(type, resource, projection), { Location: locationOf(resource), ETag: etagOf(resource) });
   });
@@ -117,6 +117,7 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     const projection = projectionOf(ctx);
     const body = await readJsonBody(ctx);
     const { resource } = await service.replace(callerOf(ctx), ctx.params.id!, body, { ...readFlags(type, projection), ...ifMatchOf(ctx) });
+    auditRecorded(ctx);
     sendScim(ctx, 200, project(type, resource, projection), { ETag: etagOf(resource), 'Content-Location': locationOf(resource) });
   });
 
@@ -128,7 +129,10 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
     // lets the server choose between 200 with the resource and 204).
     const quiet = type === 'Group' && !projection.attributes;
     const flags = quiet ? { withGroups: false, withMembers: false } : readFlags(type, projection);
-    const { resource } = await service.patch(callerOf(ctx), ctx.params.id!, body, { ...flags, ...ifMatchOf(ctx) });
+    const caller = callerOf(ctx);
+    if (quiet && caller.audit) caller.audit.status = 204;
+    const { resource } = await service.patch(caller, ctx.params.id!, body, { ...flags, ...ifMatchOf(ctx) });
+    auditRecorded(ctx);
     if (quiet) {
       sendScim(ctx, 204, undefined, { ETag: etagOf(resource) });
       return;
@@ -139,6 +143,8 @@ export function mountResourceRoutes(router: ScimRoutes, type: ResourceTypeName, 
   router.on('DELETE', `${path}/:id`, async (ctx) => {
     auditAs(ctx, `scim.${noun}.delete`, type, ctx.params.id);
     const { refusal } = await service.delete(callerOf(ctx), ctx.params.id!, ifMatchOf(ctx));
+    // A refused DELETE has recorded its 403 (and the lock it placed) in its transaction too.
+    auditRecorded(ctx);
     if (refusal) throw refusal;
     sendScim(ctx, 204, undefined);
   });

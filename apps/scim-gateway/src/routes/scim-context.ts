@@ -10,15 +10,43 @@ import type { ScimCaller } from '../scim/service/types.js';
 interface AuthenticatedState {
   client?: { id: string; authProviderId: string | null; dataScope: 'all' | 'own' };
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
+  requestId?: string;
+  startedAt?: number;
+  /** Set once a write has committed the request's audit event with it (middleware/scim-audit.ts then skips it). */
+  auditRecorded?: boolean;
 }
+
+/** Paths are kept in the audit event up to this length (a hostile client can send kilobytes of path). */
+const MAX_AUDITED_PATH = 512;
 
 export function callerOf(ctx: Context): ScimCaller {
   const client = (ctx.state as AuthenticatedState).client;
   if (!client) throw new ScimError(401, undefined, 'authentication required');
-  return { clientId: client.id, authProviderId: client.authProviderId ?? null, dataScope: client.dataScope };
+  const state = ctx.state as AuthenticatedState;
+  const caller: ScimCaller = { clientId: client.id, authProviderId: client.authProviderId ?? null, dataScope: client.dataScope, requestId: state.requestId ?? null };
+  // A write named by auditAs records its audit event itself, in its own transaction.
+  if (state.audit) {
+    caller.audit = {
+      operation: state.audit.operation,
+      resourceType: state.audit.resourceType ?? 'User',
+      resourceId: state.audit.resourceId ?? null,
+      method: ctx.method,
+      path: ctx.path.slice(0, MAX_AUDITED_PATH),
+      startedAt: state.startedAt ?? performance.now(),
+    };
+  }
+  return caller;
 }
 
-/** Names the operation for the provisioning log (written after the response by the audit middleware). */
+/** The write has committed the request's audit event: the audit middleware must not write another. */
+export function auditRecorded(ctx: Context): void {
+  (ctx.state as AuthenticatedState).auditRecorded = true;
+}
+
+/**
+ * Names the operation for the provisioning log. Call before `callerOf`: the write records the event in its own
+ * transaction, and a request that fails before its write is recorded by the audit middleware.
+ */
 export function auditAs(ctx: Context, operation: string, resourceType: ResourceTypeName, resourceId?: string | null): void {
   (ctx.state as AuthenticatedState).audit = { operation, resourceType, resourceId: resourceId ?? null };
 }

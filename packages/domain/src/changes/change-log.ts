@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { toAuditRow as toAuditRowFields, type AuditEventInput } from '../audit.js';
 import {
   CHANGE_LOG_START,
   MEMBERS_PER_CHANGE,
@@ -18,13 +19,45 @@ export const CHANGE_CHANNEL = 'roster_directory_changes';
 
 const TABLE = 'directory_changes';
 
-// One statement records every change of a transaction and wakes the waiting readers of other processes:
-// the rows arrive as one JSON parameter, so the statement's text (and its plan) does not depend on the count.
+// The columns of a change record other than the shared context, and how the JSON parameter is read as rows.
+export const CHANGE_RECORD_COLUMNS = 'kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail';
+const AUDIT_RECORDSET =
+  'json_to_recordset(?::json) AS e(at timestamptz, actor_type text, client_id uuid, admin_id uuid, operation text, resource_type text, ' +
+  'resource_id text, status int, duration_ms int, request_id text, detail jsonb)';
+
+/**
+ * The data-modifying CTE `${name}` inserting a request's audit event (0 or 1 rows, one JSON parameter) in the
+ * statement of the change itself: the event commits with the write it describes (DESIGN.md, Principles).
+ * `resourceId` is SQL for the resource id when the statement itself creates it (POST /Users), else the event's.
+ */
+export function auditEventCte(name: string, from = '', resourceId = 'e.resource_id'): string {
+  return (
+    `${name} AS (INSERT INTO audit_events (at, actor_type, client_id, admin_id, operation, resource_type, resource_id, status, duration_ms, request_id, detail) ` +
+    `SELECT coalesce(e.at, now()), e.actor_type, e.client_id, e.admin_id, e.operation, e.resource_type, ${resourceId}, e.status, e.duration_ms, e.request_id, e.detail ` +
+    `FROM ${from ? `${from}, ` : ''}${AUDIT_RECORDSET} RETURNING 1)`
+  );
+}
+
+/** The JSON parameter of auditEventCte: `[]` without an event. */
+export function auditEventParameter(audit: AuditEventInput | null | undefined): string {
+  if (!audit) return '[]';
+  // As toAuditRow, with the detail as an object: json_to_recordset reads it into jsonb as it is.
+  return JSON.stringify([{ ...toAuditRowFields(audit), detail: audit.detail ?? null }]);
+}
+
+/** Wakes waiting readers at commit: a FROM item that runs pg_notify once when the CTE `cte` returned a row. */
+export function notifyWhenAny(cte: string): string {
+  return `(SELECT count(*) AS notified FROM (SELECT pg_notify('${CHANGE_CHANNEL}', '') FROM (SELECT 1 FROM ${cte} LIMIT 1) AS any_change) AS n) AS notify`;
+}
+
+// One statement records every change of a transaction (and the request's audit event, if any) and wakes the
+// waiting readers of other processes: the rows arrive as JSON parameters, so the statement's text (and its
+// plan) does not depend on the count.
 const INSERT_CHANGES_SQL =
-  `WITH c AS (INSERT INTO ${TABLE} (kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail) ` +
+  `WITH c AS (INSERT INTO ${TABLE} (${CHANGE_RECORD_COLUMNS}) ` +
   'SELECT r.kind, r.resource_type, r.resource_id, r.external_id, r.owner_client_id, ?, ?::uuid, ?, r.detail ' +
   'FROM json_to_recordset(?::json) AS r(kind text, resource_type text, resource_id uuid, external_id text, owner_client_id uuid, detail jsonb) ' +
-  `RETURNING 1) SELECT pg_notify('${CHANGE_CHANNEL}', '') FROM (SELECT 1 FROM c LIMIT 1) AS any_change`;
+  `RETURNING 1), ${auditEventCte('a')} SELECT notify.notified FROM ${notifyWhenAny('c')}`;
 
 // Rows whose transaction is older than the oldest one still running: all of them have committed or rolled back,
 // so nothing can still appear before the cursor of a reader that has read them (migration
@@ -90,9 +123,10 @@ function toChange(row: ChangeRow): DirectoryChange {
 /**
  * Records changes in the caller's transaction: they commit with the change they describe, or not at all.
  * A membership change naming more than MEMBERS_PER_CHANGE members is split into records of that size, in order.
+ * `audit`, the request's audit event, is written by the same statement (audit that cannot be lost).
  */
-export async function recordChanges(trx: Db, context: ChangeContext, changes: readonly ChangeInput[]): Promise<void> {
-  if (changes.length === 0) return;
+export async function recordChanges(trx: Db, context: ChangeContext, changes: readonly ChangeInput[], audit?: AuditEventInput | null): Promise<void> {
+  if (changes.length === 0 && !audit) return;
   const rows: Array<Record<string, unknown>> = [];
   for (const change of changes) {
     const base = {
@@ -111,7 +145,7 @@ export async function recordChanges(trx: Db, context: ChangeContext, changes: re
       rows.push({ ...base, detail: change.detail ?? null });
     }
   }
-  await trx.raw(INSERT_CHANGES_SQL, [context.actor.type, context.actor.id, context.requestId ?? null, JSON.stringify(rows)]);
+  await trx.raw(INSERT_CHANGES_SQL, [context.actor.type, context.actor.id, context.requestId ?? null, JSON.stringify(rows), auditEventParameter(audit)]);
 }
 
 export interface ReadChangesOptions {

@@ -1,2 +1,2 @@
 export * from './types.js';
-export { createChangeLog, recordChanges, parseChangeCursor, InvalidChangeCursorError, CHANGE_CHANNEL, type ChangeLog, type ChangeLogOptions, type ChangePage, type ReadChangesOptions, type WaitChangesOptions } from './change-log.js';
+export { createChangeLog, recordChanges, auditEventCte, auditEventParameter, notifyWhenAny, CHANGE_RECORD_COLUMNS, parseChangeCursor, InvalidChangeCursorError, CHANGE_CHANNEL, type ChangeLog, type ChangeLogOptions, type ChangePage, type ReadChangesOptions, type WaitChangesOptions } from './change-log.js';

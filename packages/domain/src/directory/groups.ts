@@ -2,9 +2,22 @@ import type { Knex } from 'knex';
 import { GROUP_COLUMNS, isUuid, toGroupRecord, type GroupRow } from './rows.js';
 import { selectRows, statement, type Prepared } from '@roster/db';
 import { listResources } from './users.js';
+import type { AuditEventInput } from '../audit.js';
+import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAny } from '../changes/change-log.js';
+import { MEMBERS_PER_CHANGE, type ChangeContext } from '../changes/types.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, Visibility } from './types.js';
 
 type Db = Knex | Knex.Transaction;
+
+/** What a one-statement member PATCH records with its memberships: the request's context and audit event. */
+export interface AtOnceRecord {
+  context: ChangeContext;
+  audit?: AuditEventInput | null;
+}
+
+function contextValues(record: AtOnceRecord): unknown[] {
+  return [record.context.actor.type, record.context.actor.id, record.context.requestId ?? null];
+}
 
 // Member lists are written in slices so one statement never exceeds PostgreSQL's bind parameter limit.
 const SLICE = 10_000;
@@ -25,21 +38,36 @@ const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?
  * after the bump, or as it was when nothing changed (a retry must not bump the version); none when it is not.
  */
 
-/** The start of both: the group (visible to the caller) locked FOR KEY SHARE, as `g`. */
+/**
+ * The start of both: the group (visible to the caller) locked FOR KEY SHARE, as `g`, then the request's change
+ * context as `x`.
+ */
 function lockGroupSql(owned: boolean): string {
-  return `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), `;
+  return (
+    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), ` +
+    'x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), '
+  );
 }
 
 /**
- * The end of both: the bump when the `changed` CTE changed any membership, and the answer: the group after the
- * bump, or `g` as it was; `extra` is columns in front of the group's (each followed by a comma).
+ * The end of both: the bump when the `changed` CTE changed any membership, the change records naming the
+ * members changed (`kind`; MEMBERS_PER_CHANGE ids a record, in id order, as recordChanges splits them), the
+ * request's audit event when `audited` holds (SQL over the CTEs), the NOTIFY for change-log readers, and the
+ * answer: the group after the bump, or `g` as it was; `extra` is columns in front of the group's (each followed
+ * by a comma). All of it commits with the memberships, in the one statement.
  */
-function bumpAndAnswerSql(extra: string): string {
+function bumpAndAnswerSql(extra: string, kind: 'group.members.added' | 'group.members.removed', audited: string): string {
   return (
     'counted AS (SELECT count(*)::int AS n FROM changed), ' +
     'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
-    `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}) ` +
-    `SELECT ${extra}b.* FROM bumped AS b UNION ALL SELECT ${extra}g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)`
+    `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}), ` +
+    `recorded AS (INSERT INTO directory_changes (${CHANGE_RECORD_COLUMNS}) ` +
+    `SELECT '${kind}', 'Group', g.id, g.external_id, g.created_by_client_id, x.actor_type, x.actor_id, x.request_id, jsonb_build_object('members', m.members) ` +
+    `FROM g, x, (SELECT chunk, jsonb_agg(user_id ORDER BY user_id) AS members FROM (SELECT user_id, (row_number() OVER (ORDER BY user_id) - 1) / ${MEMBERS_PER_CHANGE} AS chunk FROM changed) AS c GROUP BY chunk) AS m ` +
+    'ORDER BY m.chunk RETURNING 1), ' +
+    `${auditEventCte('audited', `(SELECT 1 FROM g WHERE ${audited}) AS audit_if`)} ` +
+    `SELECT answer.* FROM (SELECT ${extra}b.* FROM bumped AS b UNION ALL SELECT ${extra}g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)) AS answer, ` +
+    notifyWhenAny('recorded')
   );
 }
 
@@ -47,8 +75,8 @@ function removeAtOnceSql(owned: boolean): Prepared {
   return statement(
     lockGroupSql(owned) +
       'changed AS (DELETE FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id IN (' +
-      'SELECT user_id FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE) RETURNING 1), ' +
-      bumpAndAnswerSql(''),
+      'SELECT user_id FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE) RETURNING user_id), ' +
+      bumpAndAnswerSql('', 'group.members.removed', 'TRUE'),
   );
 }
 const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(true) };
@@ -63,8 +91,8 @@ function addAtOnceSql(owned: boolean): Prepared {
       `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${owned ? ' AND r.created_by_client_id = ?' : ''}), ` +
       'complete AS (SELECT count(*) = ?::int AS ok FROM found), ' +
       'changed AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
-      'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING 1), ' +
-      bumpAndAnswerSql('(SELECT ok FROM complete) AS complete, '),
+      'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING user_id), ' +
+      bumpAndAnswerSql('(SELECT ok FROM complete) AS complete, ', 'group.members.added', '(SELECT ok FROM complete)'),
   );
 }
 const ADD_AT_ONCE = { any: addAtOnceSql(false), owned: addAtOnceSql(true) };
@@ -157,42 +185,42 @@ export const groupRepository = {
   },
 
   /**
-   * Adds members; those already in the group are left alone. Returns how many rows were added.
+   * Adds members; those already in the group are left alone. Returns the ids added.
    * Rows are inserted in id order, slice after slice: an insert waits for an uncommitted insert or delete of the
    * same member, so two transactions adding overlapping members wait in the same order and cannot deadlock
    * (service/groups.ts runs PATCHes of one group's members concurrently).
    */
-  async addMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
-    let added = 0;
+  async addMembers(db: Db, groupId: string, userIds: string[]): Promise<string[]> {
+    const added: string[] = [];
     const ids = inIdOrder(userIds);
     for (let start = 0; start < ids.length; start += SLICE) {
       const slice = ids.slice(start, start + SLICE);
       const result = (await db.raw(
-        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, member FROM unnest(?::uuid[]) AS member ORDER BY member ON CONFLICT DO NOTHING',
+        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, member FROM unnest(?::uuid[]) AS member ORDER BY member ON CONFLICT DO NOTHING RETURNING user_id',
         [groupId, slice],
-      )) as { rowCount?: number; affectedRows?: number };
-      added += result.rowCount ?? result.affectedRows ?? 0;
+      )) as { rows: Array<{ user_id: string }> };
+      for (const row of result.rows) added.push(row.user_id);
     }
     return added;
   },
 
   /**
-   * Removes these members; ids that are not members are ignored. Returns how many rows were removed.
+   * Removes these members; ids that are not members are ignored. Returns the ids removed.
    * The rows are locked in id order before they are deleted (ORDER BY is applied before FOR UPDATE, PostgreSQL
    * SELECT, "The Locking Clause"), for the same reason as in addMembers: a DELETE alone locks rows in the order
    * of its plan, which differs between an index scan and a bitmap heap scan.
    */
-  async removeMembers(db: Db, groupId: string, userIds: string[]): Promise<number> {
-    let removed = 0;
+  async removeMembers(db: Db, groupId: string, userIds: string[]): Promise<string[]> {
+    const removed: string[] = [];
     const ids = inIdOrder(userIds.filter(isUuid));
     for (let start = 0; start < ids.length; start += SLICE) {
       const result = (await db.raw(
         `DELETE FROM group_members WHERE group_id = ? AND user_id IN (
            SELECT user_id FROM group_members WHERE group_id = ? AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE
-         )`,
+         ) RETURNING user_id`,
         [groupId, groupId, ids.slice(start, start + SLICE)],
-      )) as { rowCount?: number; affectedRows?: number };
-      removed += result.rowCount ?? result.affectedRows ?? 0;
+      )) as { rows: Array<{ user_id: string }> };
+      for (const row of result.rows) removed.push(row.user_id);
     }
     return removed;
   },
@@ -201,13 +229,15 @@ export const groupRepository = {
    * Removes these members and bumps the version when any was removed, in one statement (REMOVE_AT_ONCE).
    * For at most SLICE ids; undefined when the group is not there or not visible.
    */
-  async removeMembersAtOnce(db: Knex, groupId: string, userIds: string[], visibility: Visibility = {}): Promise<GroupRecord | undefined> {
+  async removeMembersAtOnce(db: Knex, groupId: string, userIds: string[], visibility: Visibility, record: AtOnceRecord): Promise<GroupRecord | undefined> {
     if (!isUuid(groupId)) return undefined;
     const ids = userIds.filter(isUuid);
     if (ids.length > SLICE) throw new Error(`removeMembersAtOnce takes at most ${SLICE} ids`);
+    const context = contextValues(record);
+    const audit = auditEventParameter(record.audit);
     const [row] = visibility.ownerClientId
-      ? await selectRows<GroupRow>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ids])
-      : await selectRows<GroupRow>(db, REMOVE_AT_ONCE.any, [groupId, ids]);
+      ? await selectRows<GroupRow>(db, REMOVE_AT_ONCE.owned, [groupId, visibility.ownerClientId, ...context, ids, audit])
+      : await selectRows<GroupRow>(db, REMOVE_AT_ONCE.any, [groupId, ...context, ids, audit]);
     return row ? toGroupRecord(row) : undefined;
   },
 
@@ -220,14 +250,17 @@ export const groupRepository = {
     db: Knex,
     groupId: string,
     userIds: string[],
-    visibility: Visibility = {},
+    visibility: Visibility,
+    record: AtOnceRecord,
   ): Promise<{ complete: false } | { complete: true; group: GroupRecord } | undefined> {
     if (!isUuid(groupId)) return undefined;
     if (userIds.length > SLICE || !userIds.every(isUuid)) throw new Error(`addMembersAtOnce takes at most ${SLICE} uuids`);
     type Row = GroupRow & { complete: boolean };
+    const context = contextValues(record);
+    const audit = auditEventParameter(record.audit);
     const [row] = visibility.ownerClientId
-      ? await selectRows<Row>(db, ADD_AT_ONCE.owned, [groupId, visibility.ownerClientId, userIds, visibility.ownerClientId, userIds.length])
-      : await selectRows<Row>(db, ADD_AT_ONCE.any, [groupId, userIds, userIds.length]);
+      ? await selectRows<Row>(db, ADD_AT_ONCE.owned, [groupId, visibility.ownerClientId, ...context, userIds, visibility.ownerClientId, userIds.length, audit])
+      : await selectRows<Row>(db, ADD_AT_ONCE.any, [groupId, ...context, userIds, userIds.length, audit]);
     if (!row) return undefined;
     if (!row.complete) return { complete: false };
     return { complete: true, group: toGroupRecord(row) };
@@ -236,19 +269,13 @@ export const groupRepository = {
   /** The most ids removeMembersAtOnce and addMembersAtOnce take. */
   atOnceLimit: SLICE,
 
-  async removeAllMembers(db: Db, groupId: string): Promise<number> {
-    return db('group_members').where('group_id', groupId).delete();
-  },
-
-  /** Makes the member set equal to `wanted`, touching only the rows that differ. Returns rows changed. */
-  async replaceMembers(db: Db, groupId: string, wanted: string[]): Promise<number> {
-    if (wanted.length === 0) return groupRepository.removeAllMembers(db, groupId);
-    const removed = (await db.raw('DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))', [groupId, wanted])) as {
-      rowCount?: number;
-      affectedRows?: number;
+  /** Makes the member set equal to `wanted`, touching only the rows that differ. Returns the ids added and removed. */
+  async replaceMembers(db: Db, groupId: string, wanted: string[]): Promise<{ added: string[]; removed: string[] }> {
+    const result = (await db.raw('DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[])) RETURNING user_id', [groupId, wanted])) as {
+      rows: Array<{ user_id: string }>;
     };
-    const added = await groupRepository.addMembers(db, groupId, wanted);
-    return (removed.rowCount ?? removed.affectedRows ?? 0) + added;
+    const added = wanted.length ? await groupRepository.addMembers(db, groupId, wanted) : [];
+    return { added, removed: result.rows.map((row) => row.user_id) };
   },
 };
 

@@ -3,5 +3,7 @@ export { isUuid } from './rows.js';
 export { userRepository, type DocumentShape, type UserDocument } from './users.js';
 export { groupRepository } from './groups.js';
 export { providerLinkRepository } from './links.js';
+export * from './changes-of.js';
+export { type AtOnceRecord } from './groups.js';
 export { createDirectoryReader, type DirectoryReader, type SignInMatch } from './reader.js';
 export { insertUsersSkippingTaken, insertProviderLinks, type NewUser } from './users-bulk.js';

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { selectRows, statement, type Prepared } from '@roster/db';
 import { USER_COLUMNS, USER_INSERT_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
+import type { AuditEventInput } from '../audit.js';
+import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAny } from '../changes/change-log.js';
+import type { ChangeContext } from '../changes/types.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 
 type Db = Knex | Knex.Transaction;
@@ -21,10 +24,23 @@ const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 const INSERT_USER_SQL =
   `INSERT INTO users (${USER_INSERT_COLUMNS}) ` +
   `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS.map((column) => column.slice(2)).join(', ')}`;
-const INSERT_USER = statement(INSERT_USER_SQL);
-/** The same with the user's provider link (externalId at the creating client's provider), atomic in one statement. */
-const INSERT_USER_WITH_LINK = statement(
-  `WITH u AS (${INSERT_USER_SQL}), l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, ?::uuid, u.external_id FROM u) SELECT * FROM u`,
+/**
+ * The same with everything a create writes, atomic in one statement (data-modifying CTEs): the user's provider
+ * link (externalId at the creating client's provider, when both are there), its change records (`user.created`,
+ * and `link.changed` for the link) and the request's audit event, and the NOTIFY that wakes change-log readers
+ * at commit. A create stays one round trip; the records commit with the user or not at all.
+ */
+const INSERT_USER_RECORDED = statement(
+  'WITH x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), ' +
+    `u AS (${INSERT_USER_SQL}), ` +
+    "l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, p.id, u.external_id FROM u, (SELECT ?::uuid AS id) AS p WHERE p.id IS NOT NULL AND u.external_id <> '' " +
+    'RETURNING user_id, provider_id, external_id), ' +
+    `c AS (INSERT INTO directory_changes (${CHANGE_RECORD_COLUMNS}) ` +
+    "SELECT 'user.created', 'User', u.id, u.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, NULL::jsonb FROM u, x " +
+    "UNION ALL SELECT 'link.changed', 'User', l.user_id, l.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
+    "jsonb_build_object('providerId', l.provider_id, 'externalId', l.external_id) FROM l, u, x RETURNING 1), " +
+    `${auditEventCte('a', 'u', 'u.id::text')} ` +
+    `SELECT u.* FROM u, ${notifyWhenAny('c')}`,
 );
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
@@ -195,12 +211,22 @@ export const userRepository = {
   },
 
   /**
-   * Inserts a user and, when `linkProviderId` is given and the user has an externalId, its provider link, in
-   * ONE statement (a data-modifying CTE): a create is one round trip and atomic without an explicit transaction.
+   * Inserts a user and, when `linkProviderId` is given and the user has an externalId, its provider link, with
+   * its change records and the request's audit event, in ONE statement (INSERT_USER_RECORDED): a create is one
+   * round trip and atomic without an explicit transaction.
    */
-  async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null; linkProviderId?: string | null }): Promise<UserRecord> {
+  async insert(
+    db: Db,
+    input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null; linkProviderId?: string | null },
+    /** Who made the change (Roster itself when left out: seeding, tests) and the request's audit event. */
+    record: { context: ChangeContext; audit?: AuditEventInput | null } = { context: { actor: { type: 'system', id: null } } },
+  ): Promise<UserRecord> {
     const { columns } = input;
+    const { actor, requestId } = record.context;
     const values = [
+      actor.type,
+      actor.id,
+      requestId ?? null,
       columns.user_name,
       columns.external_id,
       columns.display_name,
@@ -210,9 +236,10 @@ export const userRepository = {
       columns.emails_lower,
       JSON.stringify(input.data),
       input.createdByClientId,
+      input.linkProviderId ?? null,
+      auditEventParameter(record.audit),
     ];
-    const linked = Boolean(input.linkProviderId && columns.external_id);
-    const [row] = await selectRows<UserRow>(db, linked ? INSERT_USER_WITH_LINK : INSERT_USER, linked ? [...values, input.linkProviderId] : values);
+    const [row] = await selectRows<UserRow>(db, INSERT_USER_RECORDED, values);
     return toUserRecord(row!);
   },
 
@@ -230,9 +257,9 @@ export const userRepository = {
     return toUserRecord(row!);
   },
 
-  /** Locks an account (SCIM `active: false`, or a refused deletion) with the reason an admin will see. */
-  async lock(db: Db, id: string, reason: string): Promise<void> {
-    await db('users')
+  /** Locks an account (a refused deletion) with the reason an admin will see; returns the user after. */
+  async lock(db: Db, id: string, reason: string): Promise<UserRecord> {
+    const [row] = (await db('users')
       .where('id', id)
       .update({
         active: false,
@@ -240,7 +267,9 @@ export const userRepository = {
         data: db.raw(`jsonb_set(data, '{active}', 'false'::jsonb)`),
         version: db.raw('version + 1'),
         updated_at: db.fn.now(),
-      });
+      })
+      .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
+    return toUserRecord(row!);
   },
 
   async delete(db: Db, id: string): Promise<boolean> {

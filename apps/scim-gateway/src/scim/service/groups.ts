@@ -1,17 +1,34 @@
 import type { Knex } from 'knex';
-import { groupRepository, isUuid, userRepository, type GroupRecord, type JsonObject } from '@roster/domain';
+import {
+  groupChanges,
+  groupCreated,
+  groupDeleted,
+  groupRepository,
+  isUuid,
+  memberChanges,
+  recordChanges,
+  userRepository,
+  type ChangeInput,
+  type GroupRecord,
+  type JsonObject,
+} from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { addsOrRemovesListedMembers, applyGroupPatch, memberChangesOf, parsePatchRequest, type PatchOperation } from '../patch/index.js';
 import { groupColumns, normalizeGroupInput } from '../resource/normalize.js';
 import { serializeGroup } from '../serialize.js';
 import { planList } from './query.js';
-import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+import { auditEventOf, changeContextOf, visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 import { assertIfMatch, type Preconditions } from './users.js';
 
 export interface GroupReadOptions {
   /** False when the response will not show `members`: they are then never read (a group may have 100,000). */
   withMembers: boolean;
+}
+
+/** What a one-statement member PATCH writes with its memberships (groupRepository.addMembersAtOnce). */
+function atOnceRecord(caller: ScimCaller, id: string) {
+  return { context: changeContextOf(caller), audit: auditEventOf(caller, 200, id) };
 }
 
 /** At most this many member references in one request (PUT/POST members or PATCH values). */
@@ -36,6 +53,11 @@ export function createGroupService(deps: ResourceServiceDeps) {
       throw ScimError.invalidValue(`members must be existing users; unknown: ${shown}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
     }
     return unique;
+  }
+
+  /** Writes a write's changes and the request's audit event, in the write's transaction. */
+  async function record(trx: Knex.Transaction, caller: ScimCaller, changes: ChangeInput[], status: number, resourceId: string): Promise<void> {
+    await recordChanges(trx, changeContextOf(caller), changes, auditEventOf(caller, status, resourceId));
   }
 
   async function notFound(id: string): Promise<never> {
@@ -90,15 +112,20 @@ export function createGroupService(deps: ResourceServiceDeps) {
     const current = await groupRepository.findById(tx, id, visibilityOf(caller), { lock: 'keyShare' });
     if (!current) return notFound(id);
     const changes = applyGroupPatch(patchBase(current), operations).members;
-    let membersChanged = 0;
+    let added: string[] = [];
+    let removed: string[] = [];
     if (changes.add.length) {
       const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
-      membersChanged += await groupRepository.addMembers(tx, id, ids);
+      added = await groupRepository.addMembers(tx, id, ids);
     }
-    if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
+    if (changes.remove.length) removed = await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
     // As below: a retry that changes nothing keeps the version.
-    if (membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+    if (added.length + removed.length === 0) {
+      await record(tx, caller, [], 200, id);
+      return { group: current, resource: await serializeOne(tx, current, options) };
+    }
     const group = await groupRepository.update(tx, id, null);
+    await record(tx, caller, memberChanges(group, added, removed), 200, id);
     return { group, resource: await serializeOne(tx, group, options) };
   }
 
@@ -108,7 +135,8 @@ export function createGroupService(deps: ResourceServiceDeps) {
       const run = async (tx: Knex.Transaction) => {
         const memberIds = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
         const group = await groupRepository.insert(tx, { columns: groupColumns(data), data, createdByClientId: caller.clientId });
-        if (memberIds.length) await groupRepository.addMembers(tx, group.id, memberIds);
+        const added = memberIds.length ? await groupRepository.addMembers(tx, group.id, memberIds) : [];
+        await record(tx, caller, [groupCreated(group), ...memberChanges(group, added, [])], 201, group.id);
         return { group, resource: await serializeOne(tx, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -138,8 +166,9 @@ export function createGroupService(deps: ResourceServiceDeps) {
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
-        await groupRepository.replaceMembers(tx, id, wanted);
+        const memberships = await groupRepository.replaceMembers(tx, id, wanted);
         const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
+        await record(tx, caller, [...groupChanges(current, group), ...memberChanges(group, memberships.added, memberships.removed)], 200, id);
         return { group, resource: await serializeOne(tx, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -154,12 +183,12 @@ export function createGroupService(deps: ResourceServiceDeps) {
       // statement each (docs/benchmarks.md, finding 34).
       const atOnce = membersOnly && !trx && !options.withMembers ? addsOnlyOrRemovalsOnly(operations) : undefined;
       if (atOnce?.remove) {
-        const group = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller));
+        const group = await groupRepository.removeMembersAtOnce(knex, id, atOnce.remove, visibilityOf(caller), atOnceRecord(caller, id));
         if (!group) return notFound(id);
         return { group, resource: await serializeOne(knex, group, options) };
       }
       if (atOnce?.add) {
-        const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller));
+        const added = await groupRepository.addMembersAtOnce(knex, id, atOnce.add, visibilityOf(caller), atOnceRecord(caller, id));
         if (!added) return notFound(id);
         // Otherwise a member is unknown, and nothing was written: the transaction below names them (400).
         if (added.complete) return { group: added.group, resource: await serializeOne(knex, added.group, options) };
@@ -172,21 +201,26 @@ export function createGroupService(deps: ResourceServiceDeps) {
         assertIfMatch(options.ifMatch, current.version);
         const result = applyGroupPatch(patchBase(current), operations);
         const changes = result.members;
-        let membersChanged = 0;
+        let added: string[] = [];
+        let removed: string[] = [];
         if (changes.replaceAll) {
           const wanted = changes.add.length ? await checkMembers(tx, caller, changes.add.map((member) => member.value)) : [];
-          membersChanged += await groupRepository.replaceMembers(tx, id, wanted);
+          ({ added, removed } = await groupRepository.replaceMembers(tx, id, wanted));
         } else {
-          if (changes.remove.length) membersChanged += await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
+          if (changes.remove.length) removed = await groupRepository.removeMembers(tx, id, changes.remove.filter(isUuid));
           if (changes.add.length) {
             const ids = await checkMembers(tx, caller, changes.add.map((member) => member.value));
-            membersChanged += await groupRepository.addMembers(tx, id, ids);
+            added = await groupRepository.addMembers(tx, id, ids);
           }
         }
         // Adding a member who already is one, or removing one who is not, changes nothing: identity
         // providers retry, and a retry must not bump the version.
-        if (!result.changed && membersChanged === 0) return { group: current, resource: await serializeOne(tx, current, options) };
+        if (!result.changed && added.length + removed.length === 0) {
+          await record(tx, caller, [], 200, id);
+          return { group: current, resource: await serializeOne(tx, current, options) };
+        }
         const group = await groupRepository.update(tx, id, result.changed ? { columns: groupColumns(result.data), data: result.data } : null);
+        await record(tx, caller, [...groupChanges(current, group), ...memberChanges(group, added, removed)], 200, id);
         return { group, resource: await serializeOne(tx, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -198,6 +232,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
         await groupRepository.delete(tx, id);
+        await record(tx, caller, [groupDeleted(current)], 204, id);
       };
       await (trx ? run(trx) : knex.transaction(run));
       return {};

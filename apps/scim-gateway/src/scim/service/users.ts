@@ -1,12 +1,28 @@
 import type { Knex } from 'knex';
-import { insertProviderLinks, insertUsersSkippingTaken, providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
+import {
+  insertProviderLinks,
+  insertUsersSkippingTaken,
+  linkChanged,
+  LOCK_REASON_DELETE_REFUSED,
+  LOCK_REASON_INACTIVE,
+  providerLinkRepository,
+  recordChanges,
+  userChanges,
+  userDeleted,
+  userLocked,
+  userRepository,
+  type ChangeInput,
+  type JsonObject,
+  type ResourceRef,
+  type UserRecord,
+} from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
 import { normalizeUserInput, userColumns } from '../resource/normalize.js';
 import { etagOf, serializeUser, USER_DOCUMENT_SHAPE, userJson, userLocation } from '../serialize.js';
 import { planList } from './query.js';
-import { visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
+import { auditEventOf, changeContextOf, visibilityOf, type ResourceServiceDeps, type ScimCaller } from './types.js';
 
 export interface ReadOptions {
   /** False when the response will not show `groups` (attributes/excludedAttributes): they are then not read. */
@@ -18,8 +34,7 @@ export interface Preconditions {
   ifMatch?: string;
 }
 
-export const LOCK_REASON_INACTIVE = 'scim_inactive';
-export const LOCK_REASON_DELETE_REFUSED = 'delete_refused';
+export { LOCK_REASON_DELETE_REFUSED, LOCK_REASON_INACTIVE };
 
 function matchesIfMatch(header: string | undefined, version: number): boolean {
   if (!header) return true;
@@ -42,11 +57,18 @@ export function createUserService(deps: ResourceServiceDeps) {
     return serializeUser(user, baseUrl, groups);
   }
 
-  async function linkToProvider(trx: Knex.Transaction, caller: ScimCaller, user: UserRecord, previousExternalId?: string | null): Promise<void> {
+  /** Keeps the provider link in step with externalId; returns its change, if there was one. */
+  async function linkToProvider(trx: Knex.Transaction, caller: ScimCaller, user: UserRecord, previousExternalId?: string | null): Promise<ChangeInput[]> {
     // externalId is the user's identity at the calling client's authentication provider: a later sign-in
     // through that provider finds the account by it.
-    if (!caller.authProviderId || user.externalId === previousExternalId) return;
+    if (!caller.authProviderId || user.externalId === previousExternalId) return [];
     await providerLinkRepository.upsert(trx, user.id, caller.authProviderId, user.externalId);
+    return [linkChanged(user, caller.authProviderId, user.externalId === '' ? null : user.externalId)];
+  }
+
+  /** Writes the changes of a replace or PATCH, and the request's audit event, in the write's transaction. */
+  async function record(trx: Knex.Transaction, caller: ScimCaller, changes: ChangeInput[], status: number, resourceId: string, error?: string): Promise<void> {
+    await recordChanges(trx, changeContextOf(caller), changes, auditEventOf(caller, status, resourceId, error));
   }
 
   async function notFound(id: string): Promise<never> {
@@ -56,13 +78,13 @@ export function createUserService(deps: ResourceServiceDeps) {
   return {
     async create(caller: ScimCaller, body: unknown, options: ReadOptions, trx?: Knex.Transaction): Promise<{ resource: JsonObject; user: UserRecord }> {
       const { data } = normalizeUserInput(body);
-      // One statement: the user and its provider link (externalId at the caller's provider) together.
-      const user = await userRepository.insert(trx ?? knex, {
-        columns: userColumns(data),
-        data,
-        createdByClientId: caller.clientId,
-        linkProviderId: caller.authProviderId,
-      });
+      // One statement: the user, its provider link (externalId at the caller's provider), their change records
+      // and the request's audit event together.
+      const user = await userRepository.insert(
+        trx ?? knex,
+        { columns: userColumns(data), data, createdByClientId: caller.clientId, linkProviderId: caller.authProviderId },
+        { context: changeContextOf(caller), audit: auditEventOf(caller, 201) },
+      );
       // A new user belongs to no group yet: nothing to read.
       return { user, resource: serializeUser(user, baseUrl, options.withGroups ? [] : undefined) };
     },
@@ -85,6 +107,8 @@ export function createUserService(deps: ResourceServiceDeps) {
       });
       const inserted = await insertUsersSkippingTaken(trx, valid.map((entry) => ({ columns: entry.columns, data: entry.data, createdByClientId: caller.clientId })));
       const links: Array<{ userId: string; providerId: string; externalId: string }> = [];
+      // Each created user is a change of its own (and its link another), in the order of the operations.
+      const changes: ChangeInput[] = [];
       valid.forEach((entry, position) => {
         const row = inserted[position];
         if (!row) {
@@ -92,9 +116,15 @@ export function createUserService(deps: ResourceServiceDeps) {
           return;
         }
         results[entry.index] = row;
-        if (caller.authProviderId && entry.columns.external_id) links.push({ userId: row.id, providerId: caller.authProviderId, externalId: entry.columns.external_id });
+        const owned = { resourceType: 'User' as const, resourceId: row.id, externalId: entry.columns.external_id, ownerClientId: caller.clientId };
+        changes.push({ kind: 'user.created', ...owned });
+        if (caller.authProviderId && entry.columns.external_id) {
+          links.push({ userId: row.id, providerId: caller.authProviderId, externalId: entry.columns.external_id });
+          changes.push({ kind: 'link.changed', ...owned, detail: { providerId: caller.authProviderId, externalId: entry.columns.external_id } });
+        }
       });
       await insertProviderLinks(trx, links);
+      await recordChanges(trx, changeContextOf(caller), changes);
       return results;
     },
 
@@ -144,9 +174,12 @@ export function createUserService(deps: ResourceServiceDeps) {
         const current = await userRepository.findById(tx, id, visibilityOf(caller), { forUpdate: true });
         if (!current) return notFound(id);
         assertIfMatch(options.ifMatch, current.version);
-        const columns = userColumns(data);
-        const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
+        const kept = keepsDeleteRefusedLock(current, data);
+        const written = kept ? { ...data, active: false } : data;
+        const columns = userColumns(written);
+        const user = await userRepository.update(tx, id, { columns, data: written, lockReason: kept ? undefined : lockReasonAfter(current, columns.active) });
+        const link = await linkToProvider(tx, caller, user, current.externalId);
+        await record(tx, caller, [...userChanges(current, user), ...link], 200, id);
         return { user, resource: await serializeOne(tx, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -162,10 +195,17 @@ export function createUserService(deps: ResourceServiceDeps) {
         const base: JsonObject = { ...current.data, userName: current.userName, active: current.active };
         if (current.externalId !== null) base.externalId = current.externalId;
         const result = applyUserPatch(base, operations);
-        if (!result.changed) return { user: current, resource: await serializeOne(tx, current, options) };
+        // `remove active` (RFC 7644 §3.5.2.2) would leave the attribute unassigned, which a create reads as
+        // active (normalize.ts): an identity provider's removal must never re-enable an account, so it is refused.
+        if (!('active' in result.data)) throw ScimError.invalidValue('active cannot be removed: replace it with true or false');
+        if (!result.changed) {
+          await record(tx, caller, [], 200, id);
+          return { user: current, resource: await serializeOne(tx, current, options) };
+        }
         const columns = userColumns(result.data);
         const user = await userRepository.update(tx, id, { columns, data: result.data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
+        const link = await linkToProvider(tx, caller, user, current.externalId);
+        await record(tx, caller, [...userChanges(current, user), ...link], 200, id);
         return { user, resource: await serializeOne(tx, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -184,22 +224,37 @@ export function createUserService(deps: ResourceServiceDeps) {
         assertIfMatch(options.ifMatch, current.version);
         if (settings.usersDeletableByAdmins) {
           await userRepository.delete(tx, id);
+          await record(tx, caller, [userDeleted(current)], 204, id);
           return { locked: false };
         }
-        if (settings.lockOnRefusedDelete && current.active) await userRepository.lock(tx, id, LOCK_REASON_DELETE_REFUSED);
+        const changes: ChangeInput[] = [];
+        // A user already locked by a refused DELETE stays as it is; an inactive one gets the stronger lock
+        // (only an explicit `active: true` lifts it).
+        if (settings.lockOnRefusedDelete && current.lockReason !== LOCK_REASON_DELETE_REFUSED) {
+          changes.push(userLocked(await userRepository.lock(tx, id, LOCK_REASON_DELETE_REFUSED), LOCK_REASON_DELETE_REFUSED));
+        }
+        await record(tx, caller, changes, 403, id, refusalOf(settings.lockOnRefusedDelete).detail);
         return { locked: settings.lockOnRefusedDelete };
       };
       const outcome = trx ? await run(trx) : await knex.transaction(run);
       if (settings.usersDeletableByAdmins) return {};
       // Returned, not thrown: the lock above must be committed even though the request is refused.
-      return {
-        refusal: ScimError.forbidden(
-          'deleting users is disabled by the setting "User accounts deletable by admins"' +
-            (outcome.locked ? '; the user has been locked instead' : ''),
-        ),
-      };
+      return { refusal: refusalOf(outcome.locked) };
     },
   };
+}
+
+function refusalOf(locked: boolean): ScimError {
+  return ScimError.forbidden('deleting users is disabled by the setting "User accounts deletable by admins"' + (locked ? '; the user has been locked instead' : ''));
+}
+
+/**
+ * A lock placed because the identity provider's DELETE was refused holds until an explicit `active: true`
+ * (issue 17): a PUT that leaves `active` out keeps the account locked, with its reason. (A PATCH cannot unassign
+ * `active`, see `patch`; any PATCH that does not set it leaves it as it is.)
+ */
+function keepsDeleteRefusedLock(current: UserRecord, data: JsonObject): boolean {
+  return current.lockReason === LOCK_REASON_DELETE_REFUSED && data.active !== true;
 }
 
 function lockReasonAfter(current: UserRecord, active: boolean): string | null | undefined {
