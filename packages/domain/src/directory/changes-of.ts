@@ -126,3 +126,11 @@ export function memberChanges(group: GroupRecord, added: readonly string[], remo
   if (added.length) changes.push({ kind: 'group.members.added', ...groupBase(group), detail: { members: [...added] } });
   return changes;
 }
+
+/**
+ * Marks the `*.updated` changes of a SCIM PUT (`detail.operation: "put"`), so that event streams can tell a
+ * replace from a PATCH: RFC 9967 has an event for each (`prov:put`, `prov:patch`; docs/events.md).
+ */
+export function asReplace(changes: ChangeInput[]): ChangeInput[] {
+  return changes.map((change) => (change.kind === 'user.updated' || change.kind === 'group.updated' ? { ...change, detail: { ...change.detail, operation: 'put' } } : change));
+}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import {
+  asReplace,
   groupChanges,
   groupCreated,
   groupDeleted,
@@ -168,7 +169,7 @@ export function createGroupService(deps: ResourceServiceDeps) {
         const wanted = members?.length ? await checkMembers(tx, caller, members.map((member) => member.value)) : [];
         const memberships = await groupRepository.replaceMembers(tx, id, wanted);
         const group = await groupRepository.update(tx, id, { columns: groupColumns(data), data });
-        await record(tx, caller, [...groupChanges(current, group), ...memberChanges(group, memberships.added, memberships.removed)], 200, id);
+        await record(tx, caller, [...asReplace(groupChanges(current, group)), ...memberChanges(group, memberships.added, memberships.removed)], 200, id);
         return { group, resource: await serializeOne(tx, group, options) };
       };
       return trx ? run(trx) : knex.transaction(run);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import {
+  asReplace,
   insertProviderLinks,
   insertUsersSkippingTaken,
   linkChanged,
@@ -179,7 +180,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         const columns = userColumns(written);
         const user = await userRepository.update(tx, id, { columns, data: written, lockReason: kept ? undefined : lockReasonAfter(current, columns.active) });
         const link = await linkToProvider(tx, caller, user, current.externalId);
-        await record(tx, caller, [...userChanges(current, user), ...link], 200, id);
+        await record(tx, caller, [...asReplace(userChanges(current, user)), ...link], 200, id);
         return { user, resource: await serializeOne(tx, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
