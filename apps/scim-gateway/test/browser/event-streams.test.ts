@@ -101,6 +101,8 @@ describe.skipIf(!hasChromium)('event streams screens in a browser', () => {
     const user = randomUUID();
     await db.knex.transaction((trx) => recordChanges(trx, { actor: { type: 'system', id: null } }, [{ kind: 'user.deactivated', resourceType: 'User', resourceId: user }]));
     await until('the SET', () => receiver.received.some((set) => set.claims.sub_id?.uri === `/Users/${user}`));
+    const streamId = (await roster.services.events.streams.list()).items[0]!.id;
+    await until('its record', async () => (await roster.services.events.streams.deliveries(streamId)).total >= 2);
     await page.reload();
     await page.getByTestId('delivery-table').getByText(`/Users/${user}`).waitFor();
     await shot('03-detail');

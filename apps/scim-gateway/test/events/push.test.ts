@@ -24,7 +24,10 @@ afterAll(async () => {
 const streams: string[] = [];
 afterEach(async () => {
   // One stream at a time: a stream left behind would keep delivering to the shared receiver.
-  for (const id of streams.splice(0)) await gateway.roster.services.events.streams.remove(id);
+  const removed = streams.splice(0);
+  for (const id of removed) await gateway.roster.services.events.streams.remove(id);
+  // A removed stream's runner may be sending one last SET: wait until it has let go.
+  await until('the removed streams to stop', () => !gateway.roster.services.events.worker.held().some((id) => removed.includes(id)));
   receiver.behave = () => ({ kind: 'accept' });
   receiver.received.length = 0;
   receiver.attempts = 0;
@@ -91,7 +94,7 @@ describe('push delivery', () => {
     expect(created.status).toBe(201);
     const user = created.body as { id: string; meta: { version: string } };
     const group = randomUUID();
-    await record([userChange('user.created', null, user.id)]);
+    // The SCIM POST recorded user.created itself.
     await record([{ kind: 'group.members.removed', resourceType: 'Group', resourceId: group, detail: { members: [user.id] } }]);
     await until('two SETs', () => receiver.received.length >= 2);
     const fetched = (await gateway.scim('GET', `/Users/${user.id}`)).body;
@@ -137,7 +140,11 @@ describe('push delivery', () => {
     expect(receiver.received.map((set) => set.claims.sub_id!.uri)).toEqual(ids.map((id) => `/Users/${id}`));
     expect(receiver.attempts).toBe(6);
 
-    const log = await gateway.roster.services.events.streams.deliveries(stream.id, { limit: 50 });
+    // The last 202 is recorded just after the receiver answered it.
+    const log = await until('six recorded attempts', async () => {
+      const page = await gateway.roster.services.events.streams.deliveries(stream.id, { limit: 50 });
+      return page.total >= 6 ? page : undefined;
+    });
     const attempts = [...log.items].reverse();
     expect(attempts.map((item) => [item.outcome, item.httpStatus, item.err, item.attempt])).toEqual([
       ['failed', 500, null, 1],
@@ -150,7 +157,10 @@ describe('push delivery', () => {
     // Every retry of the first SET carried the jti the receiver finally accepted.
     expect(new Set(attempts.slice(0, 4).map((item) => item.jti))).toEqual(new Set([receiver.received[0]!.jti]));
     expect(attempts[2]!.description).toBe('key not trusted yet');
-    const after = await gateway.roster.services.events.streams.get(stream.id);
+    const after = await until('the counts', async () => {
+      const current = await gateway.roster.services.events.streams.get(stream.id);
+      return current.deliveredCount === 3 ? current : undefined;
+    });
     expect(after).toMatchObject({ state: 'active', deliveredCount: 3, failedCount: 3, nextAttemptAt: null, failingSince: null });
   });
 
@@ -172,7 +182,10 @@ describe('push delivery', () => {
     receiver.behave = (attempt) => (attempt === 1 ? { kind: 'status', status: 307 } : { kind: 'accept' });
     await record([userChange('user.deactivated')]);
     await until('one SET', () => receiver.received.length >= 1);
-    const log = await gateway.roster.services.events.streams.deliveries(stream.id);
+    const log = await until('two recorded attempts', async () => {
+      const page = await gateway.roster.services.events.streams.deliveries(stream.id);
+      return page.total >= 2 ? page : undefined;
+    });
     expect(log.items.at(-1)).toMatchObject({ outcome: 'failed', httpStatus: 307, description: 'redirects are not followed' });
   });
 
@@ -204,6 +217,7 @@ describe('push delivery', () => {
     await until('two SETs', () => receiver.received.length >= 2);
     expect(receiver.attempts).toBeGreaterThan(attemptsWhenFailing);
     expect(receiver.received.map((set) => set.claims.sub_id!.uri)).toEqual(ids.map((id) => `/Users/${id}`));
+    await until('the stream recorded as delivered', async () => (await gateway.roster.services.events.streams.get(stream.id)).failingSince === null);
     expect(await gateway.roster.services.events.streams.get(stream.id)).toMatchObject({ state: 'active', failingSince: null });
   });
 
@@ -225,7 +239,9 @@ describe('push delivery', () => {
     await record([userChange('user.deleted', null, before)]);
     await createStream({ startAt: 'oldest' });
     await until('the old change', () => receiver.received.some((set) => set.claims.sub_id!.uri === `/Users/${before}`));
-    for (const id of streams.splice(0)) await gateway.roster.services.events.streams.remove(id);
+    const removed = streams.splice(0);
+    for (const id of removed) await gateway.roster.services.events.streams.remove(id);
+    await until('the removed stream to stop', () => !gateway.roster.services.events.worker.held().some((id) => removed.includes(id)));
     receiver.received.length = 0;
     await createStream();
     const after = randomUUID();

@@ -135,22 +135,24 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
     await knex(TABLE).where({ id, lease_owner: owner }).update({ lease_owner: null, lease_until: null });
   }
 
-  async function advance(id: string, cursor: string, delivered: { at: Date; status: string } | null): Promise<boolean> {
-    const update: Record<string, unknown> = {
-      cursor,
-      lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]),
-      retry_attempt: 0,
-      next_attempt_at: null,
-      failing_since: null,
-    };
-    if (delivered) {
-      update.last_delivery_at = delivered.at;
-      update.last_delivery_status = delivered.status;
-      update.last_error = null;
-      update.delivered_count = knex.raw('delivered_count + 1');
-    }
-    const count = await knex(TABLE).where({ id, lease_owner: owner }).update(update);
+  /** Moves the stream past changes it does not carry; false when the lease is no longer ours. */
+  async function advance(id: string, cursor: string): Promise<boolean> {
+    const count = await knex(TABLE)
+      .where({ id, lease_owner: owner })
+      .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) });
     return count === 1;
+  }
+
+  /** Records a delivered SET and moves the stream past it, in one statement; false when the lease is no longer ours. */
+  async function recordDelivered(id: string, set: BuiltSet, result: PushResult, attempt: number, cursor: string): Promise<boolean> {
+    const outcome = (await knex.raw(
+      'WITH attempt AS (INSERT INTO event_deliveries (stream_id, jti, event_uri, resource, outcome, http_status, duration_ms, attempt) ' +
+        "VALUES (?, ?, ?, ?, 'delivered', ?, ?, ?)) " +
+        `UPDATE ${TABLE} SET cursor = ?, lease_until = now() + make_interval(secs => ?), retry_attempt = 0, next_attempt_at = NULL, failing_since = NULL, ` +
+        'last_delivery_at = now(), last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + 1 WHERE id = ? AND lease_owner = ? RETURNING id',
+      [id, set.jti, set.eventUri, set.resource, result.status, result.durationMs, attempt, cursor, leaseMs / 1000, String(result.status), id, owner],
+    )) as { rows: unknown[] };
+    return outcome.rows.length === 1;
   }
 
   /** Delivers one stream while this process holds its lease. */
@@ -174,10 +176,14 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         continue;
       }
       const wanted = new Set(streamEvents(row));
+      let recorded: Promise<boolean> | null = null;
       let cursor = row.cursor;
       let skipped = false;
       for (const change of page.changes) {
-        if (stopped) return;
+        if (stopped) {
+          await recorded?.catch(() => false);
+          return;
+        }
         const set = inScope(row, change)
           ? await buildSetClaims({ change, streamId: id, issuer: options.issuer, audience: row.audience, format: row.format, issuedAt: new Date(), loadResource: options.loadResource }, wanted)
           : null;
@@ -188,7 +194,9 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         }
         if (skipped) {
           // Persist the skipped changes before sending, so a takeover does not scan them again.
-          if (!(await advance(id, cursor, null))) return;
+          if (recorded && !(await recorded)) return;
+          recorded = null;
+          if (!(await advance(id, cursor))) return;
           skipped = false;
           renewedAt = Date.now();
         }
@@ -197,18 +205,27 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         const token = await options.signer.sign(set.claims);
         const result = await pushSet(row.endpoint_url, token, { ...push, authorization: row.authorization_header });
         const attempt = row.retry_attempt + 1;
-        await recordDelivery(knex, id, set, result.ok ? 'delivered' : 'failed', { ...result, attempt });
         options.onAttempt?.({ streamId: id, streamName: row.name, ok: result.ok, lagSeconds: (Date.now() - change.at.getTime()) / 1000 });
+        // The previous SET's record must be written (and the lease still ours) before this one's.
+        if (recorded && !(await recorded)) return;
+        recorded = null;
         if (!result.ok) {
+          await recordDelivery(knex, id, set, 'failed', { ...result, attempt });
           await failed(row, result);
           break;
         }
-        if (!(await advance(id, change.cursor, { at: new Date(), status: String(result.status) }))) return;
+        // Recorded while the next SET is prepared and sent: one statement writes the attempt and moves the cursor.
+        // A crash before it lands resends this SET (same jti), as after any unrecorded 202.
+        recorded = recordDelivered(id, set, result, attempt, change.cursor);
+        // Awaited before the next record or on leaving; marked handled so a failure cannot go unobserved in between.
+        recorded.catch(() => {});
         renewedAt = Date.now();
         cursor = change.cursor;
         row.retry_attempt = 0;
       }
-      if (skipped && !(await advance(id, cursor, null))) return;
+      if (recorded && !(await recorded)) return;
+      recorded = null;
+      if (skipped && !(await advance(id, cursor))) return;
     }
   }
 
