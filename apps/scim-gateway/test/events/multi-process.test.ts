@@ -63,8 +63,13 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
         }
       }),
     );
-    const page = await changeLog.read({ limit: 10_000 });
-    for (const change of page.changes) if (ids.includes(change.resourceId)) order.push(change.resourceId);
+    // The log's order, once every write is readable (older transactions of other sessions may hold it back).
+    await until('the writes to be readable', async () => {
+      const page = await changeLog.read({ limit: 10_000 });
+      order.length = 0;
+      for (const change of page.changes) if (ids.includes(change.resourceId)) order.push(change.resourceId);
+      return order.length === ids.length;
+    });
     return order;
   }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordChanges, type ChangeInput } from '@roster/domain';
-import { startWithAdmin, type Agent, type Gateway } from '../admin-api/harness.js';
+import { CHANGE_LOG_START, recordChanges, type ChangeInput } from '@roster/domain';
+import { insertProvider, startWithAdmin, type Agent, type Gateway } from '../admin-api/harness.js';
 import { request } from '../support/http.js';
 import { until } from './set-receiver.js';
 
@@ -22,12 +22,25 @@ afterAll(async () => {
 async function record(changes: ChangeInput[]): Promise<void> {
   await gateway.db.knex.transaction((trx) => recordChanges(trx, { actor: { type: 'system', id: null }, requestId: null }, changes));
 }
-const deactivated = (id = randomUUID()): ChangeInput => ({ kind: 'user.deactivated', resourceType: 'User', resourceId: id });
+// Each poll stream is scoped to a SCIM client of its own, and its test's changes belong to that client: a stream
+// that starts at "now" may also read changes committed just before (ChangeLog.head: at least once).
+let owner = '';
+const deactivated = (id: string = randomUUID()): ChangeInput => ({ kind: 'user.deactivated', resourceType: 'User', resourceId: id, ownerClientId: owner });
 
 async function createPollStream(extra: Record<string, unknown> = {}): Promise<{ id: string; token: string }> {
-  const created = await agent.post('/api/admin/event-streams', { name: `poll ${randomUUID()}`, delivery: 'poll', audience: 'poller', format: 'notice', ...extra });
+  const provider = await insertProvider(gateway, `provider ${randomUUID()}`);
+  owner = (await gateway.services.scimClients.createScimClient({ name: `owner ${randomUUID()}`, authProviderId: provider, authMethod: 'static_token', dataScope: 'all' })).id;
+  const created = await agent.post('/api/admin/event-streams', { name: `poll ${randomUUID()}`, delivery: 'poll', audience: 'poller', format: 'notice', clientIds: [owner], ...extra });
   expect(created.status).toBe(201);
   return created.body as { id: string; token: string };
+}
+
+/** Waits until the change log hands out these resources' changes (their transactions and every older one ended). */
+async function readable(ids: string[]): Promise<void> {
+  await until('the changes to be readable', async () => {
+    const { changes } = await gateway.services.events.changeLog.read({ after: CHANGE_LOG_START, limit: 10_000 });
+    return ids.every((id) => changes.some((change) => change.resourceId === id));
+  });
 }
 
 function poll(id: string, token: string | undefined, body: unknown) {
@@ -146,6 +159,7 @@ describe('poll delivery (RFC 8936)', () => {
     const { id, token } = await createPollStream();
     const users = [randomUUID(), randomUUID(), randomUUID()];
     await record(users.map((user) => deactivated(user)));
+    await readable(users);
     const first = await poll(id, token, { maxEvents: 2, returnImmediately: true });
     expect(first.status).toBe(200);
     const firstBody = first.body as { sets: Record<string, string>; moreAvailable: boolean };
@@ -180,7 +194,9 @@ describe('poll delivery (RFC 8936)', () => {
 
   it('hands out an unacknowledged SET again, with the same jti, after the visibility timeout', async () => {
     const { id, token } = await createPollStream();
-    await record([deactivated()]);
+    const user = randomUUID();
+    await record([deactivated(user)]);
+    await readable([user]);
     const first = (await poll(id, token, { returnImmediately: true })).body as { sets: Record<string, string> };
     const [jti] = Object.keys(first.sets);
     expect(jti).toBeDefined();

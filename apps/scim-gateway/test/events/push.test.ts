@@ -34,8 +34,13 @@ afterEach(async () => {
   receiver.rejected.length = 0;
 });
 
+// Each test's changes belong to a SCIM client of its own and its stream is scoped to that client: a stream that
+// starts at "now" may also read changes committed just before (ChangeLog.head: at least once), and on a shared
+// PostgreSQL server other transactions widen that window; the scope keeps other tests' changes out.
+let owner = '';
 async function createStream(input: Partial<Parameters<TestGateway['roster']['services']['events']['streams']['create']>[0]> = {}) {
-  const stream = await gateway.roster.services.events.streams.create({ name: `push ${randomUUID()}`, delivery: 'push', endpointUrl: receiver.url, audience: AUDIENCE, format: 'notice', ...input });
+  if (!input.clientIds) owner = (await gateway.addClient()).clientId;
+  const stream = await gateway.roster.services.events.streams.create({ name: `push ${randomUUID()}`, delivery: 'push', endpointUrl: receiver.url, audience: AUDIENCE, format: 'notice', clientIds: [owner], ...input });
   streams.push(stream.id);
   return stream;
 }
@@ -49,7 +54,7 @@ const userChange = (kind: ChangeInput['kind'], detail: ChangeInput['detail'] = n
   resourceType: 'User',
   resourceId: id,
   externalId: `ext-${id.slice(0, 8)}`,
-  ownerClientId: gateway.clientId,
+  ownerClientId: owner,
   detail,
 });
 
@@ -60,7 +65,7 @@ describe('push delivery', () => {
     const group = randomUUID();
     const member = randomUUID();
     await record([userChange('user.created', { attributes: ['userName', 'name'] }, user), userChange('user.updated', { attributes: ['displayName'] }, user)], 'req-first');
-    await record([{ kind: 'group.members.added', resourceType: 'Group', resourceId: group, externalId: 'crm-users', detail: { members: [member] } }]);
+    await record([{ kind: 'group.members.added', resourceType: 'Group', resourceId: group, externalId: 'crm-users', ownerClientId: owner, detail: { members: [member] } }]);
     await record([userChange('user.deactivated', null, user), userChange('user.reactivated', null, user), userChange('user.deleted', null, user)]);
     await until('six SETs', () => receiver.received.length >= 6);
 
@@ -89,13 +94,13 @@ describe('push delivery', () => {
   });
 
   it('full format carries the resource as SCIM returns it, and a membership PATCH as PatchOp operations', async () => {
-    await createStream({ format: 'full' });
+    await createStream({ format: 'full', clientIds: [gateway.clientId] });
     const created = await gateway.scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `full-${randomUUID()}`, externalId: 'full-ext', name: { givenName: 'Ada' } });
     expect(created.status).toBe(201);
     const user = created.body as { id: string; meta: { version: string } };
     const group = randomUUID();
     // The SCIM POST recorded user.created itself.
-    await record([{ kind: 'group.members.removed', resourceType: 'Group', resourceId: group, detail: { members: [user.id] } }]);
+    await record([{ kind: 'group.members.removed', resourceType: 'Group', resourceId: group, ownerClientId: gateway.clientId, detail: { members: [user.id] } }]);
     await until('two SETs', () => receiver.received.length >= 2);
     const fetched = (await gateway.scim('GET', `/Users/${user.id}`)).body;
     expect(receiver.received[0]!.claims.events).toEqual({ 'urn:ietf:params:scim:event:prov:create:full': { data: fetched, version: user.meta.version } });
@@ -108,7 +113,7 @@ describe('push delivery', () => {
 
   it('skips changes outside the stream: other SCIM clients\' resources and event kinds it did not ask for', async () => {
     const other = await gateway.addClient();
-    await createStream({ clientIds: [gateway.clientId], events: ['urn:ietf:params:scim:event:prov:deactivate', 'urn:ietf:params:scim:event:prov:delete'] });
+    await createStream({ events: ['urn:ietf:params:scim:event:prov:deactivate', 'urn:ietf:params:scim:event:prov:delete'] });
     const mine = randomUUID();
     await record([
       userChange('user.created', null, mine),
@@ -235,18 +240,23 @@ describe('push delivery', () => {
   });
 
   it('starts at "now" by default and at the oldest retained change when asked', async () => {
+    owner = (await gateway.addClient()).clientId;
+    const client = owner;
     const before = randomUUID();
     await record([userChange('user.deleted', null, before)]);
-    await createStream({ startAt: 'oldest' });
+    await createStream({ startAt: 'oldest', clientIds: [client] });
     await until('the old change', () => receiver.received.some((set) => set.claims.sub_id!.uri === `/Users/${before}`));
     const removed = streams.splice(0);
     for (const id of removed) await gateway.roster.services.events.streams.remove(id);
     await until('the removed stream to stop', () => !gateway.roster.services.events.worker.held().some((id) => removed.includes(id)));
     receiver.received.length = 0;
-    await createStream();
+    await createStream({ clientIds: [client] });
     const after = randomUUID();
     await record([userChange('user.deleted', null, after)]);
-    await until('one SET', () => receiver.received.length >= 1);
-    expect(receiver.received.map((set) => set.claims.sub_id!.uri)).toEqual([`/Users/${after}`]);
+    await until('the new change', () => receiver.received.some((set) => set.claims.sub_id!.uri === `/Users/${after}`));
+    // "Now" is the oldest running transaction's start (ChangeLog.head): on the embedded database, one connection,
+    // that is exactly now; on a shared PostgreSQL server another session's open transaction may hold it back, and
+    // a change committed just before may be delivered too (at least once, never lost).
+    if (!process.env.TEST_DATABASE_URL) expect(receiver.received.map((set) => set.claims.sub_id!.uri)).toEqual([`/Users/${after}`]);
   });
 });
