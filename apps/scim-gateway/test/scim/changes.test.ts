@@ -122,7 +122,7 @@ describe('the change log records every SCIM write', () => {
       group = await created('/Groups', { schemas: [GROUP], displayName: 'Team', members: [{ value: a!.id }] });
     });
     expect(summary(create)).toEqual([
-      ['group.created', {}],
+      ['group.created', { attributes: ['displayName'] }],
       ['group.members.added', { members: [a!.id] }],
     ]);
     expect(create.every((change) => change.resourceId === group.id && change.ownerClientId === gw.clientId)).toBe(true);
