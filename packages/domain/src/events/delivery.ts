@@ -224,7 +224,6 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         row.retry_attempt = 0;
       }
       if (recorded && !(await recorded)) return;
-      recorded = null;
       if (skipped && !(await advance(id, cursor))) return;
     }
   }
