@@ -35,6 +35,12 @@ async function createPollStream(extra: Record<string, unknown> = {}): Promise<{ 
   return created.body as { id: string; token: string };
 }
 
+async function createPushStream(): Promise<{ id: string }> {
+  const created = await agent.post('/api/admin/event-streams', { name: `push ${randomUUID()}`, delivery: 'push', endpointUrl: 'https://app.example.com/e', audience: 'a', format: 'notice' });
+  expect(created.status).toBe(201);
+  return created.body as { id: string };
+}
+
 /** Waits until the change log hands out these resources' changes (their transactions and every older one ended). */
 async function readable(ids: string[]): Promise<void> {
   await until('the changes to be readable', async () => {
@@ -242,6 +248,15 @@ describe('poll delivery (RFC 8936)', () => {
     }
     const get = await request(`${gateway.url}/api/v1/event-streams/${id}/poll`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(405);
+
+    // Revoking the token: a new one replaces it, and the old one stops working at once.
+    const rotated = await agent.post(`/api/admin/event-streams/${id}/token`);
+    expect(rotated.status).toBe(200);
+    const fresh = (rotated.body as { token: string }).token;
+    expect(fresh).toMatch(/^roster_ev_/);
+    expect((await poll(id, token, { returnImmediately: true })).status).toBe(401);
+    expect((await poll(id, fresh, { returnImmediately: true })).status).toBe(200);
+    expect((await agent.post(`/api/admin/event-streams/${(await createPushStream()).id}/token`)).status).toBe(400);
   });
 
   it('test button queues a verification SET for a poll stream, and pushes one to a push stream', async () => {

@@ -162,6 +162,10 @@ describe('push delivery', () => {
     // Every retry of the first SET carried the jti the receiver finally accepted.
     expect(new Set(attempts.slice(0, 4).map((item) => item.jti))).toEqual(new Set([receiver.received[0]!.jti]));
     expect(attempts[2]!.description).toBe('key not trusted yet');
+    const metrics = (await fetch(`${gateway.url}/metrics`).then((response) => response.text())).split('\n');
+    expect(metrics).toContain(`roster_events_failed_total{stream="${stream.name}"} 3`);
+    expect(metrics.some((line) => line.startsWith(`roster_events_delivered_total{stream="${stream.name}"} `))).toBe(true);
+    expect(metrics.some((line) => line.startsWith(`roster_event_lag_seconds{stream="${stream.name}"} `))).toBe(true);
     const after = await until('the counts', async () => {
       const current = await gateway.roster.services.events.streams.get(stream.id);
       return current.deliveredCount === 3 ? current : undefined;

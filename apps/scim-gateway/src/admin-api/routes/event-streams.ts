@@ -195,6 +195,14 @@ export function eventStreamRoutes({ services, config }: RouteDeps): AdminRoute[]
       handle: async ({ params }) => ({ body: await sendVerificationSet(services.knex, await streams.rowOf(params.id!), { signer, issuer: config.publicUrl }) }),
     }),
     route({
+      method: 'POST',
+      path: '/api/admin/event-streams/:id/token',
+      tag,
+      summary: 'Poll streams: replace the bearer token (the old one stops working at once); the answer carries the new one, once',
+      responses: { 200: { description: 'The new token', schema: object({ token: string() }) } },
+      handle: async ({ params, admin }) => ({ body: await streams.rotatePollToken(params.id!, admin.id) }),
+    }),
+    route({
       method: 'GET',
       path: '/api/admin/event-streams/:id/deliveries',
       tag,
