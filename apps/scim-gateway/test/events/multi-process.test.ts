@@ -114,8 +114,15 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
     expect(new Set(target.received.map((set) => set.jti)).size).toBe(target.received.length);
     const [after] = (await db.knex('event_streams').where({ id: streamIds[0] }).select('lease_owner')) as Array<{ lease_owner: string }>;
     expect(after!.lease_owner.startsWith(`${survivor.child.pid}-`)).toBe(true);
-    // The other streams kept going too (the survivor took over whatever the victim held).
-    for (const receiver of receivers.slice(1)) await until('the other streams to catch up', () => receiver.received.length >= before + 30, 60_000);
-    for (const receiver of receivers.slice(1)) expect(urisOf(receiver).slice(before)).toEqual(order);
+    // The other streams kept going too (the survivor took over whatever the victim held). A stream the victim was
+    // delivering may get again the SETs whose 202 had arrived but whose record had not been written yet (at most
+    // two: the record of one SET is written while the next is sent), with the same jti, right where they were.
+    for (const receiver of receivers.slice(1)) await until('the other streams to catch up', () => new Set(urisOf(receiver).slice(before)).size >= 30, 60_000);
+    for (const receiver of receivers.slice(1)) {
+      const uris = urisOf(receiver).slice(before);
+      const once = uris.filter((uri, index) => uris.indexOf(uri) === index);
+      expect(once).toEqual(order);
+      expect(uris.length - once.length).toBeLessThanOrEqual(2);
+    }
   }, 120_000);
 });
