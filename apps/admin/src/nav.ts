@@ -24,6 +24,7 @@ export const navSections: NavSection[] = [
       { route: 'settings', label: messages.nav.settings },
       { route: 'admins', label: messages.nav.admins },
       { route: 'schema-extensions', label: messages.nav.schemaExtensions },
+      { route: 'event-streams', label: messages.events.nav },
     ],
   },
   {

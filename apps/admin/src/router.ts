@@ -27,6 +27,10 @@ export const routes = [
   { path: '/directory/groups/:id', name: 'group', component: () => import('./views/directory/GroupDetailView.vue'), props: true },
   { path: '/activity', name: 'activity', component: () => import('./views/activity/ActivityView.vue') },
   { path: '/schema-extensions', name: 'schema-extensions', component: () => import('./views/schema-extensions/SchemaExtensionsView.vue') },
+  { path: '/event-streams', name: 'event-streams', component: () => import('./views/events/EventStreamsView.vue') },
+  { path: '/event-streams/new', name: 'event-stream-new', component: () => import('./views/events/EventStreamFormView.vue') },
+  { path: '/event-streams/:id/edit', name: 'event-stream-edit', component: () => import('./views/events/EventStreamFormView.vue'), props: true },
+  { path: '/event-streams/:id', name: 'event-stream', component: () => import('./views/events/EventStreamDetailView.vue'), props: true },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ];
 

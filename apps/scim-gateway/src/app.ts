@@ -14,6 +14,8 @@ import { serveAdminApp } from './admin-static.js';
 import { createServices, type Services } from './services.js';
 import { createMetrics, mountMetricsRoute } from './metrics.js';
 import { useFastQueryParser } from './query-string.js';
+import { mountEventRoutes } from './events/routes.js';
+import { registerEventMetrics } from './events/metrics.js';
 
 export interface AppOptions {
   config: Config;
@@ -59,6 +61,8 @@ export function createApp(options: AppOptions): RosterApp {
   mountMetricsRoute(router, metrics);
   mountOAuthRoutes(router, { config, services });
   mountAdminApi(router, { config, services });
+  mountEventRoutes(router, { services });
+  registerEventMetrics(metrics.registry, services.events);
   app.use(router.routes());
   app.use(router.allowedMethods());
   if (options.adminDistDir) app.use(serveAdminApp(options.adminDistDir));

@@ -44,7 +44,15 @@ export interface Config {
   trustedProxies: TrustedProxies | undefined;
   /** Resource limits against one client starving the others (issue 20: items 5, 6, 7, 8b); see `loadLimits`. */
   limits: Limits;
+  /**
+   * Event delivery tuning (docs/events.md). ROSTER_EVENT_RETRY_BASE_MS: the first push retry waits 1-2 times this
+   * (default 2000, so within 5 s), doubling up to 1 h. ROSTER_EVENT_LEASE_MS: how long a process holds a stream
+   * without renewing; another process takes over a crashed one after at most this (default 15000).
+   * ROSTER_EVENT_VISIBILITY_MS: a polled SET not acknowledged within this is handed out again (default 60000).
+   */
+  events: { retryBaseMs: number; leaseMs: number; visibilityTimeoutMs: number };
 }
+
 
 /**
  * Limits that keep one client, or one address, from starving the others. Every value has a default that suits a
@@ -192,5 +200,10 @@ export function loadConfig(env: Env = process.env): Config {
     credentialCacheMs: integer(env, 'ROSTER_CREDENTIAL_CACHE_MS', 5000, 0, 5000),
     trustedProxies: trustedProxies(env),
     limits: loadLimits(env),
+    events: {
+      retryBaseMs: integer(env, 'ROSTER_EVENT_RETRY_BASE_MS', 2000, 10, 2500),
+      leaseMs: integer(env, 'ROSTER_EVENT_LEASE_MS', 15_000, 1000, 25_000),
+      visibilityTimeoutMs: integer(env, 'ROSTER_EVENT_VISIBILITY_MS', 60_000, 1000, 3_600_000),
+    },
   });
 }

@@ -43,6 +43,7 @@ import { scimAudit } from './middleware/scim-audit.js';
 import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
 import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
 import { createChangeLog, pruneChangeLog } from '@roster/domain';
+import { createEventServices, type EventServices } from './events/services.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
 export interface Services {
@@ -81,6 +82,8 @@ export interface Services {
   schemaExtensions: SchemaExtensionService;
   /** The schemas a SCIM request is served with: built-in plus declared, and the unknownExtensions setting. */
   scimSchemas: () => Promise<SchemaSet>;
+  /** Event streams: RFC 9967 SETs pushed (RFC 8935) or polled (RFC 8936); docs/events.md. */
+  events: EventServices;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -117,6 +120,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const authFailures = createAuthFailureLog({ upkeep: auditUpkeep, logger, now });
   const settings = createSettingsService(knex, { now: () => now().getTime() });
   const schemaExtensions = createSchemaExtensionService(knex, { now: () => now().getTime() });
+  const events = createEventServices({ knex, config, logger, audit, now });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
     // Audit retention rides the same hourly sweep; every process runs it (auditUpkeep.prune is safe so).
@@ -164,13 +168,17 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     auditUpkeep,
     schemaExtensions,
     scimSchemas: createSchemaSetSource({ current: () => schemaExtensions.current(), policy: async () => (await settings.get()).unknownExtensions }),
+    events,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
+      events.worker.start();
       sweeper = setInterval(sweep, 3_600_000);
       sweeper.unref();
     },
     shutdown: async () => {
       clearInterval(sweeper);
+      await events.worker.stop();
+      await events.changeLog.close();
       await provisioningLog.drain();
       await authFailures.drain();
       await authenticator.settled();

@@ -16,3 +16,4 @@ export * from './models/index.js';
 export * from './audit-upkeep.js';
 export * from './schema-extensions.js';
 export * from './client-activity.js';
+export * from './events/index.js';

@@ -22,6 +22,7 @@ import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
 import { oidcIdentityRoutes } from './routes/oidc-identities.js';
 import { schemaExtensionRoutes } from './routes/schema-extensions.js';
+import { eventStreamRoutes } from './routes/event-streams.js';
 
 export { ApiError } from './errors.js';
 
@@ -41,6 +42,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...activityRoutes(deps),
     ...oidcIdentityRoutes(deps),
     ...schemaExtensionRoutes(deps),
+    ...eventStreamRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
   );
   return routes;

@@ -185,6 +185,8 @@ export function authorizationServerMetadata(publicUrl: string): Record<string, u
     // REQUIRED by RFC 8414; empty because there is no authorization endpoint.
     response_types_supported: [],
     protected_resources: [`${publicUrl}/scim_v2`],
+    // RFC 8414 §2: the keys Roster signs with; the Security Event Tokens of event streams (docs/events.md).
+    jwks_uri: `${publicUrl}/.well-known/jwks.json`,
   };
 }
 

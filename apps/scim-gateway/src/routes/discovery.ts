@@ -1,4 +1,4 @@
-import type { JsonObject } from '@roster/domain';
+import { EVENT_URIS, type JsonObject } from '@roster/domain';
 import { ScimError } from '../scim/errors.js';
 import { MAX_PAYLOAD_BYTES, sendScim } from '../scim/http.js';
 import { DEFAULT_PAGE_SIZE, LIST_RESPONSE_SCHEMA, MAX_PAGE_SIZE } from '../scim/list.js';
@@ -38,6 +38,9 @@ function serviceProviderConfig(publicUrl: string, baseUrl: string): JsonObject {
         primary: true,
       },
     ],
+    // RFC 9967 §4: the SET events Roster generates for event streams (docs/events.md). Requests are always
+    // completed synchronously: asynchronous SCIM requests (§2.5.1.1) are not offered.
+    securityEvents: { asyncRequest: 'none', eventUris: [...EVENT_URIS] },
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
   };
 }

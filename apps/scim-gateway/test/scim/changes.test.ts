@@ -102,7 +102,7 @@ describe('the change log records every SCIM write', () => {
   it('PUT and PATCH: user.updated with the attribute names, then deactivated and reactivated; a retry records nothing', async () => {
     const user = await created('/Users', { schemas: [USER], userName: 'changes-bob' });
     const put = await changesOf(() => gw.scim('PUT', `/Users/${user.id}`, { schemas: [USER], userName: 'changes-bob', displayName: 'Bob', title: 'Eng' }));
-    expect(summary(put)).toEqual([['user.updated', { attributes: ['displayName', 'title'] }]]);
+    expect(summary(put)).toEqual([['user.updated', { attributes: ['displayName', 'title'], operation: 'put' }]]);
 
     const patch = { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] };
     expect(summary(await changesOf(() => gw.scim('PATCH', `/Users/${user.id}`, patch)))).toEqual([['user.deactivated', { reason: 'scim_inactive' }]]);
@@ -140,7 +140,7 @@ describe('the change log records every SCIM write', () => {
       group = await created('/Groups', { schemas: [GROUP], displayName: 'Team', members: [{ value: a!.id }] });
     });
     expect(summary(create)).toEqual([
-      ['group.created', {}],
+      ['group.created', { attributes: ['displayName'] }],
       ['group.members.added', { members: [a!.id] }],
     ]);
     expect(create.every((change) => change.resourceId === group.id && change.ownerClientId === gw.clientId)).toBe(true);

@@ -10,6 +10,7 @@ import * as createDirectoryChanges from './20261207000100_create_directory_chang
 import * as createOauthClientAssertions from './20261207020100_create_oauth_client_assertions.js';
 import * as createAdminOidcIdentities from './20261207020200_create_admin_oidc_identities.js';
 import * as addAuditEventAggregates from './20261207020300_add_audit_event_aggregates.js';
+import * as createEventStreams from './20261207040100_create_event_streams.js';
 import * as createSchemaExtensions from './20261207060100_create_schema_extensions.js';
 import * as createClientActivity from './20261207070100_create_client_activity.js';
 
@@ -32,6 +33,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207020100_create_oauth_client_assertions', createOauthClientAssertions],
   ['20261207020200_create_admin_oidc_identities', createAdminOidcIdentities],
   ['20261207020300_add_audit_event_aggregates', addAuditEventAggregates],
+  ['20261207040100_create_event_streams', createEventStreams],
   ['20261207060100_create_schema_extensions', createSchemaExtensions],
   ['20261207070100_create_client_activity', createClientActivity],
 ];

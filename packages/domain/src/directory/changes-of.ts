@@ -82,8 +82,9 @@ export function userChanges(before: UserRecord, after: UserRecord): ChangeInput[
   return changes;
 }
 
+/** A created user names the attributes it was created with (RFC 9967 `prov:create:notice` lists them). */
 export function userCreated(user: UserRecord): ChangeInput {
-  return { kind: 'user.created', ...userBase(user) };
+  return { kind: 'user.created', ...userBase(user), detail: { attributes: Object.keys(userDocument(user)).sort() } };
 }
 
 export function userLocked(user: UserRecord, reason: string): ChangeInput {
@@ -100,7 +101,10 @@ export function linkChanged(user: UserRecord, providerId: string, externalId: st
 }
 
 export function groupCreated(group: GroupRecord): ChangeInput {
-  return { kind: 'group.created', ...groupBase(group) };
+  const attributes = new Set([...Object.keys(group.data), 'displayName']);
+  if (group.externalId === null) attributes.delete('externalId');
+  else attributes.add('externalId');
+  return { kind: 'group.created', ...groupBase(group), detail: { attributes: [...attributes].sort() } };
 }
 
 export function groupDeleted(group: GroupRecord): ChangeInput {
@@ -125,4 +129,12 @@ export function memberChanges(group: GroupRecord, added: readonly string[], remo
   if (removed.length) changes.push({ kind: 'group.members.removed', ...groupBase(group), detail: { members: [...removed] } });
   if (added.length) changes.push({ kind: 'group.members.added', ...groupBase(group), detail: { members: [...added] } });
   return changes;
+}
+
+/**
+ * Marks the `*.updated` changes of a SCIM PUT (`detail.operation: "put"`), so that event streams can tell a
+ * replace from a PATCH: RFC 9967 has an event for each (`prov:put`, `prov:patch`; docs/events.md).
+ */
+export function asReplace(changes: ChangeInput[]): ChangeInput[] {
+  return changes.map((change) => (change.kind === 'user.updated' || change.kind === 'group.updated' ? { ...change, detail: { ...change.detail, operation: 'put' } } : change));
 }

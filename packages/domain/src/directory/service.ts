@@ -5,6 +5,7 @@ import type { ChangeContext, ChangeInput } from '../changes/types.js';
 import { DomainError } from '../errors.js';
 import type { Settings } from '../settings.js';
 import {
+  asReplace,
   groupChanges,
   groupCreated,
   groupDeleted,
@@ -219,7 +220,8 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
         const written = kept ? { columns: { ...input.columns, active: false }, data: { ...input.data, active: false } } : input;
         const user = await userRepository.update(tx, id, { ...written, lockReason: kept ? undefined : lockReasonAfter(current, written.columns.active) });
         const link = await linkToProvider(tx, actor, user, current.externalId);
-        await record(tx, actor, [...userChanges(current, user), ...link], 200, id);
+        // A PUT's changes say so (detail.operation "put"): event streams send them as prov:put (RFC 9967).
+        await record(tx, actor, [...asReplace(userChanges(current, user)), ...link], 200, id);
         return withGroups(tx, user, options.withGroups, actor.visibility);
       });
     },
@@ -353,7 +355,7 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
         options.precondition?.(current.version, current.data);
         const members = await applyMembers(tx, actor, id, { add: memberIds, remove: [], replaceAll: true }, 'removeFirst');
         const group = await groupRepository.update(tx, id, input);
-        await record(tx, actor, [...groupChanges(current, group), ...memberChanges(group, members.added, members.removed)], 200, id);
+        await record(tx, actor, [...asReplace(groupChanges(current, group)), ...memberChanges(group, members.added, members.removed)], 200, id);
         return withMembers(tx, group, options.withMembers, actor.visibility);
       });
     },

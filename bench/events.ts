@@ -1,0 +1,156 @@
+// `pnpm bench:events`: the event-delivery budgets of issue 18 (docs/benchmarks.md, "Event delivery"), on PostgreSQL.
+//   pnpm bench:events                    10 s phases against a scratch database on DATABASE_URL (or the local server)
+//   pnpm bench:events --duration 5
+// One gateway process (the source through tsx, LOG_LEVEL=warn), a local receiver that answers 202 at once and
+// records when each SET arrived. Phases, in one run so the reference is measured beside the figure it judges:
+//   1. SCIM write throughput (POST /Users, 10 connections) with no stream;
+//   2. the same with 3 active push streams (budget: >= 0.85 of 1);
+//   3. lag from each SCIM response to the receiver's 202 at 500 writes/s with 3 push streams (p50 < 200 ms, p99 < 1 s);
+//   4. delivery throughput: 3 new streams starting at the oldest change deliver the whole log (>= 2,000 SETs/s).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { createDatabase } from '../packages/db/src/index.js';
+import { createScratchPostgresDatabase } from '../packages/db/src/testing.js';
+import { createChangeLog, createEventStreamService, createScimClientService } from '../packages/domain/src/index.js';
+import { percentiles } from './measure.js';
+import { Cleanup, freePort, startChild, waitReady } from './processes.js';
+import { CORE_USER } from './seed.js';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' } } });
+const durationMs = Number(values.duration) * 1000;
+const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const cleanup = new Cleanup();
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<void> {
+  const scratch = await createScratchPostgresDatabase(serverUrl);
+  cleanup.add('drop the scratch database', () => scratch.drop(), { leavesState: true });
+  const db = await createDatabase({ url: scratch.url, poolMax: 4 });
+  cleanup.add('close the database', () => db.close());
+
+  // The receiver: 202 at once; the arrival time of each SET by stream (aud) and txn (the SCIM request id).
+  const arrivals = new Map<string, number>();
+  let received = 0;
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const at = performance.now();
+      const payload = JSON.parse(Buffer.from(Buffer.concat(chunks).toString('utf8').split('.')[1]!, 'base64url').toString('utf8')) as { aud: string; txn: string };
+      arrivals.set(`${payload.aud} ${payload.txn}`, at);
+      received += 1;
+      res.statusCode = 202;
+      res.end();
+    });
+  });
+  receiver.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  cleanup.add('stop the receiver', () => new Promise<void>((resolve) => receiver.close(() => resolve())));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const gateway = startChild(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', 'apps/scim-gateway/src/main.ts'],
+    { DATABASE_URL: scratch.url, PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_RATE_LIMIT_PER_SECOND: '1000000', ROSTER_RATE_LIMIT_BURST: '1000000' },
+    cleanup,
+    'gateway',
+  );
+  await waitReady(`${url}/readyz`, gateway, started);
+
+  const [provider] = (await db.knex('auth_providers').insert({ name: 'Bench provider', kind: 'saml', metadata: '{}' }).returning('id')) as Array<{ id: string }>;
+  const client = await createScimClientService(db.knex, {}).createScimClient({ name: 'Bench client', authProviderId: provider!.id, authMethod: 'static_token', dataScope: 'all' });
+  const changeLog = createChangeLog(db.knex);
+  cleanup.add('close the change log', () => changeLog.close());
+  const streams = createEventStreamService(db.knex, { changeLog, allowInsecureEndpoints: true });
+  const headers = { authorization: `Bearer ${client.token!}`, 'content-type': 'application/scim+json' };
+  let series = 0;
+  const post = async (): Promise<{ status: number; requestId: string; at: number }> => {
+    const response = await fetch(`${url}/scim_v2/Users`, { method: 'POST', headers, body: JSON.stringify({ schemas: [CORE_USER], userName: `bench-${++series}@example.com`, displayName: 'Bench' }) });
+    await response.arrayBuffer();
+    return { status: response.status, requestId: response.headers.get('x-request-id') ?? '', at: performance.now() };
+  };
+
+  async function writeThroughput(label: string): Promise<number> {
+    const until = performance.now() + durationMs;
+    let ok = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (performance.now() < until) if ((await post()).status === 201) ok += 1;
+      }),
+    );
+    const rate = ok / (durationMs / 1000);
+    log(`${label}: ${rate.toFixed(0)} SCIM writes/s`);
+    return rate;
+  }
+
+  const createStreams = async (prefix: string, startAt: 'now' | 'oldest') =>
+    Promise.all([0, 1, 2].map((i) => streams.create({ name: `${prefix} ${i}`, delivery: 'push', endpointUrl: receiverUrl, audience: `${prefix}-${i}`, format: 'notice', startAt })));
+  const drained = async (ids: string[], timeoutMs = 300_000) => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const lags = await Promise.all(ids.map((id) => streams.lag(id)));
+      if (lags.every((lag) => lag.events === 0)) return;
+      if (performance.now() > deadline) throw new Error('streams did not catch up');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  await writeThroughput('warm-up');
+  const without = await writeThroughput('1. no stream');
+  const live = await createStreams('live', 'now');
+  const withStreams = await writeThroughput('2. 3 push streams');
+  await drained(live.map((s) => s.id));
+
+  // 3. Open loop at 500 writes/s: the SCIM response time of each request, then when each stream received it.
+  const responses: Array<{ requestId: string; at: number }> = [];
+  const pace = 500;
+  const start = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < (pace * durationMs) / 1000; i += 1) {
+    const due = start + (i * 1000) / pace;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(post().then((r) => void (r.status === 201 && responses.push(r))));
+  }
+  await Promise.all(inFlight);
+  const achieved = responses.length / ((performance.now() - start) / 1000);
+  await drained(live.map((s) => s.id));
+  const lags: number[] = [];
+  for (const response of responses) {
+    for (const stream of live) {
+      const at = arrivals.get(`${stream.audience} ${response.requestId}`);
+      if (at !== undefined) lags.push(Math.max(0, at - response.at));
+    }
+  }
+  const lag = percentiles(lags)!;
+  log(`3. lag at ${achieved.toFixed(0)} writes/s with 3 streams: p50 ${lag.p50.toFixed(0)} ms, p99 ${lag.p99.toFixed(0)} ms, max ${lag.max.toFixed(0)} ms (${lags.length} SETs)`);
+  for (const stream of live) await streams.remove(stream.id);
+
+  // 4. Three new streams from the oldest change: the whole log, as fast as one process delivers it.
+  const before = received;
+  const deliveryStart = performance.now();
+  const backlog = await createStreams('backlog', 'oldest');
+  await drained(backlog.map((s) => s.id));
+  const sets = received - before;
+  const throughput = sets / ((performance.now() - deliveryStart) / 1000);
+  log(`4. delivery throughput: ${sets} SETs in ${((performance.now() - deliveryStart) / 1000).toFixed(1)} s = ${throughput.toFixed(0)} SETs/s`);
+
+  log('');
+  log('| budget | figure | verdict |');
+  log('| --- | --- | --- |');
+  log(`| lag p50 < 200 ms at 500 writes/s, 3 streams | ${lag.p50.toFixed(0)} ms (at ${achieved.toFixed(0)} writes/s) | ${lag.p50 < 200 ? 'met' : 'missed'} |`);
+  log(`| lag p99 < 1 s | ${lag.p99.toFixed(0)} ms | ${lag.p99 < 1000 ? 'met' : 'missed'} |`);
+  log(`| delivery >= 2,000 SETs/s (one process) | ${throughput.toFixed(0)} SETs/s | ${throughput >= 2000 ? 'met' : 'missed'} |`);
+  log(`| SCIM writes with 3 streams >= 0.85 of none | ${(withStreams / without).toFixed(2)} (${withStreams.toFixed(0)} / ${without.toFixed(0)}) | ${withStreams / without >= 0.85 ? 'met' : 'missed'} |`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup.run(log));

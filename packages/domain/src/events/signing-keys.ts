@@ -1,0 +1,105 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import type { Knex } from 'knex';
+import { SET_TYP } from './types.js';
+
+// The ES256 keys SETs are signed with (RFC 8417 §5.1: SETs are signed; RFC 7518 §3.4). Roster generates the first
+// key when it first signs; `rotate` adds a new key and retires the others, which stay in the JWKS for the overlap
+// so a receiver that cached them keeps verifying SETs signed just before the rotation. The private key is held
+// only in this table and in memory; no API returns it.
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+const TABLE = 'event_signing_keys';
+/** How long a process signs with the key it read before it looks for a newer one. */
+const KEY_CACHE_MS = 60_000;
+/** How long a retired key stays published. Longer than any receiver's JWKS cache and than KEY_CACHE_MS. */
+export const RETIRED_KEY_OVERLAP_MS = 7 * 86_400_000;
+
+interface KeyRow {
+  kid: string;
+  public_jwk: JWK | string;
+  private_jwk: JWK | string;
+  created_at: Date;
+  retired_at: Date | null;
+}
+
+function jwkOf(value: JWK | string): JWK {
+  return typeof value === 'string' ? (JSON.parse(value) as JWK) : value;
+}
+
+export interface SigningKeyInfo {
+  kid: string;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+export function createEventSigner(knex: Knex, options: { now?: () => Date } = {}) {
+  const now = options.now ?? (() => new Date());
+  let cached: { kid: string; key: SigningKey; at: number } | undefined;
+  let loading: Promise<{ kid: string; key: SigningKey }> | undefined;
+
+  async function newKeyRow(): Promise<{ kid: string; public_jwk: string; private_jwk: string }> {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateJwk = await exportJWK(privateKey);
+    return { kid, public_jwk: JSON.stringify({ ...publicJwk, kid, alg: 'ES256', use: 'sig' }), private_jwk: JSON.stringify(privateJwk) };
+  }
+
+  async function loadCurrent(): Promise<{ kid: string; key: SigningKey }> {
+    let row = (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow | undefined;
+    if (!row) {
+      // Two processes starting together may both create a key: both are published, the newest signs. Harmless.
+      await knex(TABLE).insert(await newKeyRow());
+      row = (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow;
+    }
+    return { kid: row.kid, key: await importJWK(jwkOf(row.private_jwk), 'ES256') };
+  }
+
+  async function current(): Promise<{ kid: string; key: SigningKey }> {
+    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached;
+    loading ??= loadCurrent().finally(() => {
+      loading = undefined;
+    });
+    const loaded = await loading;
+    cached = { ...loaded, at: Date.now() };
+    return loaded;
+  }
+
+  return {
+    /** Signs SET claims as a JWS with `typ: secevent+jwt` (RFC 8417 §2.3) and the key's `kid`. */
+    async sign(claims: Record<string, unknown>): Promise<string> {
+      const { kid, key } = await current();
+      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: SET_TYP, kid }).sign(key);
+    },
+
+    /** The public keys receivers verify with: the signing key and the retired ones still in their overlap. */
+    async jwks(): Promise<{ keys: JWK[] }> {
+      await current();
+      const since = new Date(now().getTime() - RETIRED_KEY_OVERLAP_MS);
+      const rows = (await knex(TABLE)
+        .select('public_jwk')
+        .where((q) => q.whereNull('retired_at').orWhere('retired_at', '>', since))
+        .orderBy('created_at', 'desc')) as Array<Pick<KeyRow, 'public_jwk'>>;
+      return { keys: rows.map((row) => jwkOf(row.public_jwk)) };
+    },
+
+    async list(): Promise<SigningKeyInfo[]> {
+      const rows = (await knex(TABLE).select('kid', 'created_at', 'retired_at').orderBy('created_at', 'desc')) as KeyRow[];
+      return rows.map((row) => ({ kid: row.kid, createdAt: new Date(row.created_at), retiredAt: row.retired_at ? new Date(row.retired_at) : null }));
+    },
+
+    /** Adds a new signing key and retires the others (still published for RETIRED_KEY_OVERLAP_MS). Answers the new kid. */
+    async rotate(): Promise<string> {
+      const row = await newKeyRow();
+      await knex.transaction(async (trx) => {
+        await trx(TABLE).whereNull('retired_at').update({ retired_at: now() });
+        await trx(TABLE).insert(row);
+      });
+      cached = undefined;
+      return row.kid;
+    },
+  };
+}
+
+export type EventSigner = ReturnType<typeof createEventSigner>;
