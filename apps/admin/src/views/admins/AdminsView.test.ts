@@ -68,7 +68,7 @@ describe('AdminsView', () => {
     await wrapper.find('#admin-email').setValue(' other@example.com ');
     await wrapper.find('#admin-password').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(rows(wrapper)).toHaveLength(2));
+    await vi.waitFor(() => expect(rows(wrapper)).toHaveLength(2), { timeout: 15_000 });
     const [call] = server.callsTo('POST /api/admin/admins');
     expect(call!.body).toEqual({ email: 'other@example.com', password: 'a long enough password' });
     expect(call!.headers['X-CSRF-Token']).toBe('csrf-1');
@@ -86,7 +86,7 @@ describe('AdminsView', () => {
     await wrapper.find('#admin-email').setValue('me@example.com');
     await wrapper.find('#admin-password').setValue('a long enough password');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(wrapper.find('form [role="alert"]').text()).toBe('An admin with this email already exists'));
+    await vi.waitFor(() => expect(wrapper.find('form [role="alert"]').text()).toBe('An admin with this email already exists'), { timeout: 15_000 });
     expect(rows(wrapper)).toHaveLength(1);
     wrapper.unmount();
   });

@@ -71,13 +71,13 @@ describe('SignInView', () => {
     await wrapper.find('#signin-email').setValue('admin@example.com');
     await wrapper.find('#signin-password').setValue('wrong');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(wrapper.find('[role="alert"]').text()).toBe('Email or password is incorrect'));
+    await vi.waitFor(() => expect(wrapper.find('[role="alert"]').text()).toBe('Email or password is incorrect'), { timeout: 15_000 });
 
     server.on('POST /api/admin/session', { body: { id: 'a1', email: 'admin@example.com', csrfToken: 'c' } });
     server.on('GET /api/admin/settings', { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: false } });
     await wrapper.find('#signin-password').setValue('right');
     await wrapper.find('form').trigger('submit');
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/settings'));
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/settings'), { timeout: 15_000 });
     wrapper.unmount();
   });
 });
