@@ -650,6 +650,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/event-streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List event streams with their state and lag */
+        get: operations["getEventStreams"];
+        put?: never;
+        /** Create an event stream; a poll stream's 201 carries its bearer token, once */
+        post: operations["postEventStreams"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event stream, with its lag and the receiver's setup values */
+        get: operations["getEventStreamsId"];
+        put?: never;
+        post?: never;
+        /** Delete a stream, its undelivered SETs and its delivery log */
+        delete: operations["deleteEventStreamsId"];
+        options?: never;
+        head?: never;
+        /** Change a stream (the delivery method is fixed); authorizationHeader null removes it */
+        patch: operations["patchEventStreamsId"];
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause delivery; the stream keeps its place */
+        post: operations["postEventStreamsIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused or failing stream and retry now (the backoff starts over) */
+        post: operations["postEventStreamsIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a verification SET now (push) or queue one for the next poll */
+        post: operations["postEventStreamsIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Poll streams: replace the bearer token (the old one stops working at once); the answer carries the new one, once */
+        post: operations["postEventStreamsIdToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-streams/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log of a stream, newest first */
+        get: operations["getEventStreamsIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/openapi.json": {
         parameters: {
             query?: never;
@@ -4666,6 +4788,1056 @@ export interface operations {
                         /** @description Attribute name -> resources holding a value of it */
                         attributes: unknown;
                     };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventStreams: {
+        parameters: {
+            query?: {
+                /** @description Search text */
+                q?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of streams */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            delivery: "push" | "poll";
+                            /** @description push: where SETs are POSTed */
+                            endpointUrl: string | null;
+                            /** @description The SET `aud` */
+                            audience: string;
+                            /** @description push: an Authorization header value is set (never shown) */
+                            hasAuthorizationHeader: boolean;
+                            events: string[];
+                            /**
+                             * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                             * @enum {string}
+                             */
+                            format: "notice" | "full";
+                            /** @description Only resources these SCIM clients provisioned; null: every resource */
+                            clientIds: string[] | null;
+                            /** @enum {string} */
+                            state: "active" | "paused" | "failing";
+                            /** @description poll: last four characters of the token */
+                            pollTokenHint: string | null;
+                            /** Format: date-time */
+                            lastDeliveryAt: string | null;
+                            lastDeliveryStatus: string | null;
+                            lastError: string | null;
+                            /**
+                             * Format: date-time
+                             * @description push: when the next retry is due
+                             */
+                            nextAttemptAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description push: since when the oldest undelivered SET has been failing
+                             */
+                            failingSince: string | null;
+                            deliveredCount: number;
+                            failedCount: number;
+                            lag: {
+                                /** @description Changes not yet delivered (counted up to 10000) */
+                                events: number;
+                                /** @description Age of the oldest of them */
+                                seconds: number;
+                            };
+                            receiver: {
+                                /** @description The SET `iss` */
+                                issuer: string;
+                                /** @description Where the receiver gets the verification keys */
+                                jwksUri: string;
+                                /** @description poll: the RFC 8936 endpoint */
+                                pollUrl: string | null;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description Rows matching the filters, all pages */
+                        total: number;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventStreams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    delivery: "push" | "poll";
+                    endpointUrl?: string;
+                    audience: string;
+                    /** @description push: sent as the Authorization header value; stored, never shown */
+                    authorizationHeader?: string;
+                    /** @description RFC 9967 event URIs, among urn:ietf:params:scim:event:prov:create, urn:ietf:params:scim:event:prov:patch, urn:ietf:params:scim:event:prov:put, urn:ietf:params:scim:event:prov:delete, urn:ietf:params:scim:event:prov:activate, urn:ietf:params:scim:event:prov:deactivate; all when left out */
+                    events?: string[];
+                    /**
+                     * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                     * @enum {string}
+                     */
+                    format: "notice" | "full";
+                    clientIds?: string[];
+                    /**
+                     * @description now (default): changes from now on; oldest: from the oldest retained change
+                     * @enum {string}
+                     */
+                    startAt?: "now" | "oldest";
+                };
+            };
+        };
+        responses: {
+            /** @description The stream (and, for poll, its token) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        delivery: "push" | "poll";
+                        /** @description push: where SETs are POSTed */
+                        endpointUrl: string | null;
+                        /** @description The SET `aud` */
+                        audience: string;
+                        /** @description push: an Authorization header value is set (never shown) */
+                        hasAuthorizationHeader: boolean;
+                        events: string[];
+                        /**
+                         * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                         * @enum {string}
+                         */
+                        format: "notice" | "full";
+                        /** @description Only resources these SCIM clients provisioned; null: every resource */
+                        clientIds: string[] | null;
+                        /** @enum {string} */
+                        state: "active" | "paused" | "failing";
+                        /** @description poll: last four characters of the token */
+                        pollTokenHint: string | null;
+                        /** Format: date-time */
+                        lastDeliveryAt: string | null;
+                        lastDeliveryStatus: string | null;
+                        lastError: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: when the next retry is due
+                         */
+                        nextAttemptAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: since when the oldest undelivered SET has been failing
+                         */
+                        failingSince: string | null;
+                        deliveredCount: number;
+                        failedCount: number;
+                        lag: {
+                            /** @description Changes not yet delivered (counted up to 10000) */
+                            events: number;
+                            /** @description Age of the oldest of them */
+                            seconds: number;
+                        };
+                        receiver: {
+                            /** @description The SET `iss` */
+                            issuer: string;
+                            /** @description Where the receiver gets the verification keys */
+                            jwksUri: string;
+                            /** @description poll: the RFC 8936 endpoint */
+                            pollUrl: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description poll: the bearer token, shown only in this response */
+                        token?: string;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A stream with this name exists (code conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MB (code payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json (code unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventStreamsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        delivery: "push" | "poll";
+                        /** @description push: where SETs are POSTed */
+                        endpointUrl: string | null;
+                        /** @description The SET `aud` */
+                        audience: string;
+                        /** @description push: an Authorization header value is set (never shown) */
+                        hasAuthorizationHeader: boolean;
+                        events: string[];
+                        /**
+                         * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                         * @enum {string}
+                         */
+                        format: "notice" | "full";
+                        /** @description Only resources these SCIM clients provisioned; null: every resource */
+                        clientIds: string[] | null;
+                        /** @enum {string} */
+                        state: "active" | "paused" | "failing";
+                        /** @description poll: last four characters of the token */
+                        pollTokenHint: string | null;
+                        /** Format: date-time */
+                        lastDeliveryAt: string | null;
+                        lastDeliveryStatus: string | null;
+                        lastError: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: when the next retry is due
+                         */
+                        nextAttemptAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: since when the oldest undelivered SET has been failing
+                         */
+                        failingSince: string | null;
+                        deliveredCount: number;
+                        failedCount: number;
+                        lag: {
+                            /** @description Changes not yet delivered (counted up to 10000) */
+                            events: number;
+                            /** @description Age of the oldest of them */
+                            seconds: number;
+                        };
+                        receiver: {
+                            /** @description The SET `iss` */
+                            issuer: string;
+                            /** @description Where the receiver gets the verification keys */
+                            jwksUri: string;
+                            /** @description poll: the RFC 8936 endpoint */
+                            pollUrl: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteEventStreamsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchEventStreamsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    endpointUrl?: string;
+                    audience?: string;
+                    /** @description push: sent as the Authorization header value; stored, never shown */
+                    authorizationHeader?: string | null;
+                    /** @description RFC 9967 event URIs, among urn:ietf:params:scim:event:prov:create, urn:ietf:params:scim:event:prov:patch, urn:ietf:params:scim:event:prov:put, urn:ietf:params:scim:event:prov:delete, urn:ietf:params:scim:event:prov:activate, urn:ietf:params:scim:event:prov:deactivate; all when left out */
+                    events?: string[];
+                    /**
+                     * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                     * @enum {string}
+                     */
+                    format?: "notice" | "full";
+                    clientIds?: string[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        delivery: "push" | "poll";
+                        /** @description push: where SETs are POSTed */
+                        endpointUrl: string | null;
+                        /** @description The SET `aud` */
+                        audience: string;
+                        /** @description push: an Authorization header value is set (never shown) */
+                        hasAuthorizationHeader: boolean;
+                        events: string[];
+                        /**
+                         * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                         * @enum {string}
+                         */
+                        format: "notice" | "full";
+                        /** @description Only resources these SCIM clients provisioned; null: every resource */
+                        clientIds: string[] | null;
+                        /** @enum {string} */
+                        state: "active" | "paused" | "failing";
+                        /** @description poll: last four characters of the token */
+                        pollTokenHint: string | null;
+                        /** Format: date-time */
+                        lastDeliveryAt: string | null;
+                        lastDeliveryStatus: string | null;
+                        lastError: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: when the next retry is due
+                         */
+                        nextAttemptAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: since when the oldest undelivered SET has been failing
+                         */
+                        failingSince: string | null;
+                        deliveredCount: number;
+                        failedCount: number;
+                        lag: {
+                            /** @description Changes not yet delivered (counted up to 10000) */
+                            events: number;
+                            /** @description Age of the oldest of them */
+                            seconds: number;
+                        };
+                        receiver: {
+                            /** @description The SET `iss` */
+                            issuer: string;
+                            /** @description Where the receiver gets the verification keys */
+                            jwksUri: string;
+                            /** @description poll: the RFC 8936 endpoint */
+                            pollUrl: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MB (code payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json (code unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventStreamsIdPause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        delivery: "push" | "poll";
+                        /** @description push: where SETs are POSTed */
+                        endpointUrl: string | null;
+                        /** @description The SET `aud` */
+                        audience: string;
+                        /** @description push: an Authorization header value is set (never shown) */
+                        hasAuthorizationHeader: boolean;
+                        events: string[];
+                        /**
+                         * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                         * @enum {string}
+                         */
+                        format: "notice" | "full";
+                        /** @description Only resources these SCIM clients provisioned; null: every resource */
+                        clientIds: string[] | null;
+                        /** @enum {string} */
+                        state: "active" | "paused" | "failing";
+                        /** @description poll: last four characters of the token */
+                        pollTokenHint: string | null;
+                        /** Format: date-time */
+                        lastDeliveryAt: string | null;
+                        lastDeliveryStatus: string | null;
+                        lastError: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: when the next retry is due
+                         */
+                        nextAttemptAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: since when the oldest undelivered SET has been failing
+                         */
+                        failingSince: string | null;
+                        deliveredCount: number;
+                        failedCount: number;
+                        lag: {
+                            /** @description Changes not yet delivered (counted up to 10000) */
+                            events: number;
+                            /** @description Age of the oldest of them */
+                            seconds: number;
+                        };
+                        receiver: {
+                            /** @description The SET `iss` */
+                            issuer: string;
+                            /** @description Where the receiver gets the verification keys */
+                            jwksUri: string;
+                            /** @description poll: the RFC 8936 endpoint */
+                            pollUrl: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventStreamsIdResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        delivery: "push" | "poll";
+                        /** @description push: where SETs are POSTed */
+                        endpointUrl: string | null;
+                        /** @description The SET `aud` */
+                        audience: string;
+                        /** @description push: an Authorization header value is set (never shown) */
+                        hasAuthorizationHeader: boolean;
+                        events: string[];
+                        /**
+                         * @description notice: names of the changed attributes; full: the resource as SCIM returns it, or the PATCH operations
+                         * @enum {string}
+                         */
+                        format: "notice" | "full";
+                        /** @description Only resources these SCIM clients provisioned; null: every resource */
+                        clientIds: string[] | null;
+                        /** @enum {string} */
+                        state: "active" | "paused" | "failing";
+                        /** @description poll: last four characters of the token */
+                        pollTokenHint: string | null;
+                        /** Format: date-time */
+                        lastDeliveryAt: string | null;
+                        lastDeliveryStatus: string | null;
+                        lastError: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: when the next retry is due
+                         */
+                        nextAttemptAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description push: since when the oldest undelivered SET has been failing
+                         */
+                        failingSince: string | null;
+                        deliveredCount: number;
+                        failedCount: number;
+                        lag: {
+                            /** @description Changes not yet delivered (counted up to 10000) */
+                            events: number;
+                            /** @description Age of the oldest of them */
+                            seconds: number;
+                        };
+                        receiver: {
+                            /** @description The SET `iss` */
+                            issuer: string;
+                            /** @description Where the receiver gets the verification keys */
+                            jwksUri: string;
+                            /** @description poll: the RFC 8936 endpoint */
+                            pollUrl: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventStreamsIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the receiver answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jti: string;
+                        ok: boolean;
+                        httpStatus: number | null;
+                        err: string | null;
+                        description: string | null;
+                        durationMs: number | null;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventStreamsIdToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventStreamsIdDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Search text */
+                q?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of delivery attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: date-time */
+                            at: string;
+                            jti: string;
+                            eventUri: string;
+                            resource: string | null;
+                            /** @enum {string} */
+                            outcome: "delivered" | "failed" | "acknowledged" | "set_error" | "handed_out";
+                            httpStatus: number | null;
+                            /** @description RFC 8935 §2.4 error code, or timeout / connection */
+                            err: string | null;
+                            description: string | null;
+                            durationMs: number | null;
+                            attempt: number;
+                        }[];
+                        /** @description Rows matching the filters, all pages */
+                        total: number;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not signed in, or the session expired (code unauthenticated) */
