@@ -17,6 +17,7 @@ export const auditEventsTable = defineTable('audit_events', {
   durationMs: col('duration_ms', 'integer', { nullable: true }),
   requestId: col('request_id', 'text', { nullable: true }),
   detail: col('detail', 'jsonb', { nullable: true }),
+  aggregateKey: col('aggregate_key', 'text', { nullable: true }),
 });
 
 export class AuditEventModel extends TableModel {

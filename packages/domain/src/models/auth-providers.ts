@@ -12,6 +12,7 @@ export const authProvidersTable = defineTable('auth_providers', {
   clientId: col('client_id', 'text', { nullable: true }),
   clientSecret: col('client_secret', 'text', { nullable: true }),
   metadata: col('metadata', 'jsonb', { schema: { type: 'object' } }),
+  adminSignIn: col('admin_sign_in', 'boolean'),
   createdAt: col('created_at', 'timestamptz'),
   updatedAt: col('updated_at', 'timestamptz'),
 });
