@@ -310,6 +310,8 @@ export const messages = {
     auditRetention: 'Keep the activity log for (days)',
     auditRetentionExplain: 'Activity older than this is deleted, checked every hour. Failed sign-ins of SCIM clients are kept as one entry per address, client and minute.',
     auditRetentionInvalid: 'Enter a whole number of days from 1 to 3650.',
+    changeRetention: 'Keep the directory change log for (days)',
+    changeRetentionExplain: 'Changes of users, groups and memberships older than this are deleted, checked every hour. Event streams and applications that read the log must not fall further behind than this.',
     unknownExtensions: 'Unknown extensions',
     unknownExtensionsExplain: 'What to do with values under a schema URN that no declared extension owns. Refuse: the request fails with 400 naming the URN. Keep: the values are stored as sent and listed as unrecognized under Schema extensions.',
     unknownReject: 'Refuse (400)',

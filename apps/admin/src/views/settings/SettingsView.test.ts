@@ -59,6 +59,29 @@ describe('SettingsView', () => {
     wrapper.unmount();
   });
 
+  it('saves the change log retention in days the same way', async () => {
+    const stored = { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 };
+    const { pinia, server } = setupApi({
+      'GET /api/admin/settings': { body: stored },
+      'PATCH /api/admin/settings': (call) => ({ body: { ...stored, ...(call.body as object) } }),
+    });
+    const { wrapper } = await mountWithApp(SettingsView, pinia, { path: '/settings' });
+    await settle();
+    const days = wrapper.find<HTMLInputElement>('#setting-changeRetentionDays');
+    expect(days.element.value).toBe('90');
+    expect(wrapper.find('label[for="setting-changeRetentionDays"]').text()).toBe('Keep the directory change log for (days)');
+    days.element.value = '4000';
+    await days.trigger('change');
+    await settle();
+    expect(wrapper.find('[role="alert"]').text()).toBe('Enter a whole number of days from 1 to 3650.');
+    expect(server.callsTo('PATCH /api/admin/settings')).toHaveLength(0);
+    days.element.value = '14';
+    await days.trigger('change');
+    await settle();
+    expect(server.callsTo('PATCH /api/admin/settings')[0]!.body).toEqual({ changeRetentionDays: 14 });
+    wrapper.unmount();
+  });
+
   it('chooses what happens to unknown extensions', async () => {
     const { pinia, server } = setupApi({
       'GET /api/admin/settings': { body: { usersDeletableByAdmins: false, lockOnRefusedDelete: true, auditRetentionDays: 90, unknownExtensions: 'reject', changeRetentionDays: 90 } },
