@@ -11,3 +11,6 @@ export * from './admin-sessions.js';
 export * from './settings.js';
 export * from './directory-read.js';
 export * from './admin-oidc.js';
+export * from './identity-mapping.js';
+export * from './link-rebuilds.js';
+export * from './sign-in.js';

@@ -6,6 +6,8 @@ import * as createAdminSignInThrottle from './20261128171000_create_admin_sign_i
 import * as createSortIndexes from './20261128180000_create_sort_indexes.js';
 import * as createAdminOidcSignIns from './20261128181000_create_admin_oidc_sign_ins.js';
 import * as dropGroupMembersGroupFk from './20261128190000_drop_group_members_group_fk.js';
+import * as addIdentityMappings from './20261207050000_add_identity_mappings.js';
+import * as createApplications from './20261207050100_create_applications.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +24,8 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128180000_create_sort_indexes', createSortIndexes],
   ['20261128181000_create_admin_oidc_sign_ins', createAdminOidcSignIns],
   ['20261128190000_drop_group_members_group_fk', dropGroupMembersGroupFk],
+  ['20261207050000_add_identity_mappings', addIdentityMappings],
+  ['20261207050100_create_applications', createApplications],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { selectRows, statement, type Prepared } from '@roster/db';
 import { USER_COLUMNS, USER_INSERT_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
+import { identityValueSql } from '../identity-mapping.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -22,9 +23,14 @@ const INSERT_USER_SQL =
   `INSERT INTO users (${USER_INSERT_COLUMNS}) ` +
   `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS.map((column) => column.slice(2)).join(', ')}`;
 const INSERT_USER = statement(INSERT_USER_SQL);
-/** The same with the user's provider link (externalId at the creating client's provider), atomic in one statement. */
+/**
+ * The same with the user's provider link (the value the creating client's provider maps, see
+ * identity-mapping.ts), atomic in one statement: what maintainLinks would write, without a second round trip.
+ */
 const INSERT_USER_WITH_LINK = statement(
-  `WITH u AS (${INSERT_USER_SQL}), l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, ?::uuid, u.external_id FROM u) SELECT * FROM u`,
+  `WITH u AS (${INSERT_USER_SQL}), l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) ` +
+    `SELECT u.id, p.id, v.value FROM u CROSS JOIN auth_providers p CROSS JOIN LATERAL (SELECT ${identityValueSql('u', 'p.identity_mapping')} AS value) v ` +
+    'WHERE p.id = ?::uuid AND v.value IS NOT NULL) SELECT * FROM u',
 );
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
@@ -195,7 +201,7 @@ export const userRepository = {
   },
 
   /**
-   * Inserts a user and, when `linkProviderId` is given and the user has an externalId, its provider link, in
+   * Inserts a user and, when `linkProviderId` is given and the user has the value that provider maps, its provider link, in
    * ONE statement (a data-modifying CTE): a create is one round trip and atomic without an explicit transaction.
    */
   async insert(db: Db, input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null; linkProviderId?: string | null }): Promise<UserRecord> {
@@ -211,7 +217,7 @@ export const userRepository = {
       JSON.stringify(input.data),
       input.createdByClientId,
     ];
-    const linked = Boolean(input.linkProviderId && columns.external_id);
+    const linked = Boolean(input.linkProviderId);
     const [row] = await selectRows<UserRow>(db, linked ? INSERT_USER_WITH_LINK : INSERT_USER, linked ? [...values, input.linkProviderId] : values);
     return toUserRecord(row!);
   },

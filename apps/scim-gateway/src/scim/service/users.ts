@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { insertProviderLinks, insertUsersSkippingTaken, providerLinkRepository, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
+import { STORED_LOCK_REASON, insertUsersSkippingTaken, maintainLinks, userRepository, type JsonObject, type ResourceRef, type UserRecord } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import type { ListParams } from '../list.js';
 import { applyUserPatch, parsePatchRequest } from '../patch/index.js';
@@ -18,8 +18,9 @@ export interface Preconditions {
   ifMatch?: string;
 }
 
-export const LOCK_REASON_INACTIVE = 'scim_inactive';
-export const LOCK_REASON_DELETE_REFUSED = 'delete_refused';
+// Stored names; applications see them as the public LockReason of @roster/domain (sign-in.ts).
+export const LOCK_REASON_INACTIVE = STORED_LOCK_REASON.inactive;
+export const LOCK_REASON_DELETE_REFUSED = STORED_LOCK_REASON.deleteRefused;
 
 function matchesIfMatch(header: string | undefined, version: number): boolean {
   if (!header) return true;
@@ -42,11 +43,10 @@ export function createUserService(deps: ResourceServiceDeps) {
     return serializeUser(user, baseUrl, groups);
   }
 
-  async function linkToProvider(trx: Knex.Transaction, caller: ScimCaller, user: UserRecord, previousExternalId?: string | null): Promise<void> {
-    // externalId is the user's identity at the calling client's authentication provider: a later sign-in
-    // through that provider finds the account by it.
-    if (!caller.authProviderId || user.externalId === previousExternalId) return;
-    await providerLinkRepository.upsert(trx, user.id, caller.authProviderId, user.externalId);
+  async function linkToProvider(trx: Knex.Transaction, user: UserRecord): Promise<void> {
+    // On every write, not only when externalId changes: the provider's identity mapping may name userName,
+    // the primary email or employeeNumber (packages/domain identity-mapping.ts).
+    await maintainLinks(trx, [user.id]);
   }
 
   async function notFound(id: string): Promise<never> {
@@ -84,7 +84,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         }
       });
       const inserted = await insertUsersSkippingTaken(trx, valid.map((entry) => ({ columns: entry.columns, data: entry.data, createdByClientId: caller.clientId })));
-      const links: Array<{ userId: string; providerId: string; externalId: string }> = [];
+      const created: string[] = [];
       valid.forEach((entry, position) => {
         const row = inserted[position];
         if (!row) {
@@ -92,9 +92,10 @@ export function createUserService(deps: ResourceServiceDeps) {
           return;
         }
         results[entry.index] = row;
-        if (caller.authProviderId && entry.columns.external_id) links.push({ userId: row.id, providerId: caller.authProviderId, externalId: entry.columns.external_id });
+        created.push(row.id);
       });
-      await insertProviderLinks(trx, links);
+      // One statement for all of them, by the caller's provider's identity mapping.
+      if (caller.authProviderId) await maintainLinks(trx, created);
       return results;
     },
 
@@ -146,7 +147,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         assertIfMatch(options.ifMatch, current.version);
         const columns = userColumns(data);
         const user = await userRepository.update(tx, id, { columns, data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
+        await linkToProvider(tx, user);
         return { user, resource: await serializeOne(tx, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
@@ -165,7 +166,7 @@ export function createUserService(deps: ResourceServiceDeps) {
         if (!result.changed) return { user: current, resource: await serializeOne(tx, current, options) };
         const columns = userColumns(result.data);
         const user = await userRepository.update(tx, id, { columns, data: result.data, lockReason: lockReasonAfter(current, columns.active) });
-        await linkToProvider(tx, caller, user, current.externalId);
+        await linkToProvider(tx, user);
         return { user, resource: await serializeOne(tx, user, options) };
       };
       return trx ? run(trx) : knex.transaction(run);
