@@ -116,7 +116,7 @@ export function identityValueSql(user: string, mapping: string): string {
   // The primary email (RFC 7643 §4.1.2), else the first one.
   const email =
     `(SELECT lower(e ->> 'value') FROM jsonb_array_elements(${emails}) WITH ORDINALITY AS x(e, n) ` +
-    `WHERE jsonb_typeof(e -> 'value') = 'string' ORDER BY (e ->> 'primary') = 'true' DESC, n LIMIT 1)`;
+    `WHERE jsonb_typeof(e -> 'value') = 'string' ORDER BY coalesce(e ->> 'primary' = 'true', false) DESC, n LIMIT 1)`;
   return (
     `(CASE coalesce(${mapping} ->> 'attribute', 'externalId') ` +
     `WHEN 'externalId' THEN nullif(${user}.external_id, '') ` +
