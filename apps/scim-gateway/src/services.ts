@@ -23,6 +23,7 @@ import {
   type AuthProviderService,
   type ScimClientService,
 } from '@roster/domain';
+import { createLinkRebuildWorker, type LinkRebuildWorker } from './link-rebuild-worker.js';
 import {
   createAdminOidcClient,
   createAuthenticator,
@@ -63,6 +64,8 @@ export interface Services {
   authenticator: Authenticator;
   /** The OAuth client credentials grant behind POST /oauth/token. */
   oauthClients: ClientCredentialsService;
+  /** Runs pending rebuilds of provider links (after an identity mapping changed or a client moved). */
+  linkRebuilds: LinkRebuildWorker;
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -94,6 +97,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // Expired access tokens are useless a day after expiry; an hourly sweep keeps the table small. Every
   // process sweeps: the delete is idempotent, so no coordination is needed.
   let sweeper: NodeJS.Timeout | undefined;
+  const linkRebuilds = createLinkRebuildWorker({ knex, logger });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
   };
@@ -121,17 +125,21 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       discover: (issuer) => discovery.discover(issuer),
       fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers }),
       audit,
+      onLinkRebuildScheduled: linkRebuilds.kick,
     }),
-    scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
+    scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener, onLinkRebuildScheduled: linkRebuilds.kick }),
+    linkRebuilds,
     authenticator,
     oauthClients,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
       sweeper = setInterval(sweep, 3_600_000);
       sweeper.unref();
+      linkRebuilds.start();
     },
     shutdown: async () => {
       clearInterval(sweeper);
+      await linkRebuilds.stop();
       await provisioningLog.drain();
       await authenticator.settled();
     },
