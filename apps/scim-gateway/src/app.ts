@@ -13,6 +13,7 @@ import { serveAdminApp } from './admin-static.js';
 import { createServices, type Services } from './services.js';
 import { createMetrics, mountMetricsRoute } from './metrics.js';
 import { useFastQueryParser } from './query-string.js';
+import { mountApplicationApi } from './app-api/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -56,6 +57,7 @@ export function createApp(options: AppOptions): RosterApp {
   mountMetricsRoute(router, metrics);
   mountOAuthRoutes(router, { config, services });
   mountAdminApi(router, { config, services });
+  mountApplicationApi(router, { config, services });
   app.use(router.routes());
   app.use(router.allowedMethods());
   if (options.adminDistDir) app.use(serveAdminApp(options.adminDistDir));

@@ -24,6 +24,8 @@ import {
   type ScimClientService,
 } from '@roster/domain';
 import { createLinkRebuildWorker, type LinkRebuildWorker } from './link-rebuild-worker.js';
+import { createApplicationService, createSignInResolver, type ApplicationService, type SignInResolver } from '@roster/domain';
+import { createApplicationAuthenticator, createIdTokenVerifier, type ApplicationAuthenticator, type IdTokenVerifier } from '@roster/auth';
 import {
   createAdminOidcClient,
   createAuthenticator,
@@ -66,6 +68,12 @@ export interface Services {
   oauthClients: ClientCredentialsService;
   /** Runs pending rebuilds of provider links (after an identity mapping changed or a client moved). */
   linkRebuilds: LinkRebuildWorker;
+  /** Applications (admin side): registration, scopes, one-time credentials. */
+  applications: ApplicationService;
+  /** Authenticates applications' bearer tokens and runs their client credentials grant. */
+  applicationAuth: ApplicationAuthenticator;
+  /** Sign-in resolution (POST /api/v1/sign-in/resolve) and the ID token verification in front of it. */
+  signIn: { resolver: SignInResolver; idTokens: IdTokenVerifier };
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -98,6 +106,13 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // process sweeps: the delete is idempotent, so no coordination is needed.
   let sweeper: NodeJS.Timeout | undefined;
   const linkRebuilds = createLinkRebuildWorker({ knex, logger });
+  const applicationAuth = createApplicationAuthenticator({
+    knex,
+    clock: now,
+    credentialCacheMs: config.credentialCacheMs,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'could not record last_used_at of an application credential'),
+  });
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
   };
@@ -129,6 +144,12 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     }),
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener, onLinkRebuildScheduled: linkRebuilds.kick }),
     linkRebuilds,
+    applications: createApplicationService(knex, { audit, clock: now, onChanged: (id) => applicationAuth.forget(id) }),
+    applicationAuth,
+    signIn: {
+      resolver: createSignInResolver(knex),
+      idTokens: createIdTokenVerifier({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, jwksCooldownMs: deps.auth?.jwksCooldownMs, jwksCacheMaxAgeMs: deps.auth?.jwksCacheMaxAgeMs }),
+    },
     authenticator,
     oauthClients,
     startup: async () => {
@@ -140,6 +161,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     shutdown: async () => {
       clearInterval(sweeper);
       await linkRebuilds.stop();
+      await applicationAuth.settled();
       await provisioningLog.drain();
       await authenticator.settled();
     },

@@ -6,3 +6,5 @@ export * from './authenticator.js';
 export * from './client-credentials.js';
 export * from './saml-fetch.js';
 export * from './admin-oidc-client.js';
+export * from './applications.js';
+export * from './id-token.js';

@@ -14,3 +14,4 @@ export * from './admin-oidc.js';
 export * from './identity-mapping.js';
 export * from './link-rebuilds.js';
 export * from './sign-in.js';
+export * from './applications.js';

@@ -4,7 +4,7 @@ export interface ActivityEvent {
   id: string | number;
   at: string;
   /** Who made the request: a SCIM client (null clientId: it did not authenticate), an admin, or Roster itself. */
-  actorType?: 'scim_client' | 'admin' | 'system';
+  actorType?: 'scim_client' | 'admin' | 'system' | 'application';
   clientId?: string | null;
   clientName?: string | null;
   adminEmail?: string | null;

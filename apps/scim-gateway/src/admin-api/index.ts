@@ -20,6 +20,7 @@ import { sessionRoutes } from './routes/session.js';
 import { scimClientRoutes } from './routes/scim-clients.js';
 import { settingsRoutes } from './routes/settings.js';
 import { setupRoutes } from './routes/setup.js';
+import { applicationRoutes } from './routes/applications.js';
 
 export { ApiError } from './errors.js';
 
@@ -37,6 +38,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...scimClientRoutes(deps),
     ...directoryRoutes(deps),
     ...activityRoutes(deps),
+    ...applicationRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
   );
   return routes;

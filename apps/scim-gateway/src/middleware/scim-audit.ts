@@ -4,6 +4,8 @@ import type { Logger } from '../logger.js';
 import type { RequestState } from './request-context.js';
 
 interface AuditState extends RequestState {
+  /** `application` when an application's token authenticated the request (scim-auth.ts). */
+  actorType?: 'scim_client' | 'application';
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
   errorDetail?: string;
 }
@@ -20,7 +22,7 @@ const FLUSH_AT = 500;
  * of a POST /Users (docs/benchmarks.md, finding 30). `drain()` writes what is waiting and lets shutdown wait
  * for it; an event the database refuses is logged and costs only itself.
  */
-export function scimAudit(audit: AuditService, logger: Logger): { middleware: Middleware; drain(): Promise<void> } {
+export function scimAudit(audit: AuditService, logger: Logger): { middleware: Middleware; drain(): Promise<void>; enqueue(event: AuditEventInput): void } {
   const pending = new Set<Promise<void>>();
   let waiting: AuditEventInput[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +57,7 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
     if (ctx.status === 401) return; // authentication failures are logged by the authentication middleware
     enqueue({
       at: new Date(),
-      actorType: 'scim_client',
+      actorType: state.actorType ?? 'scim_client',
       clientId: state.clientId ?? null,
       operation: state.audit?.operation ?? `scim.${ctx.method.toLowerCase()}`,
       resourceType: state.audit?.resourceType ?? null,
@@ -68,6 +70,7 @@ export function scimAudit(audit: AuditService, logger: Logger): { middleware: Mi
   };
   return {
     middleware,
+    enqueue,
     drain: async () => {
       flush();
       await Promise.allSettled([...pending]);

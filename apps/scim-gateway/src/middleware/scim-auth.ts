@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { AuthError, type ScimClientPrincipal } from '@roster/auth';
+import { AuthError, bearerTokenOf, isApplicationToken, type ScimClientPrincipal } from '@roster/auth';
 import type { Services } from '../services.js';
 import { SCIM_ERROR_SCHEMA } from '../scim/errors.js';
 import type { RequestState } from './request-context.js';
@@ -27,19 +27,19 @@ function quoted(value: string): string {
  * The Bearer challenge of RFC 6750 §3 with the RFC 9728 §5.1 `resource_metadata` parameter, so a client can
  * find out how to get a token. No error code when no credential was sent at all (RFC 6750 §3.1).
  */
-export function bearerChallenge(publicUrl: string, error: AuthError): string {
+export function bearerChallenge(publicUrl: string, error: AuthError, scope = 'scim_v2'): string {
   const parts = [`realm=${quoted(REALM)}`];
   if (error.error) {
     parts.push(`error=${quoted(error.error)}`, `error_description=${quoted(error.description)}`);
-    if (error.error === 'insufficient_scope') parts.push(`scope=${quoted('scim_v2')}`);
+    if (error.error === 'insufficient_scope') parts.push(`scope=${quoted(scope)}`);
   }
   parts.push(`resource_metadata=${quoted(`${publicUrl}/.well-known/oauth-protected-resource`)}`);
   return `Bearer ${parts.join(', ')}`;
 }
 
-function refuse(ctx: Context, publicUrl: string, error: AuthError): void {
+function refuse(ctx: Context, publicUrl: string, error: AuthError, scope?: string): void {
   ctx.status = error.status;
-  ctx.set('WWW-Authenticate', bearerChallenge(publicUrl, error));
+  ctx.set('WWW-Authenticate', bearerChallenge(publicUrl, error, scope));
   ctx.set('Cache-Control', 'no-store');
   ctx.body = JSON.stringify({ schemas: [SCIM_ERROR_SCHEMA], status: String(error.status), detail: error.description });
   ctx.type = SCIM_CONTENT_TYPE;
@@ -60,20 +60,20 @@ function authorizationHeaders(raw: string[]): number {
  * client's provider) and puts the client on `ctx.state.client`. Failures are answered here, written to the
  * audit log as `auth.failure` with a reason (never the credential) and logged at info level.
  */
-export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config'>): Middleware {
-  const { authenticator, audit, config } = services;
+export function scimAuthentication(services: Pick<Services, 'authenticator' | 'audit' | 'config' | 'applicationAuth'>): Middleware {
+  const { authenticator, audit, config, applicationAuth } = services;
 
-  async function fail(ctx: Context, error: AuthError): Promise<void> {
+  async function fail(ctx: Context, error: AuthError, application = false): Promise<void> {
     const state = ctx.state as RequestState;
-    refuse(ctx, config.publicUrl, error);
+    refuse(ctx, config.publicUrl, error, application ? 'directory.read' : undefined);
     (ctx.state as { errorDetail?: string }).errorDetail = error.description;
     (ctx.state as { authFailureReason?: string }).authFailureReason = error.reason; // metrics.ts counts it
     state.log?.info({ reason: error.reason, clientId: error.clientId ?? undefined, status: error.status }, 'SCIM authentication failed');
     try {
       await audit.record({
-        actorType: 'scim_client',
+        actorType: application ? 'application' : 'scim_client',
         clientId: error.clientId,
-        operation: 'auth.failure',
+        operation: error.error === 'insufficient_scope' ? 'auth.insufficient_scope' : 'auth.failure',
         status: error.status,
         requestId: state.requestId ?? null,
         durationMs: state.startedAt === undefined ? null : performance.now() - state.startedAt,
@@ -82,6 +82,30 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
     } catch (auditError) {
       state.log?.warn({ err: auditError }, 'could not record an authentication failure');
     }
+  }
+
+  /**
+   * An application's token (directory.read): read-only SCIM. GET (and HEAD, OPTIONS) and POST .../.search
+   * (RFC 7644 §3.4.3, a query in a body) pass; every write is refused with 403 insufficient_scope (RFC 6750
+   * §3.1) before any handler runs, so nothing it sends can change the directory.
+   */
+  async function application(ctx: Context, authorization: string | undefined, next: () => Promise<unknown>): Promise<unknown> {
+    const result = await applicationAuth.authenticate(authorization, 'directory.read');
+    if (result instanceof AuthError) {
+      await fail(ctx, result, true);
+      return;
+    }
+    const reading = ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS' || (ctx.method === 'POST' && ctx.path.endsWith('/.search'));
+    if (!reading) {
+      await fail(ctx, AuthError.insufficientScope(`the directory.read scope allows reading only (GET and POST /.search); ${ctx.method} needs a SCIM client`, result.id), true);
+      return;
+    }
+    const state = ctx.state as ScimAuthState & { actorType?: string };
+    // An application is never a writer: no provider to link to, and it sees the whole directory.
+    state.client = { id: result.id, name: result.name, authProviderId: null as unknown as string, dataScope: 'all', method: result.method, credentialId: result.credentialId };
+    state.clientId = result.id;
+    state.actorType = 'application';
+    return next();
   }
 
   return async (ctx, next) => {
@@ -96,6 +120,8 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
       return;
     }
     const authorization = ctx.get('authorization') || undefined;
+    const bearer = bearerTokenOf(authorization);
+    if (bearer !== undefined && isApplicationToken(bearer)) return application(ctx, authorization, next);
     // A credential verified moments ago (nearly every request of a sync) is answered without an await.
     const result = authenticator.authenticateFromCache(authorization) ?? (await authenticator.authenticate(authorization));
     if (result instanceof AuthError) {
