@@ -26,6 +26,7 @@ export const routes = [
   { path: '/directory/groups', name: 'groups', component: () => import('./views/directory/GroupsView.vue') },
   { path: '/directory/groups/:id', name: 'group', component: () => import('./views/directory/GroupDetailView.vue'), props: true },
   { path: '/activity', name: 'activity', component: () => import('./views/activity/ActivityView.vue') },
+  { path: '/applications', name: 'applications', component: () => import('./views/applications/ApplicationsView.vue') },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ];
 

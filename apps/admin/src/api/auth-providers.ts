@@ -17,6 +17,10 @@ export interface AuthProvider {
   metadata?: unknown;
   /** Number of SCIM clients using this provider (delete is refused while it is above zero). */
   scimClientCount?: number;
+  /** Which claim of a sign-in matches which user value. */
+  identityMapping?: IdentityMapping;
+  /** The newest rebuild of the provider's links and its progress. */
+  linkRebuild?: LinkRebuild | null;
   createdAt?: string;
   updatedAt?: string;
 }
@@ -47,6 +51,32 @@ export interface DiscoveryResult {
   userinfo_endpoint?: string;
   [key: string]: unknown;
 }
+
+export type IdentityAttribute = 'externalId' | 'userName' | 'email' | 'employeeNumber';
+export interface IdentityMapping {
+  claim: string;
+  attribute: IdentityAttribute;
+}
+export interface IdentityMappingPreset {
+  name: string;
+  label: string;
+  kind: ProviderKind;
+  mapping: IdentityMapping;
+  why: string;
+}
+export interface LinkRebuild {
+  status: 'running' | 'done';
+  reason: 'mapping_changed' | 'client_moved';
+  processed: number;
+  total: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export const identityMappingApi = {
+  presets: () => http.get<{ items: IdentityMappingPreset[] }>('/identity-mapping-presets'),
+  update: (providerId: string, identityMapping: IdentityMapping) => http.patch<AuthProvider>(`/auth-providers/${encodeURIComponent(providerId)}`, { identityMapping }),
+};
 
 export const authProvidersApi = {
   list: () => http.get<Page<AuthProvider>>('/auth-providers', { limit: 200 }),
