@@ -18,7 +18,7 @@ let key: CryptoKey;
 let jwk: JWK;
 const queue: Array<{ jti: string; set: string }> = [];
 const requests: Array<Record<string, unknown>> = [];
-let maxPerAnswer = 2;
+const maxPerAnswer = 2;
 
 async function makeSet(jti: string, events: Record<string, unknown>, options: { typ?: string; audience?: string } = {}): Promise<string> {
   return new SignJWT({ events, jti })
