@@ -9,7 +9,6 @@ interface Deps {
   services: Services;
   throttle: FailureThrottle;
   addressKey: string;
-  refuse(ctx: Context, error: OAuthError, keys: readonly string[]): Promise<void>;
   sendJson(ctx: Context, status: number, body: Record<string, unknown>): void;
   sendError(ctx: Context, error: OAuthError, retryAfter?: number): void;
   clientAuthentication(ctx: Context, form: Record<string, string>): { kind: 'secret' | 'assertion'; clientId?: string; secret?: string } | OAuthError;
@@ -31,16 +30,27 @@ export async function applicationTokenRequest(ctx: Context, form: Record<string,
     deps.sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
     return true;
   }
+  // Refusals are throttled like SCIM clients' ones and logged as the application's (actor type application).
+  const refuse = async (error: OAuthError, throttled: readonly string[]): Promise<true> => {
+    if (error.status === 401) deps.throttle.failed(throttled);
+    deps.sendError(ctx, error);
+    const state = ctx.state as RequestState;
+    await audit
+      .record({
+        actorType: 'application',
+        clientId: error.clientId,
+        operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
+        status: error.status,
+        requestId: state.requestId ?? null,
+        detail: { reason: error.reason, error: error.error, endpoint: '/oauth/token' },
+      })
+      .catch((auditError: unknown) => state.log?.warn({ err: auditError }, 'could not record a refused token request'));
+    return true;
+  };
   const application = await applicationAuth.authenticateClientSecret(method.clientId, method.secret ?? '');
-  if (application instanceof OAuthError) {
-    await deps.refuse(ctx, application, keys);
-    return true;
-  }
+  if (application instanceof OAuthError) return refuse(application, keys);
   const issued = await applicationAuth.issueAccessToken(application, form.scope);
-  if (issued instanceof OAuthError) {
-    await deps.refuse(ctx, issued, []);
-    return true;
-  }
+  if (issued instanceof OAuthError) return refuse(issued, []);
   deps.sendJson(ctx, 200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
   const state = ctx.state as RequestState;
   await audit

@@ -138,7 +138,7 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
       return refuse(ctx, new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400, 'unsupported_grant_type'), []);
     }
     // An application's client id (roster_aci_...) gets application scopes instead of scim_v2 (application-token.ts).
-    const application = await applicationTokenRequest(ctx, form, { services, throttle, addressKey, refuse, sendJson, sendError, clientAuthentication });
+    const application = await applicationTokenRequest(ctx, form, { services, throttle, addressKey, sendJson, sendError, clientAuthentication });
     if (application) return;
     // RFC 6749 §3.3: scope absent means the default (scim_v2); present, it must ask for scim_v2. Other
     // scopes beside it are dropped, and the response's `scope` says what was granted.
