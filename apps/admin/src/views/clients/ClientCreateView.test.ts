@@ -64,7 +64,8 @@ describe('ClientCreateView', () => {
     const token = document.querySelector<HTMLInputElement>('[data-testid="one-time-token"]');
     expect(token?.value).toBe('rst_once');
     [...document.querySelectorAll('dialog button')].find((b) => b.textContent?.includes('I have copied it'))!.dispatchEvent(new Event('click'));
-    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/clients/${created.id}`));
+    // A generous bound: the detail view is loaded lazily, which on a busy machine takes more than the default second.
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe(`/clients/${created.id}`), { timeout: 15_000 });
     expect(document.body.innerHTML).not.toContain('rst_once');
     wrapper.unmount();
   });
