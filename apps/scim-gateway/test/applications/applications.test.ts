@@ -289,6 +289,31 @@ describe('OAuth client credentials for applications', () => {
       contentType: 'application/x-www-form-urlencoded',
     });
     expect([wrongSecret.status, (wrongSecret.body as { error: string }).error]).toEqual([401, 'invalid_client']);
+    const logged = await until('the refusal in the activity log', async () =>
+      gateway.db.knex('audit_events').where({ actor_type: 'application', operation: 'auth.failure' }).whereRaw("detail ->> 'endpoint' = '/oauth/token'").first('status', 'detail'),
+    );
+    expect(logged).toMatchObject({ status: 401, detail: { reason: 'wrong_secret', endpoint: '/oauth/token' } });
+  });
+});
+
+describe('a SCIM client moved to another provider', () => {
+  it("relinks the client's users to the new provider in the background", async () => {
+    const app = await createApplication(['signin.resolve']);
+    const other = await agent.post('/api/admin/auth-providers', { name: 'Okta', kind: 'oidc', issuer: idp.issuer, clientId: 'roster-app', identityMapping: { preset: 'okta' } });
+    expect(other.status).toBe(201);
+    const otherId = (other.body as { id: string }).id;
+    const client = await agent.post('/api/admin/scim-clients', { name: 'Moving SCIM client', authProviderId: providerId, authMethod: 'static_token' });
+    const movingToken = (client.body as { token: string }).token;
+    const created = await scim('POST', '/Users', movingToken, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'mover', externalId: 'okta-00u1' });
+    expect(created.status).toBe(201);
+    expect((await resolve(app.token!, { providerId: otherId, claims: { sub: 'okta-00u1' } })).body).toEqual({ status: 'unknown' });
+
+    expect((await agent.patch(`/api/admin/scim-clients/${(client.body as { id: string }).id}`, { authProviderId: otherId })).status).toBe(200);
+    await until('the rebuild on the new provider', async () => {
+      const provider = (await agent.get(`/api/admin/auth-providers/${otherId}`)).body as { linkRebuild: { status: string; reason: string } | null };
+      return provider.linkRebuild?.status === 'done' ? provider.linkRebuild : undefined;
+    });
+    expect((await resolve(app.token!, { providerId: otherId, claims: { sub: 'okta-00u1' } })).body).toMatchObject({ status: 'found', user: { userName: 'mover' } });
   });
 });
 
