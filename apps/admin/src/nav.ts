@@ -21,6 +21,7 @@ export const navSections: NavSection[] = [
     items: [
       { route: 'clients', label: messages.nav.clients },
       { route: 'providers', label: messages.nav.providers },
+      { route: 'applications', label: messages.nav.applications },
       { route: 'settings', label: messages.nav.settings },
       { route: 'admins', label: messages.nav.admins },
       { route: 'schema-extensions', label: messages.nav.schemaExtensions },

@@ -31,6 +31,7 @@ export const routes = [
   { path: '/event-streams/new', name: 'event-stream-new', component: () => import('./views/events/EventStreamFormView.vue') },
   { path: '/event-streams/:id/edit', name: 'event-stream-edit', component: () => import('./views/events/EventStreamFormView.vue'), props: true },
   { path: '/event-streams/:id', name: 'event-stream', component: () => import('./views/events/EventStreamDetailView.vue'), props: true },
+  { path: '/applications', name: 'applications', component: () => import('./views/applications/ApplicationsView.vue') },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ];
 

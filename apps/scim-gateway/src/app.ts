@@ -16,6 +16,7 @@ import { createMetrics, mountMetricsRoute } from './metrics.js';
 import { useFastQueryParser } from './query-string.js';
 import { mountEventRoutes } from './events/routes.js';
 import { registerEventMetrics } from './events/metrics.js';
+import { mountApplicationApi } from './app-api/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions): RosterApp {
   mountAdminApi(router, { config, services });
   mountEventRoutes(router, { services });
   registerEventMetrics(metrics.registry, services.events);
+  mountApplicationApi(router, { config, services });
   app.use(router.routes());
   app.use(router.allowedMethods());
   if (options.adminDistDir) app.use(serveAdminApp(options.adminDistDir));

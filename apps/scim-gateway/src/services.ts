@@ -25,6 +25,9 @@ import {
   type AuthProviderService,
   type ScimClientService,
 } from '@roster/domain';
+import { createLinkRebuildWorker, type LinkRebuildWorker } from './link-rebuild-worker.js';
+import { createApplicationService, createSignInResolver, type ApplicationService, type SignInResolver } from '@roster/domain';
+import { AuthError, createApplicationAuthenticator, createIdTokenVerifier, type ApplicationAuthenticator, type IdTokenVerifier } from '@roster/auth';
 import {
   createAdminOidcClient,
   createAuthenticator,
@@ -84,6 +87,14 @@ export interface Services {
   scimSchemas: () => Promise<SchemaSet>;
   /** Event streams: RFC 9967 SETs pushed (RFC 8935) or polled (RFC 8936); docs/events.md. */
   events: EventServices;
+  /** Runs pending rebuilds of provider links (after an identity mapping changed or a client moved). */
+  linkRebuilds: LinkRebuildWorker;
+  /** Applications (admin side): registration, scopes, one-time credentials. */
+  applications: ApplicationService;
+  /** Authenticates applications' bearer tokens and runs their client credentials grant. */
+  applicationAuth: ApplicationAuthenticator;
+  /** Sign-in resolution (POST /api/v1/sign-in/resolve) and the ID token verification in front of it. */
+  signIn: { resolver: SignInResolver; idTokens: IdTokenVerifier };
   /** Work to do once the database is migrated (bootstrap admin, timers). */
   startup(): Promise<void>;
   /** Stops timers and flushes buffered writes before the database closes. */
@@ -121,6 +132,17 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const settings = createSettingsService(knex, { now: () => now().getTime() });
   const schemaExtensions = createSchemaExtensionService(knex, { now: () => now().getTime() });
   const events = createEventServices({ knex, config, logger, audit, now });
+  const linkRebuilds = createLinkRebuildWorker({ knex, logger });
+  const applicationAuth = createApplicationAuthenticator({
+    knex,
+    clock: now,
+    credentialCacheMs: config.credentialCacheMs,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'could not record last_used_at of an application credential'),
+  });
+  // An application with the events.poll scope may poll any event stream (RFC 8936) with its own access token or
+  // static token, besides the stream's own poll token.
+  events.addPollAuthorizer(async (_streamId, token) => !((await applicationAuth.authenticate(`Bearer ${token}`, 'events.poll')) instanceof AuthError));
   const sweep = (): void => {
     oauthClients.purgeExpiredAccessTokens().catch((error: unknown) => logger.warn({ err: error }, 'could not purge expired access tokens'));
     // Audit retention rides the same hourly sweep; every process runs it (auditUpkeep.prune is safe so).
@@ -160,8 +182,16 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       discover: (issuer) => discovery.discover(issuer),
       fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers, log: logger }),
       audit,
+      onLinkRebuildScheduled: linkRebuilds.kick,
     }),
-    scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener }),
+    scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener, onLinkRebuildScheduled: linkRebuilds.kick }),
+    linkRebuilds,
+    applications: createApplicationService(knex, { audit, clock: now, onChanged: (id) => applicationAuth.forget(id) }),
+    applicationAuth,
+    signIn: {
+      resolver: createSignInResolver(knex),
+      idTokens: createIdTokenVerifier({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, jwksCooldownMs: deps.auth?.jwksCooldownMs, jwksCacheMaxAgeMs: deps.auth?.jwksCacheMaxAgeMs }),
+    },
     authenticator,
     oauthClients,
     authFailures,
@@ -174,11 +204,14 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       events.worker.start();
       sweeper = setInterval(sweep, 3_600_000);
       sweeper.unref();
+      linkRebuilds.start();
     },
     shutdown: async () => {
       clearInterval(sweeper);
       await events.worker.stop();
       await events.changeLog.close();
+      await linkRebuilds.stop();
+      await applicationAuth.settled();
       await provisioningLog.drain();
       await authFailures.drain();
       await authenticator.settled();

@@ -7,3 +7,5 @@ export * from './client-credentials.js';
 export * from './saml-fetch.js';
 export * from './admin-oidc-client.js';
 export * from './outbound-fetch.js';
+export * from './applications.js';
+export * from './id-token.js';

@@ -43,6 +43,11 @@ export interface DatabaseOptions {
   acquireTimeoutMs?: number | undefined;
   /** Embedded only: start from this data directory dump (PGlite dumpDataDir) instead of running initdb. */
   template?: Blob | undefined;
+  /**
+   * Embedded only: refuse a data directory that does not exist or holds no database yet, instead of creating
+   * one (an application reading Roster's directory must never make an empty one of its own).
+   */
+  mustExist?: boolean | undefined;
 }
 
 export class DatabaseError extends Error {
@@ -83,7 +88,31 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       close: () => instance.destroy(),
     };
   }
-  return createEmbeddedDatabase(options.dataDir === undefined ? '.roster-data' : options.dataDir, options.template);
+  const dataDir = options.dataDir === undefined ? '.roster-data' : options.dataDir;
+  if (options.mustExist && dataDir !== null) {
+    const dir = path.resolve(dataDir);
+    if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+      throw new DatabaseError(
+        fs.existsSync(dir)
+          ? `${dir} is not an embedded Roster data directory (no PG_VERSION); Roster creates it on its first start`
+          : `the embedded data directory ${dir} does not exist; point to the one Roster uses (ROSTER_DATA_DIR), or use DATABASE_URL`,
+      );
+    }
+  }
+  return createEmbeddedDatabase(dataDir, options.template);
+}
+
+/**
+ * The pid of the live process holding an embedded data directory, or null: lets a second program refuse
+ * clearly before it tries to open a directory PGlite cannot share.
+ */
+export function embeddedDataDirOwner(dataDir: string): number | null {
+  try {
+    const owner = Number(fs.readFileSync(path.join(path.resolve(dataDir), 'roster.lock'), 'utf8').trim());
+    return Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) ? owner : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export type AuditActorType = 'scim_client' | 'admin' | 'system';
+export type AuditActorType = 'scim_client' | 'admin' | 'system' | 'application';
 
 export interface AuditEventInput {
   actorType: AuditActorType;

@@ -3,6 +3,8 @@ import { isUuid } from './directory/rows.js';
 import type { AuditService } from './audit.js';
 import { DomainError, assertThat, mapUniqueViolations } from './errors.js';
 import { readSamlMetadata, type SamlMetadata } from './saml-metadata.js';
+import { DEFAULT_IDENTITY_MAPPING, IDENTITY_MAPPING_PRESETS, parseIdentityMapping, type IdentityMapping } from './identity-mapping.js';
+import { scheduleLinkRebuild } from './link-rebuilds.js';
 
 // Authentication providers: the identity providers SCIM clients belong to. An OIDC provider is checked by
 // running OpenID Connect discovery when it is saved (the discovery itself lives in @roster/auth, injected here
@@ -49,13 +51,17 @@ export interface AuthProvider {
   metadata: OidcProviderMetadata | SamlProviderMetadata | Record<string, never>;
   /** Number of SCIM clients using this provider (deleting is refused while > 0). */
   scimClientCount: number;
+  /** Which claim of a sign-in matches which user value (identity-mapping.ts). */
+  identityMapping: IdentityMapping;
+  /** The newest rebuild of this provider's links (after a mapping change or a client moved here), or null. */
+  linkRebuild: { status: 'running' | 'done'; reason: string; processed: number; total: number; createdAt: string; finishedAt: string | null } | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type CreateAuthProviderInput =
-  | { name: string; kind: 'oidc'; issuer: string; clientId: string; clientSecret?: string | null; adminSignIn?: boolean }
-  | { name: string; kind: 'saml'; metadataXml?: string; metadataUrl?: string };
+  | { name: string; kind: 'oidc'; issuer: string; clientId: string; clientSecret?: string | null; adminSignIn?: boolean; identityMapping?: unknown }
+  | { name: string; kind: 'saml'; metadataXml?: string; metadataUrl?: string; identityMapping?: unknown };
 
 export interface UpdateAuthProviderInput {
   name?: string;
@@ -67,12 +73,16 @@ export interface UpdateAuthProviderInput {
   metadataUrl?: string;
   /** OIDC only. */
   adminSignIn?: boolean;
+  /** `{claim, attribute}` or `{preset}`; a change schedules a rebuild of the provider's links. */
+  identityMapping?: unknown;
 }
 
 export interface AuthProviderServiceDeps {
   discover: DiscoverIssuer;
   fetchSamlMetadata?: FetchSamlMetadata;
   audit?: AuditService;
+  /** Told when a rebuild of links was committed, so a worker can start it at once (link-rebuilds.ts). */
+  onLinkRebuildScheduled?: () => void;
 }
 
 interface AuthProviderRow {
@@ -85,6 +95,8 @@ interface AuthProviderRow {
   admin_sign_in: boolean;
   metadata: AuthProvider['metadata'];
   scim_client_count: number;
+  identity_mapping: IdentityMapping | null;
+  link_rebuild: { status: 'running' | 'done'; reason: string; processed: number; total: number; createdAt: string; finishedAt: string | null } | string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -98,6 +110,7 @@ const SELECT = [
   'p.client_id',
   'p.admin_sign_in',
   'p.metadata',
+  'p.identity_mapping',
   'p.created_at',
   'p.updated_at',
 ];
@@ -113,6 +126,8 @@ function toProvider(row: AuthProviderRow): AuthProvider {
     adminSignIn: row.admin_sign_in === true,
     metadata: row.metadata ?? {},
     scimClientCount: Number(row.scim_client_count),
+    identityMapping: row.identity_mapping ?? { ...DEFAULT_IDENTITY_MAPPING },
+    linkRebuild: typeof row.link_rebuild === 'string' ? (JSON.parse(row.link_rebuild) as AuthProvider['linkRebuild']) : row.link_rebuild,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -151,6 +166,11 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
       ...SELECT,
       knex.raw('(p.client_secret IS NOT NULL) AS has_client_secret'),
       knex.raw('(SELECT count(*)::int FROM scim_clients c WHERE c.auth_provider_id = p.id) AS scim_client_count'),
+      knex.raw(
+        "(SELECT json_build_object('status', CASE WHEN r.finished_at IS NULL THEN 'running' ELSE 'done' END, 'reason', r.reason, " +
+          "'processed', r.processed, 'total', r.total, 'createdAt', r.created_at, 'finishedAt', r.finished_at) " +
+          'FROM link_rebuilds r WHERE r.provider_id = p.id ORDER BY r.created_at DESC LIMIT 1) AS link_rebuild',
+      ),
     ]);
   }
 
@@ -206,10 +226,15 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
         // The issuer is stored as discovery confirmed it: JWT `iss` is compared to it exactly.
         const adminSignIn = adminSignInOf(input.adminSignIn, 'oidc') ?? false;
         row = { name, kind: 'oidc', issuer: metadata.issuer, client_id: clientId, client_secret: secret, admin_sign_in: adminSignIn, metadata: JSON.stringify(metadata) };
+        if (input.identityMapping !== undefined) row.identity_mapping = JSON.stringify(parseIdentityMapping(input.identityMapping, 'oidc'));
       } else if (input.kind === 'saml') {
         adminSignInOf((input as { adminSignIn?: unknown }).adminSignIn, 'saml');
         const metadata = await readSaml(input);
         row = { name, kind: 'saml', issuer: metadata.entityId, client_id: null, client_secret: null, metadata: JSON.stringify(metadata) };
+        // A SAML provider has no `sub`: without a choice, the generic SAML preset (NameID against the email).
+        row.identity_mapping = JSON.stringify(
+          input.identityMapping !== undefined ? parseIdentityMapping(input.identityMapping, 'saml') : IDENTITY_MAPPING_PRESETS.find((preset) => preset.name === 'generic_saml')!.mapping,
+        );
       } else {
         throw DomainError.invalidInput('kind must be "oidc" or "saml"', 'kind');
       }
@@ -245,11 +270,22 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
           changes.metadata = JSON.stringify(metadata);
         }
       }
+      let mappingChanged = false;
+      if (input.identityMapping !== undefined) {
+        const mapping = parseIdentityMapping(input.identityMapping, current.kind);
+        mappingChanged = mapping.claim !== current.identityMapping.claim || mapping.attribute !== current.identityMapping.attribute;
+        if (mappingChanged) changes.identity_mapping = JSON.stringify(mapping);
+      }
       if (Object.keys(changes).length === 0) return current;
       changes.updated_at = knex.fn.now();
-      await mapUniqueViolations(() => knex('auth_providers').where('id', id).update(changes), {
-        auth_providers__lower_name: nameConflict(String(changes.name ?? current.name)),
+      await knex.transaction(async (trx) => {
+        await mapUniqueViolations(() => trx('auth_providers').where('id', id).update(changes), {
+          auth_providers__lower_name: nameConflict(String(changes.name ?? current.name)),
+        });
+        // Committed with the mapping: a restart cannot lose the rebuild, nor run it before the mapping exists.
+        if (mappingChanged) await scheduleLinkRebuild(trx, { providerId: id, reason: 'mapping_changed' });
       });
+      if (mappingChanged) deps.onLinkRebuildScheduled?.();
       const provider = await find(id);
       await recordAdmin('admin.auth_provider.update', id, adminId, { fields: Object.keys(input) });
       return provider;

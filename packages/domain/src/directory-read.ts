@@ -323,11 +323,15 @@ export function createDirectoryReadService(knex: Knex) {
       return { items, total: Number(count?.total ?? 0) };
     },
 
-    /** Names of SCIM clients by id, for labelling activity rows (one query per page). */
+    /** Names of SCIM clients and applications by id, for labelling activity rows (one query per page). */
     async clientNames(ids: Array<string | null>): Promise<Map<string, string>> {
       const wanted = [...new Set(ids.filter((id): id is string => isUuid(id)))];
       if (wanted.length === 0) return new Map();
-      const rows = (await knex('scim_clients').select('id', 'name').whereIn('id', wanted)) as Array<{ id: string; name: string }>;
+      // Applications act in the log like SCIM clients (actor type `application`): their names label rows too.
+      const rows = (await knex('scim_clients')
+        .select('id', 'name')
+        .whereIn('id', wanted)
+        .unionAll((union) => union.select('id', 'name').from('applications').whereIn('id', wanted))) as Array<{ id: string; name: string }>;
       return new Map(rows.map((row) => [row.id, row.name]));
     },
 

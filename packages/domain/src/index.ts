@@ -17,3 +17,7 @@ export * from './audit-upkeep.js';
 export * from './schema-extensions.js';
 export * from './client-activity.js';
 export * from './events/index.js';
+export * from './identity-mapping.js';
+export * from './link-rebuilds.js';
+export * from './sign-in.js';
+export * from './applications.js';

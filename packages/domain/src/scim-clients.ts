@@ -3,6 +3,7 @@ import { isUuid } from './directory/rows.js';
 import type { Knex } from 'knex';
 import type { AuditService } from './audit.js';
 import { DomainError, assertThat, mapUniqueViolations, systemClock, type Clock } from './errors.js';
+import { scheduleLinkRebuild } from './link-rebuilds.js';
 
 // SCIM clients and their credentials (static tokens, OAuth client secrets). Every secret is made here, shown
 // once in the value returned by the call that creates it, and stored only as a SHA-256 hash: the values have
@@ -122,6 +123,8 @@ export interface ScimClientServiceDeps {
   audit?: AuditService;
   clock?: Clock;
   onRevoked?: CredentialRevocationListener;
+  /** Told when a rebuild of links was committed (a client moved to another provider). */
+  onLinkRebuildScheduled?: () => void;
 }
 
 
@@ -415,6 +418,8 @@ export function createScimClientService(knex: Knex, deps: ScimClientServiceDeps 
           const provider = await requireProvider(input.authProviderId, trx);
           if (current.auth_method === 'jwt') assertThat(provider.kind === 'oidc', 'invalid_input', 'the jwt method needs an OpenID Connect authentication provider', { field: 'authProviderId' });
           changes.auth_provider_id = provider.id;
+          // The client's users are linked to their client's provider: relink them (link-rebuilds.ts).
+          if (provider.id !== current.auth_provider_id) await scheduleLinkRebuild(trx, { providerId: provider.id, clientId: id, reason: 'client_moved' });
         }
         if (Object.keys(changes).length === 0) return;
         changes.updated_at = clock();
@@ -427,6 +432,7 @@ export function createScimClientService(knex: Knex, deps: ScimClientServiceDeps 
       if (input.jwtSubject !== undefined || input.authProviderId !== undefined || input.dataScope !== undefined || input.name !== undefined) {
         onRevoked?.clientRevoked(id);
       }
+      if (input.authProviderId !== undefined) deps.onLinkRebuildScheduled?.();
       return toClient(await findRow(id));
     },
 

@@ -22,6 +22,32 @@ export type DiscoveryResult = ResponseOf<'/api/admin/auth-providers/test-discove
   [key: string]: unknown;
 };
 
+export type IdentityAttribute = 'externalId' | 'userName' | 'email' | 'employeeNumber';
+export interface IdentityMapping {
+  claim: string;
+  attribute: IdentityAttribute;
+}
+export interface IdentityMappingPreset {
+  name: string;
+  label: string;
+  kind: ProviderKind;
+  mapping: IdentityMapping;
+  why: string;
+}
+export interface LinkRebuild {
+  status: 'running' | 'done';
+  reason: 'mapping_changed' | 'client_moved';
+  processed: number;
+  total: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export const identityMappingApi = {
+  presets: () => http.get<{ items: IdentityMappingPreset[] }>('/identity-mapping-presets'),
+  update: (providerId: string, identityMapping: IdentityMapping) => http.patch<AuthProvider>(`/auth-providers/${encodeURIComponent(providerId)}`, { identityMapping }),
+};
+
 export const authProvidersApi = {
   list: () => http.get<Page<AuthProvider>>('/auth-providers', { limit: 200 }),
   get: (id: string) => http.get<AuthProvider>(`/auth-providers/${encodeURIComponent(id)}`),

@@ -238,6 +238,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/identity-mapping-presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity mapping presets per known provider (Keycloak, Entra ID, Okta, generic OIDC and SAML) */
+        get: operations["getIdentityMappingPresets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/auth-providers/{id}": {
         parameters: {
             query?: never;
@@ -770,6 +787,43 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/admin/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List applications */
+        get: operations["getApplications"];
+        put?: never;
+        /** Register an application; the 201 carries its token (static) or client id + secret (OAuth), once */
+        post: operations["postApplications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One application */
+        get: operations["getApplicationsId"];
+        put?: never;
+        post?: never;
+        /** Delete an application with every credential and access token it holds */
+        delete: operations["deleteApplicationsId"];
+        options?: never;
+        head?: never;
+        /** Rename or change scopes (fewer scopes apply to credentials already issued; the method is fixed) */
+        patch: operations["patchApplicationsId"];
         trace?: never;
     };
     "/api/admin/openapi.json": {
@@ -1790,6 +1844,28 @@ export interface operations {
                             certificateExpiresAt?: string | null;
                             /** @description SCIM clients using this provider; deleting is refused while above 0 */
                             scimClientCount: number;
+                            identityMapping: {
+                                /** @description OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name */
+                                claim: string;
+                                /**
+                                 * @description The user value the claim is compared to (userName and email case-insensitively)
+                                 * @enum {string}
+                                 */
+                                attribute: "externalId" | "userName" | "email" | "employeeNumber";
+                            };
+                            /** @description The newest rebuild of this provider's links and its progress */
+                            linkRebuild: {
+                                /** @enum {string} */
+                                status: "running" | "done";
+                                /** @enum {string} */
+                                reason: "mapping_changed" | "client_moved";
+                                processed: number;
+                                total: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1851,6 +1927,17 @@ export interface operations {
                     clientSecret?: string | null;
                     /** @description OIDC only. Offer "Sign in with <provider>" to admins (default false). Admins then need email_verified=true at the provider; the first sign-in binds the admin to the provider subject. */
                     adminSignIn?: boolean;
+                    /** @description Which claim of a sign-in matches which user value; a change rebuilds the links (docs/applications.md) */
+                    identityMapping?: {
+                        /**
+                         * @description A preset instead of claim and attribute
+                         * @enum {string}
+                         */
+                        preset?: "keycloak" | "entra_id" | "okta" | "generic_oidc" | "generic_saml";
+                        claim?: string;
+                        /** @enum {string} */
+                        attribute?: "externalId" | "userName" | "email" | "employeeNumber";
+                    };
                 } | {
                     name: string;
                     /** @constant */
@@ -1858,6 +1945,17 @@ export interface operations {
                     metadataXml?: string;
                     /** Format: uri */
                     metadataUrl?: string;
+                    /** @description Which claim of a sign-in matches which user value; a change rebuilds the links (docs/applications.md) */
+                    identityMapping?: {
+                        /**
+                         * @description A preset instead of claim and attribute
+                         * @enum {string}
+                         */
+                        preset?: "keycloak" | "entra_id" | "okta" | "generic_oidc" | "generic_saml";
+                        claim?: string;
+                        /** @enum {string} */
+                        attribute?: "externalId" | "userName" | "email" | "employeeNumber";
+                    };
                 };
             };
         };
@@ -1897,6 +1995,28 @@ export interface operations {
                         certificateExpiresAt?: string | null;
                         /** @description SCIM clients using this provider; deleting is refused while above 0 */
                         scimClientCount: number;
+                        identityMapping: {
+                            /** @description OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name */
+                            claim: string;
+                            /**
+                             * @description The user value the claim is compared to (userName and email case-insensitively)
+                             * @enum {string}
+                             */
+                            attribute: "externalId" | "userName" | "email" | "employeeNumber";
+                        };
+                        /** @description The newest rebuild of this provider's links and its progress */
+                        linkRebuild: {
+                            /** @enum {string} */
+                            status: "running" | "done";
+                            /** @enum {string} */
+                            reason: "mapping_changed" | "client_moved";
+                            processed: number;
+                            total: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -2053,6 +2173,61 @@ export interface operations {
             };
         };
     };
+    getIdentityMappingPresets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The presets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string;
+                            label: string;
+                            /** @enum {string} */
+                            kind: "oidc" | "saml";
+                            mapping: {
+                                /** @description OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name */
+                                claim: string;
+                                /**
+                                 * @description The user value the claim is compared to (userName and email case-insensitively)
+                                 * @enum {string}
+                                 */
+                                attribute: "externalId" | "userName" | "email" | "employeeNumber";
+                            };
+                            why: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAuthProvidersId: {
         parameters: {
             query?: never;
@@ -2099,6 +2274,28 @@ export interface operations {
                         certificateExpiresAt?: string | null;
                         /** @description SCIM clients using this provider; deleting is refused while above 0 */
                         scimClientCount: number;
+                        identityMapping: {
+                            /** @description OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name */
+                            claim: string;
+                            /**
+                             * @description The user value the claim is compared to (userName and email case-insensitively)
+                             * @enum {string}
+                             */
+                            attribute: "externalId" | "userName" | "email" | "employeeNumber";
+                        };
+                        /** @description The newest rebuild of this provider's links and its progress */
+                        linkRebuild: {
+                            /** @enum {string} */
+                            status: "running" | "done";
+                            /** @enum {string} */
+                            reason: "mapping_changed" | "client_moved";
+                            processed: number;
+                            total: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -2230,6 +2427,17 @@ export interface operations {
                     metadataUrl?: string;
                     /** @description OIDC only. Offer "Sign in with <provider>" to admins (default false). Admins then need email_verified=true at the provider; the first sign-in binds the admin to the provider subject. */
                     adminSignIn?: boolean;
+                    /** @description Which claim of a sign-in matches which user value; a change rebuilds the links (docs/applications.md) */
+                    identityMapping?: {
+                        /**
+                         * @description A preset instead of claim and attribute
+                         * @enum {string}
+                         */
+                        preset?: "keycloak" | "entra_id" | "okta" | "generic_oidc" | "generic_saml";
+                        claim?: string;
+                        /** @enum {string} */
+                        attribute?: "externalId" | "userName" | "email" | "employeeNumber";
+                    };
                 };
             };
         };
@@ -2269,6 +2477,28 @@ export interface operations {
                         certificateExpiresAt?: string | null;
                         /** @description SCIM clients using this provider; deleting is refused while above 0 */
                         scimClientCount: number;
+                        identityMapping: {
+                            /** @description OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name */
+                            claim: string;
+                            /**
+                             * @description The user value the claim is compared to (userName and email case-insensitively)
+                             * @enum {string}
+                             */
+                            attribute: "externalId" | "userName" | "email" | "employeeNumber";
+                        };
+                        /** @description The newest rebuild of this provider's links and its progress */
+                        linkRebuild: {
+                            /** @enum {string} */
+                            status: "running" | "done";
+                            /** @enum {string} */
+                            reason: "mapping_changed" | "client_moved";
+                            processed: number;
+                            total: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -3481,7 +3711,7 @@ export interface operations {
                             /** Format: date-time */
                             at: string;
                             /** @enum {string} */
-                            actorType: "scim_client" | "admin" | "system";
+                            actorType: "scim_client" | "admin" | "system" | "application";
                             /** Format: uuid */
                             clientId: string | null;
                             clientName: string | null;
@@ -3786,7 +4016,7 @@ export interface operations {
                             /** Format: date-time */
                             at: string;
                             /** @enum {string} */
-                            actorType: "scim_client" | "admin" | "system";
+                            actorType: "scim_client" | "admin" | "system" | "application";
                             /** Format: uuid */
                             clientId: string | null;
                             clientName: string | null;
@@ -5851,6 +6081,433 @@ export interface operations {
             };
             /** @description Not found (also for ids that are not UUIDs) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApplications: {
+        parameters: {
+            query?: {
+                /** @description Search text */
+                q?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of applications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            authMethod: "static_token" | "oauth_client_credentials";
+                            /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                            scopes: ("directory.read" | "signin.resolve" | "events.poll")[];
+                            /** @description oauth_client_credentials: the client id (not a secret, RFC 6749 §2.2) */
+                            oauthClientId: string | null;
+                            activeCredentials: number;
+                            /** Format: date-time */
+                            lastUsedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description Rows matching the filters, all pages */
+                        total: number;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApplications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    authMethod: "static_token" | "oauth_client_credentials";
+                    /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                    scopes: ("directory.read" | "signin.resolve" | "events.poll")[];
+                    /** @description Days until the credential expires (default 365) */
+                    lifetimeDays?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The application and its one-time credential */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        authMethod: "static_token" | "oauth_client_credentials";
+                        /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                        scopes: ("directory.read" | "signin.resolve" | "events.poll")[];
+                        /** @description oauth_client_credentials: the client id (not a secret, RFC 6749 §2.2) */
+                        oauthClientId: string | null;
+                        activeCredentials: number;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description static_token: the bearer token, shown only in this response */
+                        token?: string;
+                        /** @description oauth_client_credentials: the client id */
+                        clientId?: string;
+                        /** @description oauth_client_credentials: the secret, shown only in this response */
+                        clientSecret?: string;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An application with this name exists (code conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MB (code payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json (code unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApplicationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The application */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        authMethod: "static_token" | "oauth_client_credentials";
+                        /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                        scopes: ("directory.read" | "signin.resolve" | "events.poll")[];
+                        /** @description oauth_client_credentials: the client id (not a secret, RFC 6749 §2.2) */
+                        oauthClientId: string | null;
+                        activeCredentials: number;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApplicationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchApplicationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                    scopes?: ("directory.read" | "signin.resolve" | "events.poll")[];
+                    /** @enum {string} */
+                    authMethod?: "static_token" | "oauth_client_credentials";
+                };
+            };
+        };
+        responses: {
+            /** @description The application */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        authMethod: "static_token" | "oauth_client_credentials";
+                        /** @description directory.read: read-only SCIM; signin.resolve: POST /api/v1/sign-in/resolve; events.poll: poll event streams (RFC 8936) */
+                        scopes: ("directory.read" | "signin.resolve" | "events.poll")[];
+                        /** @description oauth_client_credentials: the client id (not a secret, RFC 6749 §2.2) */
+                        oauthClientId: string | null;
+                        activeCredentials: number;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input (code invalid_input; details.issues names every field), or invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for ids that are not UUIDs) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MB (code payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json (code unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

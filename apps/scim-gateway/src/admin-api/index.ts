@@ -23,6 +23,7 @@ import { setupRoutes } from './routes/setup.js';
 import { oidcIdentityRoutes } from './routes/oidc-identities.js';
 import { schemaExtensionRoutes } from './routes/schema-extensions.js';
 import { eventStreamRoutes } from './routes/event-streams.js';
+import { applicationRoutes } from './routes/applications.js';
 
 export { ApiError } from './errors.js';
 
@@ -43,6 +44,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...oidcIdentityRoutes(deps),
     ...schemaExtensionRoutes(deps),
     ...eventStreamRoutes(deps),
+    ...applicationRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
   );
   return routes;

@@ -21,6 +21,8 @@ export function cutPath(path: string): string {
 
 export interface AuthFailure {
   surface: 'scim' | 'oauth';
+  /** Whose credential failed: a SCIM client's (default) or an application's. */
+  actorType?: 'scim_client' | 'application';
   /** The audit operation. Default `auth.failure`; the token endpoint's other refusals are `oauth.token.refused`. */
   operation?: string;
   address: string;
@@ -73,7 +75,7 @@ export function createAuthFailureLog(options: AuthFailureLogOptions) {
             key,
             {
               at: aggregate.at,
-              actorType: 'scim_client',
+              actorType: first.actorType ?? 'scim_client',
               clientId: first.clientId,
               operation: first.operation ?? 'auth.failure',
               status: first.status,
@@ -96,7 +98,7 @@ export function createAuthFailureLog(options: AuthFailureLogOptions) {
     record(failure: AuthFailure): void {
       const at = now();
       const minute = Math.floor(at.getTime() / 60_000);
-      const key = `${failure.surface}|${failure.operation ?? 'auth.failure'}|${minute}|${failure.address}|${failure.clientId ?? ''}`;
+      const key = `${failure.surface}|${failure.actorType ?? 'scim_client'}|${failure.operation ?? 'auth.failure'}|${minute}|${failure.address}|${failure.clientId ?? ''}`;
       let aggregate = open.get(key);
       if (!aggregate) {
         aggregate = { first: failure, at, count: 0, lastAt: at, reasons: new Set() };

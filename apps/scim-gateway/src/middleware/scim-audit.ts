@@ -5,6 +5,8 @@ import type { RequestState } from './request-context.js';
 import { cutPath } from './auth-failure-log.js';
 
 interface AuditState extends RequestState {
+  /** `application` when an application's token authenticated the request (scim-auth.ts). */
+  actorType?: 'scim_client' | 'application';
   audit?: { operation: string; resourceType?: string; resourceId?: string | null };
   errorDetail?: string;
   /** The write committed its audit event in its own transaction (routes/scim-context.ts `auditRecorded`). */
@@ -32,7 +34,7 @@ export const READS_FLUSH_AFTER_MS = 1000;
  * READS_FLUSH_AFTER_MS, so a read costs no database round trip of its own. A crash loses at most that
  * interval's counts (the requests themselves are not affected).
  */
-export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: ClientActivityService): { middleware: Middleware; drain(): Promise<void> } {
+export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: ClientActivityService): { middleware: Middleware; drain(): Promise<void>; enqueue(event: AuditEventInput): void } {
   const pending = new Set<Promise<void>>();
   let waiting: AuditEventInput[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -105,7 +107,7 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     if (ctx.status === 401) return; // authentication failures are logged by the authentication middleware
     enqueue({
       at: new Date(),
-      actorType: 'scim_client',
+      actorType: state.actorType ?? 'scim_client',
       clientId: state.clientId ?? null,
       operation: state.audit?.operation ?? `scim.${ctx.method.toLowerCase()}`,
       resourceType: state.audit?.resourceType ?? null,
@@ -119,6 +121,7 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
   };
   return {
     middleware,
+    enqueue,
     drain: async () => {
       flush();
       flushReads();

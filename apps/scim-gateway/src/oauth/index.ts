@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import type { RequestState } from '../middleware/request-context.js';
 import { createFailureThrottle, failureKey, type FailureThrottle } from './throttle.js';
+import { applicationTokenRequest } from './application-token.js';
 
 // The OAuth 2.0 surface: POST /oauth/token (RFC 6749 §4.4 client credentials; RFC 7523 §2.2 client
 // assertions) and the two metadata documents (RFC 8414 for us as authorization server, RFC 9728 for the
@@ -137,6 +138,9 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
     if (form.grant_type !== 'client_credentials') {
       return refuse(ctx, new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400, 'unsupported_grant_type'), []);
     }
+    // An application's client id (roster_aci_...) gets application scopes instead of scim_v2 (application-token.ts).
+    const application = await applicationTokenRequest(ctx, form, { services, throttle, sendJson, sendError, clientAuthentication });
+    if (application) return;
     // RFC 6749 §3.3: scope absent means the default (scim_v2); present, it must ask for scim_v2. Other
     // scopes beside it are dropped, and the response's `scope` says what was granted.
     if (form.scope !== undefined && !form.scope.split(' ').includes(SCIM_SCOPE)) {

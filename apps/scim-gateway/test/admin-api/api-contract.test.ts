@@ -95,7 +95,7 @@ describe('admin API contract: errors, OpenAPI, providers, SCIM clients, secrets'
     expect(kind.body).toEqual({ code: 'immutable', message: 'The kind of an authentication provider cannot change; add a new provider instead', details: { field: 'kind' } });
     const wrongFields = await agent.post('/api/admin/auth-providers', { name: 'x', kind: 'saml', issuer: 'https://idp.example.com' });
     expect(wrongFields.status).toBe(400);
-    expect((wrongFields.body as { details: unknown }).details).toEqual({ issues: [{ path: 'issuer', message: 'is not a known field (expected name, kind, metadataXml, metadataUrl)' }] });
+    expect((wrongFields.body as { details: unknown }).details).toEqual({ issues: [{ path: 'issuer', message: 'is not a known field (expected name, kind, metadataXml, metadataUrl, identityMapping)' }] });
     expect((await agent.delete(`/api/admin/auth-providers/${id}`)).status).toBe(204);
     expect((await agent.get(`/api/admin/auth-providers/${id}`)).status).toBe(404);
   });

@@ -11,6 +11,8 @@ import * as createOauthClientAssertions from './20261207020100_create_oauth_clie
 import * as createAdminOidcIdentities from './20261207020200_create_admin_oidc_identities.js';
 import * as addAuditEventAggregates from './20261207020300_add_audit_event_aggregates.js';
 import * as createEventStreams from './20261207040100_create_event_streams.js';
+import * as addIdentityMappings from './20261207050000_add_identity_mappings.js';
+import * as createApplications from './20261207050100_create_applications.js';
 import * as createSchemaExtensions from './20261207060100_create_schema_extensions.js';
 import * as createClientActivity from './20261207070100_create_client_activity.js';
 
@@ -34,6 +36,8 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207020200_create_admin_oidc_identities', createAdminOidcIdentities],
   ['20261207020300_add_audit_event_aggregates', addAuditEventAggregates],
   ['20261207040100_create_event_streams', createEventStreams],
+  ['20261207050000_add_identity_mappings', addIdentityMappings],
+  ['20261207050100_create_applications', createApplications],
   ['20261207060100_create_schema_extensions', createSchemaExtensions],
   ['20261207070100_create_client_activity', createClientActivity],
 ];

@@ -18,9 +18,9 @@ import {
   userLocked,
 } from './changes-of.js';
 import { groupRepository } from './groups.js';
-import { providerLinkRepository } from './links.js';
+import { maintainLinks } from './links.js';
 import { canonicalId, isUuid } from './rows.js';
-import { insertProviderLinks, insertUsersSkippingTaken } from './users-bulk.js';
+import { insertUsersSkippingTaken } from './users-bulk.js';
 import { userRepository, type DocumentShape, type UserDocument } from './users.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 
@@ -135,14 +135,16 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
     return unique;
   }
 
-  /** Keeps the provider link in step with externalId; answers its change, if there was one. */
-  async function linkToProvider(trx: DirectoryTransaction, actor: DirectoryActor, user: UserRecord, previousExternalId?: string | null): Promise<ChangeInput[]> {
-    // externalId is the user's identity at the actor's authentication provider: a later sign-in through that
-    // provider finds the account by it.
-    if (!actor.authProviderId || user.externalId === previousExternalId) return [];
-    await providerLinkRepository.upsert(trx, user.id, actor.authProviderId, user.externalId);
-    return [linkChanged(user, actor.authProviderId, user.externalId === '' ? null : user.externalId)];
+  /**
+   * Keeps the user's provider links in step on every write (not only when externalId changes): the value the
+   * owner client's provider maps (identity-mapping.ts: `sub` against externalId, email against the primary
+   * email, ...). Answers a `link.changed` record per link that changed.
+   */
+  async function linkToProvider(trx: DirectoryTransaction, user: UserRecord): Promise<ChangeInput[]> {
+    const changed = await maintainLinks(trx, [user.id]);
+    return changed.map((link) => linkChanged(user, link.providerId, link.externalId));
   }
+
 
   // With data scope "own" the joined side is filtered too: an own-scope client sees neither another client's
   // groups in its users' `groups` nor another client's users in its groups' `members`.
@@ -187,20 +189,26 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
      */
     async createMany(actor: DirectoryActor, inputs: UserInput[], trx: DirectoryTransaction): Promise<Array<{ id: string; version: number } | null>> {
       const inserted = await insertUsersSkippingTaken(trx, inputs.map((input) => ({ columns: input.columns, data: input.data, createdByClientId: actor.clientId })));
-      const links: Array<{ userId: string; providerId: string; externalId: string }> = [];
+      // Links as every write keeps them (maintainLinks: the value the owner client's provider maps), one statement.
+      const createdIds = inserted.flatMap((row) => (row ? [row.id] : []));
+      const linkChanges = actor.authProviderId ? await maintainLinks(trx, createdIds) : [];
+      const linksByUser = new Map<string, typeof linkChanges>();
+      for (const link of linkChanges) linksByUser.set(link.userId, [...(linksByUser.get(link.userId) ?? []), link]);
       // Each created user is a change of its own (and its link another), in the order of the inputs.
       const changes: ChangeInput[] = [];
       inputs.forEach((input, position) => {
         const row = inserted[position];
         if (!row) return;
         const owned = { resourceType: 'User' as const, resourceId: row.id, externalId: input.columns.external_id, ownerClientId: actor.clientId };
-        changes.push({ kind: 'user.created', ...owned });
-        if (actor.authProviderId && input.columns.external_id) {
-          links.push({ userId: row.id, providerId: actor.authProviderId, externalId: input.columns.external_id });
-          changes.push({ kind: 'link.changed', ...owned, detail: { providerId: actor.authProviderId, externalId: input.columns.external_id } });
+        // The attribute names it was created with, as userCreated (changes-of.ts) lists them.
+        const document: JsonObject = { ...input.data, userName: input.columns.user_name, active: input.columns.active };
+        delete document.externalId;
+        if (input.columns.external_id !== null) document.externalId = input.columns.external_id;
+        changes.push({ kind: 'user.created', ...owned, detail: { attributes: Object.keys(document).sort() } });
+        for (const link of linksByUser.get(row.id) ?? []) {
+          changes.push({ kind: 'link.changed', ...owned, detail: { providerId: link.providerId, externalId: link.externalId } });
         }
       });
-      await insertProviderLinks(trx, links);
       await recordChanges(trx, actor.context, changes);
       return inserted;
     },
@@ -219,7 +227,7 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
         const kept = keepsDeleteRefusedLock(current, input);
         const written = kept ? { columns: { ...input.columns, active: false }, data: { ...input.data, active: false } } : input;
         const user = await userRepository.update(tx, id, { ...written, lockReason: kept ? undefined : lockReasonAfter(current, written.columns.active) });
-        const link = await linkToProvider(tx, actor, user, current.externalId);
+        const link = await linkToProvider(tx, user);
         // A PUT's changes say so (detail.operation "put"): event streams send them as prov:put (RFC 9967).
         await record(tx, actor, [...asReplace(userChanges(current, user)), ...link], 200, id);
         return withGroups(tx, user, options.withGroups, actor.visibility);
@@ -249,7 +257,7 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
           return withGroups(tx, current, options.withGroups, actor.visibility);
         }
         const user = await userRepository.update(tx, id, { ...next, lockReason: lockReasonAfter(current, next.columns.active) });
-        const link = await linkToProvider(tx, actor, user, current.externalId);
+        const link = await linkToProvider(tx, user);
         await record(tx, actor, [...userChanges(current, user), ...link], 200, id);
         return withGroups(tx, user, options.withGroups, actor.visibility);
       });

@@ -5,6 +5,7 @@ import type { AuditEventInput } from '../audit.js';
 import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAny } from '../changes/change-log.js';
 import type { ChangeContext } from '../changes/types.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
+import { identityValueSql } from '../identity-mapping.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -38,10 +39,17 @@ const INSERT_USER_SQL =
 const INSERT_USER_RECORDED = statement(
   'WITH x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), ' +
     `u AS (${INSERT_USER_SQL}), ` +
-    "l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT u.id, p.id, u.external_id FROM u, (SELECT ?::uuid AS id) AS p WHERE p.id IS NOT NULL AND u.external_id <> '' " +
+    // The link holds the value the creating client's provider maps (identity-mapping.ts), as maintainLinks writes it.
+    'l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) ' +
+    `SELECT u.id, p.id, v.value FROM u CROSS JOIN auth_providers p CROSS JOIN LATERAL (SELECT ${identityValueSql('u', 'p.identity_mapping')} AS value) v ` +
+    'WHERE p.id = ?::uuid AND v.value IS NOT NULL ' +
     'RETURNING user_id, provider_id, external_id), ' +
     `c AS (INSERT INTO directory_changes (${CHANGE_RECORD_COLUMNS}) ` +
-    "SELECT 'user.created', 'User', u.id, u.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, NULL::jsonb FROM u, x " +
+    // detail.attributes: the names the user was created with, as userCreated (changes-of.ts) lists them (sorted by
+    // code unit: COLLATE "C"), so a create notice needs no read of the resource.
+    "SELECT 'user.created', 'User', u.id, u.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
+    "jsonb_build_object('attributes', (SELECT jsonb_agg(k ORDER BY k COLLATE \"C\") FROM jsonb_object_keys((u.data - 'externalId') || " +
+    "jsonb_build_object('userName', u.user_name, 'active', u.active) || CASE WHEN u.external_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('externalId', u.external_id) END) AS k)) FROM u, x " +
     "UNION ALL SELECT 'link.changed', 'User', l.user_id, l.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
     "jsonb_build_object('providerId', l.provider_id, 'externalId', l.external_id) FROM l, u, x RETURNING 1), " +
     `${auditEventCte('a', 'u', 'u.id::text')} ` +

@@ -8,7 +8,7 @@ import { pageOf, pageQueryShape, uuid, type RouteDeps } from './common.js';
 export const activityEventSchema = object({
   id: integer(),
   at: dateTime(),
-  actorType: oneOf(['scim_client', 'admin', 'system']),
+  actorType: oneOf(['scim_client', 'admin', 'system', 'application']),
   clientId: nullable(uuid()),
   clientName: nullable(string()),
   adminId: nullable(uuid()),

@@ -1,10 +1,23 @@
-import type { AuthProvider } from '@roster/domain';
+import { IDENTITY_ATTRIBUTES, IDENTITY_MAPPING_PRESETS, type AuthProvider } from '@roster/domain';
 import { ApiError } from '../errors.js';
 import { route, type AdminRoute } from '../define.js';
-import { boolean, dateTime, discriminated, integer, literal, nullable, object, oneOf, optional, string, unknownValue } from '../schema.js';
+import { array, boolean, dateTime, discriminated, integer, literal, nullable, object, oneOf, optional, string, unknownValue } from '../schema.js';
 import { errorSchema, pageOf, pageQueryShape, uuid, type RouteDeps } from './common.js';
 
 const METADATA_XML_MAX = 512 * 1024;
+
+const identityMappingSchema = object({
+  claim: string({ min: 1, max: 200, description: 'OIDC: an ID token claim (sub, oid, email, preferred_username or another); SAML: NameID or an attribute name' }),
+  attribute: oneOf(IDENTITY_ATTRIBUTES, { description: 'The user value the claim is compared to (userName and email case-insensitively)' }),
+});
+// An admin may send a preset's name instead of the pair (the provider form's first choice).
+const identityMappingInput = optional(
+  object({
+    preset: optional(oneOf(IDENTITY_MAPPING_PRESETS.map((preset) => preset.name), { description: 'A preset instead of claim and attribute' })),
+    claim: optional(string({ min: 1, max: 200 })),
+    attribute: optional(oneOf(IDENTITY_ATTRIBUTES)),
+  }, { description: 'Which claim of a sign-in matches which user value; a change rebuilds the links (docs/applications.md)' }),
+);
 
 const providerSchema = object({
   id: uuid(),
@@ -20,6 +33,17 @@ const providerSchema = object({
   metadataUrl: optional(nullable(string({ description: 'SAML only' }))),
   certificateExpiresAt: optional(nullable(dateTime({ description: 'SAML only: end of validity of the signing certificate' }))),
   scimClientCount: integer({ min: 0, description: 'SCIM clients using this provider; deleting is refused while above 0' }),
+  identityMapping: identityMappingSchema,
+  linkRebuild: nullable(
+    object({
+      status: oneOf(['running', 'done']),
+      reason: oneOf(['mapping_changed', 'client_moved']),
+      processed: integer({ min: 0 }),
+      total: integer({ min: 0 }),
+      createdAt: dateTime(),
+      finishedAt: nullable(dateTime()),
+    }, { description: 'The newest rebuild of this provider\'s links and its progress' }),
+  ),
   createdAt: dateTime(),
   updatedAt: dateTime(),
 });
@@ -66,8 +90,8 @@ export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
       tag: 'Authentication providers',
       summary: 'Add an OIDC provider (discovery must succeed) or a SAML provider (from its metadata)',
       body: discriminated('kind', {
-        oidc: object({ name, kind: literal('oidc'), issuer, clientId: string({ min: 1, max: 500 }), clientSecret: optional(nullable(string({ max: 2000 }))), adminSignIn: optional(adminSignIn) }),
-        saml: object({ name, kind: literal('saml'), metadataXml: optional(string({ max: METADATA_XML_MAX })), metadataUrl: optional(string({ format: 'uri', max: 2000 })) }),
+        oidc: object({ name, kind: literal('oidc'), issuer, clientId: string({ min: 1, max: 500 }), clientSecret: optional(nullable(string({ max: 2000 }))), adminSignIn: optional(adminSignIn), identityMapping: identityMappingInput }),
+        saml: object({ name, kind: literal('saml'), metadataXml: optional(string({ max: METADATA_XML_MAX })), metadataUrl: optional(string({ format: 'uri', max: 2000 })), identityMapping: identityMappingInput }),
       }),
       responses: {
         201: { description: 'The provider', schema: providerSchema },
@@ -95,6 +119,21 @@ export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
     }),
     route({
       method: 'GET',
+      path: '/api/admin/identity-mapping-presets',
+      tag: 'Authentication providers',
+      summary: 'The identity mapping presets per known provider (Keycloak, Entra ID, Okta, generic OIDC and SAML)',
+      responses: {
+        200: {
+          description: 'The presets',
+          schema: object({
+            items: array(object({ name: string(), label: string(), kind: oneOf(['oidc', 'saml']), mapping: identityMappingSchema, why: string() })),
+          }),
+        },
+      },
+      handle: async () => ({ body: { items: IDENTITY_MAPPING_PRESETS } }),
+    }),
+    route({
+      method: 'GET',
       path: '/api/admin/auth-providers/:id',
       tag: 'Authentication providers',
       summary: 'One authentication provider',
@@ -117,6 +156,7 @@ export function authProviderRoutes({ services }: RouteDeps): AdminRoute[] {
           metadataXml: optional(string({ max: METADATA_XML_MAX })),
           metadataUrl: optional(string({ format: 'uri', max: 2000 })),
           adminSignIn: optional(adminSignIn),
+          identityMapping: identityMappingInput,
         },
         { minProperties: 1 },
       ),

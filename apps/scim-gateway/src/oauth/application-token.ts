@@ -1,0 +1,71 @@
+import type { Context } from 'koa';
+import { OAuthError } from '@roster/auth';
+import { APPLICATION_SECRET_PREFIX } from '@roster/domain';
+import type { Services } from '../services.js';
+import type { RequestState } from '../middleware/request-context.js';
+import { failureKey, type FailureThrottle } from './throttle.js';
+
+interface Deps {
+  services: Services;
+  throttle: FailureThrottle;
+  sendJson(ctx: Context, status: number, body: Record<string, unknown>): void;
+  sendError(ctx: Context, error: OAuthError, retryAfter?: number): void;
+  clientAuthentication(ctx: Context, form: Record<string, string>): { kind: 'secret' | 'assertion'; clientId?: string; secret?: string } | OAuthError;
+}
+
+/**
+ * The client credentials grant (RFC 6749 §4.4) for an application: its client id starts with `roster_aci_`.
+ * The scopes are the application's (directory.read, signin.resolve, events.poll), not scim_v2: absent `scope`
+ * grants all it holds, a scope it does not hold is refused with invalid_scope (RFC 6749 §5.2). Returns false
+ * when the request is not an application's, and the SCIM client path answers it.
+ */
+export async function applicationTokenRequest(ctx: Context, form: Record<string, string>, deps: Deps): Promise<boolean> {
+  const method = deps.clientAuthentication(ctx, form);
+  if (method instanceof OAuthError || method.kind !== 'secret' || !method.clientId?.startsWith(APPLICATION_SECRET_PREFIX.clientId)) return false;
+  const { applicationAuth, audit, authFailures } = deps.services;
+  // The same rules as SCIM clients' token requests (index.ts): failures count per (address, client id), and only
+  // a wrong credential is slowed (429 past the limit); a right one is always verified and answered.
+  const keys = [failureKey(ctx.ip, method.clientId)];
+  const refuse = async (error: OAuthError, throttled: readonly string[]): Promise<true> => {
+    let wait: number | null = null;
+    if (error.status === 401) {
+      wait = deps.throttle.retryAfter(throttled);
+      deps.throttle.failed(throttled);
+    }
+    if (wait !== null) deps.sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
+    else deps.sendError(ctx, error);
+    const state = ctx.state as RequestState;
+    // Counted into one audit row per (address, application, minute), as the application's (actor type application).
+    authFailures.record({
+      surface: 'oauth',
+      actorType: 'application',
+      operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
+      address: ctx.ip,
+      clientId: error.clientId,
+      reason: error.reason,
+      status: wait !== null ? 429 : error.status,
+      method: ctx.method,
+      path: '/oauth/token',
+      requestId: state.requestId ?? null,
+      log: state.log,
+    });
+    return true;
+  };
+  const application = await applicationAuth.authenticateClientSecret(method.clientId, method.secret ?? '');
+  if (application instanceof OAuthError) return refuse(application, keys);
+  const issued = await applicationAuth.issueAccessToken(application, form.scope);
+  if (issued instanceof OAuthError) return refuse(issued, []);
+  deps.sendJson(ctx, 200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
+  const state = ctx.state as RequestState;
+  await audit
+    .record({
+      actorType: 'application',
+      clientId: application.id,
+      operation: 'oauth.token',
+      status: 200,
+      requestId: state.requestId ?? null,
+      detail: { method: 'client_secret', credentialId: application.credentialId, scope: issued.scope },
+    })
+    .catch((error: unknown) => state.log?.warn({ err: error }, 'could not record an issued token'));
+  return true;
+}
