@@ -70,7 +70,7 @@ describe('admin sessions', () => {
     expect((wrong.body as { code: string }).code).toBe('csrf_failed');
     const deleteSession = await agent.request('DELETE', '/api/admin/session', { csrf: false });
     expect(deleteSession.status).toBe(403);
-    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true });
+    expect((await agent.get('/api/admin/settings')).body).toEqual({ usersDeletableByAdmins: false, lockOnRefusedDelete: true, changeRetentionDays: 90 });
   });
 
   it('never lets a SCIM bearer credential open /api/admin', async () => {
