@@ -44,7 +44,7 @@ async function recorded(requestId: string) {
 describe('directory service', () => {
   it('create, change and deleteOrLock each record their changes and the audit event in their transaction', async () => {
     const user = await directory.users.create(adminActor('svc-1'), userInput('svc-ada'));
-    expect(await recorded('svc-1')).toEqual({ changes: [['user.created', null, 'admin']], audit: [{ operation: 'admin.user.write', status: 201 }] });
+    expect(await recorded('svc-1')).toEqual({ changes: [['user.created', { attributes: ['active', 'userName'] }, 'admin']], audit: [{ operation: 'admin.user.write', status: 201 }] });
 
     await directory.users.change(adminActor('svc-2'), user.id, (current) => userInput(current.userName, { displayName: 'Ada' }, false));
     expect((await recorded('svc-2')).changes).toEqual([
@@ -88,8 +88,8 @@ describe('directory service', () => {
     );
     expect(await recorded('svc-10')).toEqual({
       changes: [
-        ['user.created', null, 'admin'],
-        ['group.created', null, 'admin'],
+        ['user.created', { attributes: ['active', 'userName'] }, 'admin'],
+        ['group.created', { attributes: ['displayName'] }, 'admin'],
       ],
       audit: [{ operation: 'admin.bulk', status: 200 }],
     });
