@@ -13,6 +13,7 @@ export const authProvidersTable = defineTable('auth_providers', {
   clientSecret: col('client_secret', 'text', { nullable: true }),
   metadata: col('metadata', 'jsonb', { schema: { type: 'object' } }),
   adminSignIn: col('admin_sign_in', 'boolean'),
+  identityMapping: col('identity_mapping', 'jsonb', { nullable: true }),
   createdAt: col('created_at', 'timestamptz'),
   updatedAt: col('updated_at', 'timestamptz'),
 });

@@ -26,3 +26,6 @@ export { EventSigningKeyModel, eventSigningKeysTable } from './event-signing-key
 export { EventStreamModel, eventStreamsTable } from './event-streams.js';
 export { OauthClientAssertionModel, oauthClientAssertionsTable } from './oauth-client-assertions.js';
 export { SchemaExtensionModel, schemaExtensionsTable } from './schema-extensions.js';
+export { ApplicationCredentialModel, applicationCredentialsTable } from './application-credentials.js';
+export { ApplicationModel, applicationsTable } from './applications.js';
+export { LinkRebuildModel, linkRebuildsTable } from './link-rebuilds.js';
