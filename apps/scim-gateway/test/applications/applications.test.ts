@@ -289,10 +289,13 @@ describe('OAuth client credentials for applications', () => {
       contentType: 'application/x-www-form-urlencoded',
     });
     expect([wrongSecret.status, (wrongSecret.body as { error: string }).error]).toEqual([401, 'invalid_client']);
-    const logged = await until('the refusal in the activity log', async () =>
-      gateway.db.knex('audit_events').where({ actor_type: 'application', operation: 'auth.failure' }).whereRaw("detail ->> 'endpoint' = '/oauth/token'").first('status', 'detail'),
+    // Refusals are counted into one aggregate row per (address, application, minute), written every few seconds.
+    const logged = await until(
+      'the refusal in the activity log',
+      async () => gateway.db.knex('audit_events').where({ actor_type: 'application', operation: 'auth.failure' }).whereRaw("detail ->> 'surface' = 'oauth'").first('status', 'detail'),
+      60_000,
     );
-    expect(logged).toMatchObject({ status: 401, detail: { reason: 'wrong_secret', endpoint: '/oauth/token' } });
+    expect(logged).toMatchObject({ status: 401, detail: { aggregate: true, reason: 'wrong_secret', path: '/oauth/token', count: 1 } });
   });
 });
 
