@@ -46,6 +46,12 @@ export function describeProblem(error: unknown, words: { conflict?: string } = {
     fields[target] = UNREACHABLE.test(error.message) ? m.issuerUnreachable : m.issuerNotOidc;
     return { fields, message: null, technical: error.message };
   }
+  // SAML metadata the server could not fetch: since the outbound-fetch hardening its text is only "could not
+  // fetch metadata: connection failed", which says less than the words; the exact text stays for Details.
+  if (field === 'metadataUrl' && /^could not fetch metadata:/i.test(error.message) && UNREACHABLE.test(error.message)) {
+    fields[field] = m.metadataUnreachable;
+    return { fields, message: null, technical: error.message };
+  }
   if (error.code === 'conflict' && field) {
     fields[field] = words.conflict ?? sentence(error.message);
     return { fields, message: null, technical: null };
