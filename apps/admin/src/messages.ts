@@ -514,6 +514,7 @@ export const messages = {
     details: 'Details',
     issuerUnreachable: 'Roster could not reach this issuer. Check the address and that the identity provider is running and reachable from the Roster server.',
     issuerNotOidc: 'This address did not answer as an OpenID Connect issuer. Check that it is the issuer (without /.well-known/openid-configuration).',
+    metadataUnreachable: 'Roster could not reach this metadata URL. Check the address and that it is reachable from the Roster server.',
     providerNameTaken: 'An authentication provider with this name already exists. Choose another name.',
   },
   events: {

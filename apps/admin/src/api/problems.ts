@@ -15,8 +15,11 @@ export interface Problem {
   technical: string | null;
 }
 
-// Node's and undici's words for "nobody answered there": the admin needs "could not reach", not errno names.
-const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|fetch failed|timed? ?out|socket hang up/i;
+// "Nobody answered there": the admin needs "could not reach", not errno names. Since the outbound-fetch
+// hardening the server says only "could not fetch the discovery document: connection failed" (or "could not
+// fetch metadata: ..."), hiding which of refused, filtered or timed out it was; Node's and undici's own words
+// stay for servers and paths that still pass them through.
+const UNREACHABLE = /connection failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|fetch failed|timed? ?out|socket hang up/i;
 
 /** The server's lowercase sentence, as a sentence. */
 export function sentence(text: string): string {
@@ -41,6 +44,12 @@ export function describeProblem(error: unknown, words: { conflict?: string } = {
   if (discovery) {
     const target = field ?? 'issuer';
     fields[target] = UNREACHABLE.test(error.message) ? m.issuerUnreachable : m.issuerNotOidc;
+    return { fields, message: null, technical: error.message };
+  }
+  // SAML metadata the server could not fetch: since the outbound-fetch hardening its text is only "could not
+  // fetch metadata: connection failed", which says less than the words; the exact text stays for Details.
+  if (field === 'metadataUrl' && /^could not fetch metadata:/i.test(error.message) && UNREACHABLE.test(error.message)) {
+    fields[field] = m.metadataUnreachable;
     return { fields, message: null, technical: error.message };
   }
   if (error.code === 'conflict' && field) {

@@ -72,7 +72,13 @@ describe.skipIf(!hasChromium)('applications screen in a browser', () => {
     await page.getByRole('button', { name: 'Register' }).click();
     const token = await page.getByTestId('one-time-token').inputValue();
     expect(token).toMatch(/^roster_ast_/);
-    await page.getByRole('button', { name: 'I have copied it' }).click();
+    // Closing before Copy asks first (the one-time dialog's confirmation): the test does not copy, so it
+    // confirms, and the token must then be gone from the page.
+    const dialog = page.getByRole('dialog', { name: 'Your access token' });
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await expect(dialog.getByTestId('one-time-confirm').textContent()).resolves.toBe('You have not copied the token. Close anyway? It cannot be shown again.');
+    await dialog.getByRole('button', { name: 'Close anyway' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     const row = page.getByTestId('application-table').getByRole('row', { name: /Intranet/ });
     await row.waitFor();
     expect(await row.textContent()).toContain('directory.read, signin.resolve');

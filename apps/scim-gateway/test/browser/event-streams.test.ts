@@ -130,7 +130,12 @@ describe.skipIf(!hasChromium)('event streams screens in a browser', () => {
     const token = await dialog.getByTestId('one-time-token').inputValue();
     expect(token).toMatch(/^roster_ev_/);
     await shot('05-poll-token');
-    await dialog.getByRole('button').last().click();
+    // Closing before Copy asks first (the one-time dialog's confirmation): the test does not copy, so it
+    // confirms, and the token must then be gone from the page.
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await expect(dialog.getByTestId('one-time-confirm').textContent()).resolves.toBe('You have not copied the token. Close anyway? It cannot be shown again.');
+    await dialog.getByRole('button', { name: 'Close anyway' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     await page.getByRole('heading', { name: 'Mobile app' }).waitFor();
     expect(await page.content()).not.toContain(token);
     // Resource load failures (the favicon, the 401 of the session check before sign-in) are not script errors.
