@@ -40,8 +40,7 @@ import {
 } from '@roster/auth';
 import { createSchemaExtensionService, type SchemaExtensionService } from '@roster/domain';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
-import { createSchemaSetSource } from './scim/schemas/declared.js';
-import type { SchemaSet } from './scim/schemas/index.js';
+import { createSchemaSetSource, type SchemaSetSource } from './scim/schemas/declared.js';
 import { scimAudit } from './middleware/scim-audit.js';
 import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
 import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
@@ -84,7 +83,7 @@ export interface Services {
   /** Extension schemas declared by admins (cached for at most SCHEMA_EXTENSIONS_CACHE_MS, 2 s). */
   schemaExtensions: SchemaExtensionService;
   /** The schemas a SCIM request is served with: built-in plus declared, and the unknownExtensions setting. */
-  scimSchemas: () => Promise<SchemaSet>;
+  scimSchemas: SchemaSetSource;
   /** Event streams: RFC 9967 SETs pushed (RFC 8935) or polled (RFC 8936); docs/events.md. */
   events: EventServices;
   /** Runs pending rebuilds of provider links (after an identity mapping changed or a client moved). */
@@ -197,7 +196,15 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     authFailures,
     auditUpkeep,
     schemaExtensions,
-    scimSchemas: createSchemaSetSource({ current: () => schemaExtensions.current(), policy: async () => (await settings.get()).unknownExtensions }),
+    scimSchemas: createSchemaSetSource({
+      current: () => schemaExtensions.current(),
+      policy: async () => (await settings.get()).unknownExtensions,
+      peek: () => {
+        const extensions = schemaExtensions.peek();
+        const cachedSettings = extensions && settings.peek();
+        return cachedSettings ? { extensions: extensions!, policy: cachedSettings.unknownExtensions } : undefined;
+      },
+    }),
     events,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });

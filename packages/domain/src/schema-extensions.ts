@@ -437,6 +437,11 @@ export function createSchemaExtensionService(knex: Knex, options: SchemaExtensio
   const duplicateUrn = (urn: string) => () => new DomainError('conflict', `An extension schema ${urn} is already declared`, { field: 'urn' });
 
   return {
+    /** The cached declarations while they are fresh (as current() would answer them without reading), else undefined. */
+    peek(): SchemaExtension[] | undefined {
+      return cached && now() - cached.at < cacheMs ? cached.value : undefined;
+    },
+
     /** Every declaration, cached for at most SCHEMA_EXTENSIONS_CACHE_MS (read on every SCIM request). */
     async current(): Promise<SchemaExtension[]> {
       if (cached && now() - cached.at < cacheMs) return cached.value;

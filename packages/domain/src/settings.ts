@@ -74,6 +74,14 @@ export function createSettingsService(knex: Knex, options: SettingsServiceOption
   }
 
   return {
+    /**
+     * The cached settings while they are fresh (as get() would answer them without reading), else undefined:
+     * for readers on every request that must not await (the SCIM schema set). Not a copy: do not change it.
+     */
+    peek(): Readonly<Settings> | undefined {
+      return cached && now() - cached.at < cacheMs ? cached.value : undefined;
+    },
+
     async get(): Promise<Settings> {
       if (cached && now() - cached.at < cacheMs) return { ...cached.value };
       if (!pending) {

@@ -56,17 +56,26 @@ export function scimSurface(deps: { config: Config; services: Services }): Middl
     // After the rate limit: a request refused for its rate never counts as running.
     clientInFlightLimit({ max: config.limits.clientMaxInFlight }),
   ]);
-  // Every SCIM request is served with the schemas declared when it starts (built-in plus admin extensions).
+  // Every SCIM request is served with the schemas declared when it starts (built-in plus admin extensions):
+  // without an await while the declarations and the setting are cached (scimSchemas.now()), which is nearly always.
   const withCurrentSchemas =
     <T>(work: () => Promise<T>) =>
-    async (): Promise<T> =>
-      withSchemas(await services.scimSchemas(), work);
+    (): Promise<T> => {
+      const set = services.scimSchemas.now();
+      if (set) return withSchemas(set, work);
+      return services.scimSchemas().then((read) => withSchemas(read, work));
+    };
   // Discovery needs no database otherwise: while the declarations cannot be read it answers with the last set
   // this process read (the built-in schemas before the first), rather than fail.
   let lastSchemas: SchemaSet | undefined;
   const withDiscoverySchemas =
     <T>(work: () => Promise<T>) =>
     async (): Promise<T> => {
+      const set = services.scimSchemas.now();
+      if (set) {
+        lastSchemas = set;
+        return withSchemas(set, work);
+      }
       try {
         lastSchemas = await services.scimSchemas();
       } catch (error) {

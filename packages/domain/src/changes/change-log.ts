@@ -50,6 +50,39 @@ export function notifyWhenAny(cte: string): string {
   return `(SELECT count(*) AS notified FROM (SELECT pg_notify('${CHANGE_CHANNEL}', '') FROM (SELECT 1 FROM ${cte} LIMIT 1) AS any_change) AS n) AS notify`;
 }
 
+/**
+ * Wakes change-log readers after commits made outside a transaction of the caller's, without a NOTIFY inside
+ * them: PostgreSQL serializes the commits of notifying transactions (a database-wide lock from PreCommit_Notify
+ * to the end of the commit, WAL flush included), which held concurrent POST /Users to one commit flush at a
+ * time (pgbench, 10 clients: 4,000-6,700 inserts/s without, 530-680/s with a pg_notify; docs/benchmarks.md).
+ * `notify()` is called after the commit; one `pg_notify` runs at a time on its own, and calls while one is
+ * running ask for exactly one more after it, so every commit is followed by a NOTIFY sent after it. A failed
+ * NOTIFY is only a late wake-up: readers poll anyway (pollIntervalMs).
+ */
+export function createChangeNotifier(knex: Knex): { notify(): void } | undefined {
+  // Only PostgreSQL serializes notifying commits and has other processes listening; elsewhere the NOTIFY stays in the statement.
+  if (!isPostgres(knex)) return undefined;
+  let running = false;
+  let again = false;
+  function run(): void {
+    running = true;
+    again = false;
+    knex
+      .raw('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, ''])
+      .catch(() => {})
+      .finally(() => {
+        running = false;
+        if (again) run();
+      });
+  }
+  return {
+    notify(): void {
+      if (running) again = true;
+      else run();
+    },
+  };
+}
+
 // One statement records every change of a transaction (and the request's audit event, if any) and wakes the
 // waiting readers of other processes: the rows arrive as JSON parameters, so the statement's text (and its
 // plan) does not depend on the count.

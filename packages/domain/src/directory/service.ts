@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuditEventInput } from '../audit.js';
-import { recordChanges } from '../changes/change-log.js';
+import { createChangeNotifier, recordChanges } from '../changes/change-log.js';
 import type { ChangeContext, ChangeInput } from '../changes/types.js';
 import { DomainError } from '../errors.js';
 import type { Settings } from '../settings.js';
@@ -101,6 +101,8 @@ export interface MemberErrorDetails {
 
 export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
   const maxMembers = deps.maxMembersPerChange ?? 100_000;
+  // A create that commits on its own wakes change readers after its commit (see createChangeNotifier).
+  const changeNotifier = createChangeNotifier(knex);
 
   function inTransaction<T>(trx: DirectoryTransaction | undefined, work: (trx: DirectoryTransaction) => Promise<T>): Promise<T> {
     return trx ? work(trx) : knex.transaction(work);
@@ -176,11 +178,16 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
      * audit event in ONE statement (userRepository.insert): a create is one round trip.
      */
     async create(actor: DirectoryActor, input: UserInput, trx?: DirectoryTransaction): Promise<UserRecord> {
-      return userRepository.insert(
+      // In the caller's transaction the NOTIFY stays in the statement (sent at that transaction's commit).
+      const quiet = !trx && changeNotifier !== undefined;
+      const user = await userRepository.insert(
         trx ?? knex,
         { columns: input.columns, data: input.data, createdByClientId: actor.clientId, linkProviderId: actor.authProviderId },
         { context: actor.context, audit: actor.audit?.(201, null) ?? null },
+        { quiet },
       );
+      if (quiet) changeNotifier!.notify();
+      return user;
     },
 
     /**

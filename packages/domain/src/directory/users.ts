@@ -36,7 +36,7 @@ const INSERT_USER_SQL =
  * and `link.changed` for the link) and the request's audit event, and the NOTIFY that wakes change-log readers
  * at commit. A create stays one round trip; the records commit with the user or not at all.
  */
-const INSERT_USER_RECORDED = statement(
+const INSERT_USER_RECORDED_SQL =
   'WITH x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), ' +
     `u AS (${INSERT_USER_SQL}), ` +
     // The link holds the value the creating client's provider maps (identity-mapping.ts), as maintainLinks writes it.
@@ -53,8 +53,13 @@ const INSERT_USER_RECORDED = statement(
     "UNION ALL SELECT 'link.changed', 'User', l.user_id, l.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
     "jsonb_build_object('providerId', l.provider_id, 'externalId', l.external_id) FROM l, u, x RETURNING 1), " +
     `${auditEventCte('a', 'u', 'u.id::text')} ` +
-    `SELECT u.* FROM u, ${notifyWhenAny('c')}`,
-);
+    'SELECT u.* FROM u';
+const INSERT_USER_RECORDED = statement(`${INSERT_USER_RECORDED_SQL}, ${notifyWhenAny('c')}`);
+/**
+ * The same without the NOTIFY, for a create that commits on its own: the caller wakes the readers after the
+ * commit (createChangeNotifier), since a NOTIFY inside serializes concurrent creates' commits.
+ */
+const INSERT_USER_RECORDED_QUIET = statement(INSERT_USER_RECORDED_SQL);
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
 const USER_COLUMNS_WITH_OWNED_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${OWNED_GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
@@ -248,6 +253,8 @@ export const userRepository = {
     input: { columns: UserColumns; data: JsonObject; createdByClientId: string | null; linkProviderId?: string | null },
     /** Who made the change (Roster itself when left out: seeding, tests) and the request's audit event. */
     record: { context: ChangeContext; audit?: AuditEventInput | null } = { context: { actor: { type: 'system', id: null } } },
+    /** quiet: no NOTIFY in the statement; the caller notifies after the commit (only when `db` commits on its own). */
+    options: { quiet?: boolean } = {},
   ): Promise<UserRecord> {
     const { columns } = input;
     const { actor, requestId } = record.context;
@@ -267,7 +274,7 @@ export const userRepository = {
       input.linkProviderId ?? null,
       auditEventParameter(record.audit),
     ];
-    const [row] = await selectRows<UserRow>(db, INSERT_USER_RECORDED, values);
+    const [row] = await selectRows<UserRow>(db, options.quiet ? INSERT_USER_RECORDED_QUIET : INSERT_USER_RECORDED, values);
     return toUserRecord(row!);
   },
 

@@ -33,14 +33,24 @@ export function declaredExtensionOf(extension: SchemaExtension): DeclaredExtensi
   };
 }
 
+/** The schema set now: awaited (`source()`), or without awaiting while both sources answer from memory (`source.now()`). */
+export type SchemaSetSource = (() => Promise<SchemaSet>) & {
+  /** The set for the cached declarations and setting, or undefined when either must be read (then await the source). */
+  now(): SchemaSet | undefined;
+};
+
 /**
  * The schema set for the current declarations and setting. Both sources are cached by their services (2 s);
- * the set is rebuilt only when one of them changed, so a request pays two map lookups, not a rebuild.
+ * the set is rebuilt only when one of them changed, so a request pays two map lookups, not a rebuild. While
+ * both caches are fresh (`peek`) a request resolves it without an await (`now()`).
  */
-export function createSchemaSetSource(deps: { current: () => Promise<SchemaExtension[]>; policy: () => Promise<UnknownExtensionsPolicy> }): () => Promise<SchemaSet> {
+export function createSchemaSetSource(deps: {
+  current: () => Promise<SchemaExtension[]>;
+  policy: () => Promise<UnknownExtensionsPolicy>;
+  peek?: () => { extensions: SchemaExtension[]; policy: UnknownExtensionsPolicy } | undefined;
+}): SchemaSetSource {
   let last: { extensions: SchemaExtension[]; policy: UnknownExtensionsPolicy; set: SchemaSet } | undefined;
-  return async () => {
-    const [extensions, policy] = await Promise.all([deps.current(), deps.policy()]);
+  const setOf = (extensions: SchemaExtension[], policy: UnknownExtensionsPolicy): SchemaSet => {
     if (last && last.extensions === extensions && last.policy === policy) return last.set;
     const uniqueIndexes = new Map<string, string>();
     for (const extension of extensions) {
@@ -51,4 +61,14 @@ export function createSchemaSetSource(deps: { current: () => Promise<SchemaExten
     last = { extensions, policy, set };
     return set;
   };
+  const source = async (): Promise<SchemaSet> => {
+    const [extensions, policy] = await Promise.all([deps.current(), deps.policy()]);
+    return setOf(extensions, policy);
+  };
+  return Object.assign(source, {
+    now(): SchemaSet | undefined {
+      const cached = deps.peek?.();
+      return cached ? setOf(cached.extensions, cached.policy) : undefined;
+    },
+  });
 }

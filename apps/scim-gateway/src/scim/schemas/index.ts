@@ -66,6 +66,11 @@ export interface SchemaSet {
   hidesByDefault: Readonly<Record<ResourceTypeName, boolean>>;
   /** Resolved body keys, per type (resource/paths.ts keeps them; they hold only for this set). */
   memberNames: Record<ResourceTypeName, Map<string, unknown>>;
+  /**
+   * No declared extension, no unique index and the default policy (`reject`): the set answers exactly as the
+   * built-in one outside a request, so `withSchemas` need not bind it (see there).
+   */
+  builtInOnly: boolean;
 }
 
 export function buildSchemaSet(declared: readonly DeclaredExtension[] = [], options: { unknownExtensions?: 'reject' | 'keep'; uniqueIndexes?: ReadonlyMap<string, string> } = {}): SchemaSet {
@@ -97,6 +102,7 @@ export function buildSchemaSet(declared: readonly DeclaredExtension[] = [], opti
     unknownExtensions: options.unknownExtensions ?? 'reject',
     uniqueIndexes: options.uniqueIndexes ?? new Map(),
     memberNames: { User: new Map(), Group: new Map() },
+    builtInOnly: declared.length === 0 && (options.unknownExtensions ?? 'reject') === 'reject' && (options.uniqueIndexes?.size ?? 0) === 0,
   };
 }
 
@@ -109,8 +115,20 @@ export function currentSchemas(): SchemaSet {
   return current.getStore() ?? BUILT_IN;
 }
 
-/** Runs `work` (and everything it awaits) with `set` as the current schemas. */
+// Whether any set was ever bound in this process. On Node 20 the first AsyncLocalStorage.run installs promise
+// hooks that then run for every promise of the process (pg, knex, Koa): measured as the largest part of the
+// gateway's extra CPU per filtered GET and GET by id after extensions were added (docs/benchmarks.md).
+let bound = false;
+
+/**
+ * Runs `work` (and everything it awaits) with `set` as the current schemas. A set of the built-in schemas alone
+ * (no declared extensions, the default policy) is not bound while no other set ever was: without a binding
+ * `currentSchemas()` answers with the built-in set, which answers the same. Once one set has been bound every
+ * set is, so that no request could see a set it did not start with.
+ */
 export function withSchemas<T>(set: SchemaSet, work: () => T): T {
+  if (!bound && set.builtInOnly) return work();
+  bound = true;
   return current.run(set, work);
 }
 
