@@ -295,12 +295,13 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
     await go('/admin/activity');
     await page.getByLabel('Time range').selectOption({ label: 'Last hour' });
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect(page.getByTestId('chart-bucket-note').textContent()).resolves.toBe('One bar per minute');
+    // The chart redraws when the new range's counts arrive: wait for that state, not for a time.
+    await expect.poll(() => page.getByTestId('chart-bucket-note').textContent(), { timeout: 30_000 }).toBe('One bar per minute');
+    await expect.poll(async () => (await page.locator('svg.chart g.y-tick text').allTextContents()).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
     const ticks = await page.locator('svg.chart g.y-tick text').allTextContents();
-    expect(ticks.length).toBeGreaterThanOrEqual(3);
     expect(ticks[0]).toBe('0');
     // About 60 minute buckets, the requests in the last one or two (not one bar crammed at the edge of 24).
-    expect(await page.getByTestId('chart-bucket').count()).toBeGreaterThanOrEqual(59);
+    await expect.poll(() => page.getByTestId('chart-bucket').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(59);
     const bars = page.locator('svg.chart rect.series-0');
     await bars.first().waitFor();
     const bar = await bars.last().boundingBox();
@@ -316,7 +317,7 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
     const legend = page.getByRole('list', { name: 'Clients (press to hide or show)' }).getByRole('button', { name: /Entra/ });
     await legend.click();
     expect(await legend.getAttribute('aria-pressed')).toBe('false');
-    await expect(page.locator('svg.chart rect.series-0').count()).resolves.toBe(0);
+    await expect.poll(() => page.locator('svg.chart rect.series-0').count(), { timeout: 30_000 }).toBe(0);
     await legend.click();
     await page.locator('svg.chart rect.series-0').first().waitFor();
   });
