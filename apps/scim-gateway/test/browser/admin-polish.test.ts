@@ -241,11 +241,12 @@ describe.skipIf(!hasChromium)('admin app polish (issue 21) in a browser', () => 
     expect(await lock.isDisabled()).toBe(false);
     await page.locator('#setting-usersDeletableByAdmins').check();
     await page.getByTestId('setting-disabled-reason').waitFor();
-    expect(await lock.isDisabled()).toBe(true);
+    await expect.poll(() => lock.isDisabled(), { timeout: 30_000 }).toBe(true);
     await shots('settings', () => page.getByTestId('setting-disabled-reason').waitFor());
     await page.locator('#setting-usersDeletableByAdmins').uncheck();
     await page.getByTestId('setting-disabled-reason').waitFor({ state: 'hidden' });
-    expect(await lock.isDisabled()).toBe(false);
+    // Every control stays disabled while the change is being saved: wait for the save to end, not for a time.
+    await expect.poll(() => lock.isDisabled(), { timeout: 30_000 }).toBe(false);
   });
 
   it('activity: reads counted and shown, "Last activity" set by reads alone, names instead of ids, failures in words with the request id', async () => {
