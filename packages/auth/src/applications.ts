@@ -9,6 +9,7 @@ import {
   type ApplicationScope,
   type Clock,
 } from '@roster/domain';
+import { createLastUsedRecorder } from './last-used.js';
 import { AuthError, OAuthError } from './errors.js';
 
 // Authentication of applications (packages/domain applications.ts): a static token (`roster_ast_...`) or an
@@ -41,7 +42,6 @@ interface CredentialRow {
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const TOKEN = /^roster_(?:ast|aat)_[A-Za-z0-9_-]{43}$/;
-const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 function textArray<T extends string>(value: T[] | string): T[] {
   if (Array.isArray(value)) return value;
@@ -74,26 +74,8 @@ export function createApplicationAuthenticator(options: ApplicationAuthenticator
   const clock = options.clock ?? systemClock;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const cache = new Map<string, { principal: ApplicationPrincipal; until: number }>();
-  const lastUsedWritten = new Map<string, number>();
-  const background = new Set<Promise<void>>();
+  const lastUsed = createLastUsedRecorder({ knex, table: 'application_credentials', clock, maxEntries, onError: options.onBackgroundError });
 
-  function touchLastUsed(credentialId: string): void {
-    const now = clock().getTime();
-    const last = lastUsedWritten.get(credentialId);
-    if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
-    lastUsedWritten.set(credentialId, now);
-    if (lastUsedWritten.size > maxEntries) lastUsedWritten.delete(lastUsedWritten.keys().next().value!);
-    const write = knex('application_credentials')
-      .where('id', credentialId)
-      .where((builder) => builder.whereNull('last_used_at').orWhere('last_used_at', '<', new Date(now - LAST_USED_WRITE_INTERVAL_MS)))
-      .update({ last_used_at: new Date(now) })
-      .then(
-        () => undefined,
-        (error: unknown) => options.onBackgroundError?.(error),
-      )
-      .finally(() => background.delete(write));
-    background.add(write);
-  }
 
   async function verify(token: string, hash: string): Promise<ApplicationPrincipal | AuthError> {
     const row = (await knex('application_credentials as c')
@@ -142,7 +124,7 @@ export function createApplicationAuthenticator(options: ApplicationAuthenticator
           cache.set(hash, { principal: verified, until: now + options.credentialCacheMs });
         }
       }
-      touchLastUsed(verified.credentialId);
+      lastUsed.touch(verified.credentialId);
       if (!verified.scopes.includes(scope)) return AuthError.insufficientScope(`the application "${verified.name}" does not hold the ${scope} scope`, verified.id);
       return verified;
     },
@@ -163,7 +145,7 @@ export function createApplicationAuthenticator(options: ApplicationAuthenticator
       if (row.expires_at.getTime() <= clock().getTime()) {
         return OAuthError.invalidClient(`the client secret ending in ${secret.slice(-4)} expired on ${row.expires_at.toISOString()}`, 'expired', row.application_id);
       }
-      touchLastUsed(row.id);
+      lastUsed.touch(row.id);
       return { id: row.application_id, name: row.name, scopes: textArray(row.scopes), credentialId: row.id };
     },
 
@@ -200,7 +182,7 @@ export function createApplicationAuthenticator(options: ApplicationAuthenticator
     },
 
     async settled(): Promise<void> {
-      await Promise.all([...background]);
+      await lastUsed.settled();
     },
   };
 }

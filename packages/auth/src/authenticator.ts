@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { SECRET_PREFIX, hashSecret, hashesEqual, systemClock, type Clock, type CredentialRevocationListener, type DataScope } from '@roster/domain';
 import type { OidcDiscovery } from './discovery.js';
+import { createLastUsedRecorder } from './last-used.js';
 import { AuthError } from './errors.js';
 import { createJwtVerifier, looksLikeJwt, scopesOf, type JwtVerifier } from './jwt.js';
 
@@ -89,8 +90,6 @@ interface AccessTokenRow {
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. The scheme is case-insensitive (RFC 9110 §11.1).
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const OPAQUE_TOKEN = /^roster_(?:st|at)_[A-Za-z0-9_-]{43}$/;
-/** last_used_at is written at most this often per token (not on every request). */
-const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 function day(date: Date): string {
   return date.toISOString();
@@ -101,8 +100,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   const clock = options.clock ?? systemClock;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const cache = new Map<string, CacheEntry>();
-  const lastUsedWritten = new Map<string, number>();
-  const background = new Set<Promise<void>>();
+  const lastUsed = createLastUsedRecorder({ knex, table: 'scim_credentials', clock, maxEntries, onError: options.onBackgroundError });
   const jwt: JwtVerifier = createJwtVerifier({
     knex,
     discovery: options.discovery,
@@ -135,24 +133,6 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     return entry.result;
   }
 
-  function touchLastUsed(credentialId: string): void {
-    const now = clock().getTime();
-    const last = lastUsedWritten.get(credentialId);
-    if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
-    lastUsedWritten.set(credentialId, now);
-    if (lastUsedWritten.size > maxEntries) lastUsedWritten.delete(lastUsedWritten.keys().next().value!);
-    // The WHERE clause keeps other processes from writing more than once a minute too.
-    const write = knex('scim_credentials')
-      .where('id', credentialId)
-      .where((builder) => builder.whereNull('last_used_at').orWhere('last_used_at', '<', new Date(now - LAST_USED_WRITE_INTERVAL_MS)))
-      .update({ last_used_at: new Date(now) })
-      .then(
-        () => undefined,
-        (error: unknown) => options.onBackgroundError?.(error),
-      )
-      .finally(() => background.delete(write));
-    background.add(write);
-  }
 
   async function staticToken(token: string, hash: string): Promise<Authenticated | AuthError> {
     const row = (await knex('scim_credentials as s')
@@ -222,7 +202,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   /** The cache's answer for a token's hash; a static token answered from it counts as used (last_used_at). */
   function usedFromCache(hash: string): Authenticated | undefined {
     const hit = cached(hash);
-    if (hit && hit.credential.kind === 'static_token' && hit.credential.id) touchLastUsed(hit.credential.id);
+    if (hit && hit.credential.kind === 'static_token' && hit.credential.id) lastUsed.touch(hit.credential.id);
     return hit;
   }
 
@@ -254,7 +234,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     }
     if (result instanceof AuthError) return result;
     remember(hash, result);
-    if (result.credential.kind === 'static_token' && result.credential.id) touchLastUsed(result.credential.id);
+    if (result.credential.kind === 'static_token' && result.credential.id) lastUsed.touch(result.credential.id);
     return result;
   }
 
@@ -279,7 +259,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     revocationListener: listener,
     /** Resolves when pending last_used_at writes have finished (shutdown, tests). */
     async settled(): Promise<void> {
-      await Promise.all([...background]);
+      await lastUsed.settled();
     },
   };
 }
