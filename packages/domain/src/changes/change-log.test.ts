@@ -90,6 +90,28 @@ describe('change log', () => {
     expect(await log.prune(9)).toBe(0);
   });
 
+  it('wait leaves no listener on a long-lived signal, however often it sleeps and times out', async () => {
+    const start = await log.head();
+    const controller = new AbortController();
+    const added: string[] = [];
+    const removed: string[] = [];
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      added.push(args[0]);
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
+      removed.push(args[0]);
+      remove(...args);
+    };
+    // pollIntervalMs is 50: a 600 ms wait sleeps several times (unless a read alone outlasts it), and ends by its timeout.
+    for (let i = 0; i < 3; i += 1) expect((await log.wait({ after: start, timeoutMs: 600, signal })).changes).toEqual([]);
+    expect(added.length).toBeGreaterThan(0);
+    expect(removed).toEqual(added);
+  });
+
   it('wait answers as soon as a change commits, and an empty page when the timeout passes first', async () => {
     const start = await log.head();
     const empty = await log.wait({ after: start, timeoutMs: 1 });

@@ -337,15 +337,17 @@ export function createChangeLog(knex: Knex, options: ChangeLogOptions = {}) {
           const remaining = deadline - Date.now();
           if (page.changes.length > 0 || remaining <= 0 || closed || waitOptions.signal?.aborted) return page;
           if (!woken) {
+            // Whichever ends the sleep (the poll timer, a notification, the signal) undoes the other two, so a
+            // long-lived signal does not collect one listener per sleep.
             await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, Math.min(remaining, pollIntervalMs));
-              const onAbort = () => resolve();
-              waitOptions.signal?.addEventListener('abort', onAbort, { once: true });
-              wake = () => {
+              const done = () => {
                 clearTimeout(timer);
-                waitOptions.signal?.removeEventListener('abort', onAbort);
+                waitOptions.signal?.removeEventListener('abort', done);
                 resolve();
               };
+              const timer = setTimeout(done, Math.min(remaining, pollIntervalMs));
+              waitOptions.signal?.addEventListener('abort', done, { once: true });
+              wake = done;
             });
           }
         } finally {

@@ -201,15 +201,7 @@ export function createPollService(knex: Knex, options: PollServiceOptions) {
         const row = (await knex('event_streams').select('cursor').where({ id: streamId }).first()) as Pick<StreamRow, 'cursor'> | undefined;
         if (!row) return answer;
         // Woken by a new change, or after a second to see SETs whose visibility timeout has passed.
-        // A signal of its own per wait: ChangeLog.wait leaves its abort listener behind when it times out.
-        const once = new AbortController();
-        const forward = () => once.abort();
-        signal?.addEventListener('abort', forward, { once: true });
-        try {
-          await options.changeLog.wait({ after: row.cursor, timeoutMs: Math.min(waitMs, 1000), signal: once.signal });
-        } finally {
-          signal?.removeEventListener('abort', forward);
-        }
+        await options.changeLog.wait({ after: row.cursor, timeoutMs: Math.min(waitMs, 1000), ...(signal ? { signal } : {}) });
       }
     },
   };
