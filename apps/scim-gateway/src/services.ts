@@ -44,7 +44,7 @@ import { createSchemaSetSource, type SchemaSetSource } from './scim/schemas/decl
 import { scimAudit } from './middleware/scim-audit.js';
 import { createAuditUpkeep, type AuditUpkeep } from '@roster/domain';
 import { createAuthFailureLog, type AuthFailureLog } from './middleware/auth-failure-log.js';
-import { createChangeLog, pruneChangeLog } from '@roster/domain';
+import { pruneChangeLog } from '@roster/domain';
 import { createEventServices, type EventServices } from './events/services.js';
 
 // Wiring happens once, here: every service is built from its repositories and handed to the routes.
@@ -153,9 +153,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not prune audit events'));
     // The change log's retention (setting changeRetentionDays): as idempotent, every process prunes too.
-    pruneChangeLog(retainedChanges, settings).catch((error: unknown) => logger.warn({ err: error }, 'could not prune the directory change log'));
+    pruneChangeLog(events.changeLog, settings).catch((error: unknown) => logger.warn({ err: error }, 'could not prune the directory change log'));
   };
-  const retainedChanges = createChangeLog(knex);
   return {
     knex,
     config,
