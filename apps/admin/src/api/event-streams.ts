@@ -1,4 +1,5 @@
 import { http, type Page } from './client.ts';
+import type { BodyOf, ItemOf, ResponseOf } from './types.ts';
 
 export type StreamDelivery = 'push' | 'poll';
 export type StreamFormat = 'notice' | 'full';
@@ -8,74 +9,14 @@ export const PROV_EVENTS = ['create', 'patch', 'put', 'delete', 'activate', 'dea
 export type ProvEventName = (typeof PROV_EVENTS)[number];
 export const eventUri = (name: ProvEventName): string => `urn:ietf:params:scim:event:prov:${name}`;
 
-export interface EventStream {
-  id: string;
-  name: string;
-  delivery: StreamDelivery;
-  endpointUrl: string | null;
-  audience: string;
-  hasAuthorizationHeader: boolean;
-  events: string[];
-  format: StreamFormat;
-  clientIds: string[] | null;
-  state: StreamState;
-  pollTokenHint: string | null;
-  lastDeliveryAt: string | null;
-  lastDeliveryStatus: string | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  failingSince: string | null;
-  deliveredCount: number;
-  failedCount: number;
-  lag: { events: number; seconds: number };
-  receiver: { issuer: string; jwksUri: string; pollUrl: string | null };
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CreatedEventStream extends EventStream {
-  token?: string;
-}
-
-export interface EventStreamInput {
-  name: string;
-  delivery: StreamDelivery;
-  endpointUrl?: string;
-  audience: string;
-  authorizationHeader?: string;
-  events?: string[];
-  format: StreamFormat;
-  clientIds?: string[];
-  startAt?: 'now' | 'oldest';
-}
-
-export type EventStreamChanges = Partial<Omit<EventStreamInput, 'delivery' | 'startAt' | 'authorizationHeader' | 'clientIds'>> & {
-  authorizationHeader?: string | null;
-  clientIds?: string[] | null;
-};
-
-export interface EventDelivery {
-  id: string;
-  at: string;
-  jti: string;
-  eventUri: string;
-  resource: string | null;
-  outcome: 'delivered' | 'failed' | 'acknowledged' | 'set_error' | 'handed_out';
-  httpStatus: number | null;
-  err: string | null;
-  description: string | null;
-  durationMs: number | null;
-  attempt: number;
-}
-
-export interface TestResult {
-  jti: string;
-  ok: boolean;
-  httpStatus: number | null;
-  err: string | null;
-  description: string | null;
-  durationMs: number | null;
-}
+// The shapes come from the admin API's OpenAPI document (types.ts): a route change the app does not follow
+// fails the typecheck.
+export type EventStream = ResponseOf<'/api/admin/event-streams/{id}', 'get'>;
+export type CreatedEventStream = ResponseOf<'/api/admin/event-streams', 'post', 201>;
+export type EventStreamInput = BodyOf<'/api/admin/event-streams', 'post'>;
+export type EventStreamChanges = BodyOf<'/api/admin/event-streams/{id}', 'patch'>;
+export type EventDelivery = ItemOf<ResponseOf<'/api/admin/event-streams/{id}/deliveries', 'get'>>;
+export type TestResult = ResponseOf<'/api/admin/event-streams/{id}/test', 'post'>;
 
 const base = '/event-streams';
 export const eventStreamsApi = {
