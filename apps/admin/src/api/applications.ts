@@ -1,32 +1,14 @@
 import { http, type Page } from './client.ts';
+import type { BodyOf, ResponseOf } from './types.ts';
 
 export type ApplicationScope = 'directory.read' | 'signin.resolve' | 'events.poll';
 export type ApplicationAuthMethod = 'static_token' | 'oauth_client_credentials';
 
-export interface Application {
-  id: string;
-  name: string;
-  authMethod: ApplicationAuthMethod;
-  scopes: ApplicationScope[];
-  oauthClientId: string | null;
-  activeCredentials: number;
-  lastUsedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ApplicationInput {
-  name: string;
-  authMethod: ApplicationAuthMethod;
-  scopes: ApplicationScope[];
-}
-
+// The shapes come from the admin API's OpenAPI document (types.ts).
+export type Application = ResponseOf<'/api/admin/applications/{id}', 'get'>;
+export type ApplicationInput = BodyOf<'/api/admin/applications', 'post'>;
 /** The 201 of a create: the application plus its one-time credential. */
-export interface CreatedApplication extends Application {
-  token?: string;
-  clientId?: string;
-  clientSecret?: string;
-}
+export type CreatedApplication = ResponseOf<'/api/admin/applications', 'post', 201>;
 
 const base = (id: string) => `/applications/${encodeURIComponent(id)}`;
 
