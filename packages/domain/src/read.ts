@@ -33,6 +33,50 @@ export interface ReadOnlyDirectory {
   close(): Promise<void>;
 }
 
+/** The tables the reader and the sign-in resolver read: the SELECT GRANT of docs/applications.md. */
+const READ_TABLES = ['users', 'groups', 'group_members', 'user_provider_links', 'auth_providers'] as const;
+
+/** A PostgreSQL identifier as a GRANT statement needs it (quoted unless it is a plain lower-case name). */
+function identifier(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * One probe of everything the reader uses, so a missing GRANT is named now, as the statement that fixes it, not
+ * at the first sign-in. The order follows what PostgreSQL checks: CONNECT on the database (refused when the
+ * connection starts), USAGE on the schema (without it the tables are not even found: the search path skips a
+ * schema the role may not use), then SELECT per table. On the embedded database every check passes.
+ */
+async function probeReadAccess(database: Database, databaseUrl: string | undefined): Promise<void> {
+  type Who = { role: string; database: string; usage: boolean | null };
+  let who: Who;
+  try {
+    const result = (await database.knex.raw(
+      "SELECT current_user AS role, current_database() AS database, (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = 'public') AS usage",
+    )) as { rows: Who[] };
+    who = result.rows[0]!;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501' && databaseUrl) {
+      const url = new URL(databaseUrl);
+      const role = identifier(decodeURIComponent(url.username));
+      const name = identifier(decodeURIComponent(url.pathname.slice(1)));
+      throw new ReadOnlyDirectoryError(`the database role ${role} may not connect to ${name}: GRANT CONNECT ON DATABASE ${name} TO ${role} (docs/applications.md lists every GRANT)`, { cause: error });
+    }
+    throw error;
+  }
+  const role = identifier(who.role);
+  if (who.usage === false) {
+    throw new ReadOnlyDirectoryError(`the database role ${role} may not use the schema public: GRANT USAGE ON SCHEMA public TO ${role} (docs/applications.md lists every GRANT)`);
+  }
+  for (const table of READ_TABLES) {
+    await database.knex.raw(`SELECT 1 FROM ${table} LIMIT 0`).catch((error: { code?: string }) => {
+      if (error.code === '42P01') throw new ReadOnlyDirectoryError(`the database has no ${table} table: it is not a Roster database, or Roster has not started on it yet`, { cause: error });
+      if (error.code === '42501') throw new ReadOnlyDirectoryError(`the database role ${role} may not read ${table}: GRANT SELECT ON ${table} TO ${role} (docs/applications.md lists every GRANT)`, { cause: error });
+      throw error;
+    });
+  }
+}
+
 /** Opens Roster's directory for reading, refusing clearly whatever would fail later or harm Roster. */
 export async function openReadOnlyDirectory(options: ReadOnlyDirectoryOptions): Promise<ReadOnlyDirectory> {
   if (!options.databaseUrl && !options.dataDir) {
@@ -55,15 +99,7 @@ export async function openReadOnlyDirectory(options: ReadOnlyDirectoryOptions): 
     throw error;
   }
   try {
-    // One probe of every table the reader uses: a missing migration or a missing GRANT is named now, not at
-    // the first sign-in.
-    for (const table of ['users', 'groups', 'group_members', 'user_provider_links', 'auth_providers']) {
-      await database.knex.raw(`SELECT 1 FROM ${table} LIMIT 0`).catch((error: { code?: string; message?: string }) => {
-        if (error.code === '42P01') throw new ReadOnlyDirectoryError(`the database has no ${table} table: it is not a Roster database, or Roster has not started on it yet`, { cause: error });
-        if (error.code === '42501') throw new ReadOnlyDirectoryError(`the database role may not read ${table}: GRANT SELECT on Roster's tables (docs/applications.md)`, { cause: error });
-        throw error;
-      });
-    }
+    await probeReadAccess(database, options.databaseUrl);
   } catch (error) {
     await database.close();
     throw error;
