@@ -6,13 +6,14 @@ import { serializeGroup, serializeUser } from '../scim/serialize.js';
 // representation ... such as would be returned in a SCIM protocol response"), read when the SET is built, through
 // the same serializer as /scim_v2. A group's members are included as GET /Groups/{id} includes them.
 export function createResourceLoader(knex: Knex, scimBaseUrl: string): ResourceLoader {
-  return async (resourceType, id) => {
+  // `db`: the caller's transaction when it reads inside one (a poll), else the pool.
+  return async (resourceType, id, db = knex) => {
     if (resourceType === 'User') {
-      const found = await userRepository.findByIdWithGroups(knex, id);
+      const found = await userRepository.findByIdWithGroups(db, id);
       return found ? serializeUser(found.user, scimBaseUrl, found.groups) : undefined;
     }
-    const group = await groupRepository.findById(knex, id);
+    const group = await groupRepository.findById(db, id);
     if (!group) return undefined;
-    return serializeGroup(group, scimBaseUrl, await groupRepository.members(knex, id));
+    return serializeGroup(group, scimBaseUrl, await groupRepository.members(db, id));
   };
 }

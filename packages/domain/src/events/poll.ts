@@ -125,6 +125,15 @@ export function createPollService(knex: Knex, options: PollServiceOptions) {
     }
   }
 
+  /**
+   * The resource loader of a `full` stream, reading inside the poll's transaction: on the embedded database the
+   * transaction holds the only connection, and a read outside it would wait for the transaction to end.
+   */
+  const loadIn = (trx: Knex.Transaction): ResourceLoader | undefined => {
+    const load = options.loadResource;
+    return load ? (resourceType, id) => load(resourceType, id, trx) : undefined;
+  };
+
   /** Builds SETs for changes after the cursor until `wanted` are pending (or the log is read to its end). */
   async function fill(trx: Knex.Transaction, row: StreamRow, wanted: number): Promise<boolean> {
     const pending = Number(
@@ -140,7 +149,7 @@ export function createPollService(knex: Knex, options: PollServiceOptions) {
       for (const change of page.changes) {
         cursor = change.cursor;
         const set = inScope(row, change)
-          ? await buildSetClaims({ change, streamId: row.id, issuer: options.issuer, audience: row.audience, format: row.format, issuedAt: new Date(), loadResource: options.loadResource }, events)
+          ? await buildSetClaims({ change, streamId: row.id, issuer: options.issuer, audience: row.audience, format: row.format, issuedAt: new Date(), loadResource: loadIn(trx) }, events)
           : null;
         if (!set) continue;
         await trx('event_poll_pending')
@@ -160,6 +169,8 @@ export function createPollService(knex: Knex, options: PollServiceOptions) {
 
   async function pollOnce(streamId: string, request: PollRequest, settleReports: boolean): Promise<PollResponse> {
     const maxEvents = request.maxEvents ?? DEFAULT_POLL_EVENTS;
+    // The signing key is read before the transaction, which on the embedded database holds the only connection.
+    await options.signer.ready();
     return knex.transaction(async (trx) => {
       const row = (await trx('event_streams').where({ id: streamId }).forUpdate().first()) as StreamRow | undefined;
       if (!row || row.delivery !== 'poll') throw new PollError('access_denied', 404, 'no such poll stream');

@@ -66,10 +66,27 @@ export function createEventSigner(knex: Knex, options: { now?: () => Date } = {}
     return loaded;
   }
 
+  /**
+   * The key to sign with now: the one in memory even past KEY_CACHE_MS (a fresh read then starts in the
+   * background, and a failed one is simply tried again at the next signature), else read now. A poll signs
+   * inside its transaction: on the embedded database that transaction holds the only connection, so a read
+   * awaited there would wait for itself. `ready()` before the transaction leaves a key in memory.
+   */
+  async function signingKey(): Promise<{ kid: string; key: SigningKey }> {
+    if (!cached) return current();
+    if (Date.now() - cached.at >= KEY_CACHE_MS) void current().catch(() => undefined);
+    return cached;
+  }
+
   return {
+    /** Reads the signing key (creating the first one) unless it is in memory; call it outside a transaction. */
+    async ready(): Promise<void> {
+      await current();
+    },
+
     /** Signs SET claims as a JWS with `typ: secevent+jwt` (RFC 8417 §2.3) and the key's `kid`. */
     async sign(claims: Record<string, unknown>): Promise<string> {
-      const { kid, key } = await current();
+      const { kid, key } = await signingKey();
       return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: SET_TYP, kid }).sign(key);
     },
 

@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+
 // Provisioning events: RFC 9967 (SCIM Profile for Security Event Tokens) events in RFC 8417 SETs, delivered by
 // push (RFC 8935) or poll (RFC 8936). docs/events.md is the receiver's guide.
 
@@ -86,4 +88,4 @@ export interface EventDelivery {
 }
 
 /** Reads a resource as SCIM serves it, for `format: "full"`; undefined when it no longer exists. */
-export type ResourceLoader = (resourceType: 'User' | 'Group', id: string) => Promise<Record<string, unknown> | undefined>;
+export type ResourceLoader = (resourceType: 'User' | 'Group', id: string, db?: Knex) => Promise<Record<string, unknown> | undefined>;
