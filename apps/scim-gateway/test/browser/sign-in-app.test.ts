@@ -9,74 +9,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-import { exportJWK, generateKeyPair } from '@roster/auth/testing';
 import { createSignInApp, type SignInApp } from '@roster/sign-in-app';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { SIGN_IN_APP_CLIENT_ID as CLIENT_ID, startSignInIdp, type SignInIdp } from '../support/sign-in-idp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-const CLIENT_ID = 'sign-in-app';
-
-interface Idp {
-  issuer: string;
-  /** Who signs in at the next login (the IdP's account id, which is the ID token's `sub`). */
-  person: string;
-  close(): Promise<void>;
-}
-
-/** node-oidc-provider with one public client; its login and consent are answered for `person` at once. */
-async function startIdp(redirectUri: string): Promise<Idp> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: 'idp-key', alg: 'RS256', use: 'sig' };
-  const state = { person: 'kc-ada' };
-  const ready: { provider?: Provider } = {};
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const provider = ready.provider!;
-      if (req.url?.startsWith('/interaction/')) {
-        const details = await provider.interactionDetails(req, res);
-        if (details.prompt.name === 'login') {
-          await provider.interactionFinished(req, res, { login: { accountId: state.person } }, { mergeWithLastSubmission: false });
-        } else {
-          const grant = new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
-          grant.addOIDCScope(String(details.params.scope));
-          await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
-        }
-        return;
-      }
-      await provider.callback()(req, res);
-    })().catch((error: unknown) => {
-      res.statusCode = 500;
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new Provider(issuer, {
-    clients: [{ client_id: CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
-    jwks: { keys: [jwk] } as never,
-    claims: { openid: ['sub'], email: ['email'] },
-    cookies: { keys: ['sign-in-app-test-cookie-key-0123'] },
-    findAccount: async (_ctx: KoaContextWithOIDC, id: string) => ({ accountId: id, claims: async () => ({ sub: id, email: `${id}@example.com` }) }),
-    interactions: { url: async (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false } },
-  });
-  provider.proxy = false;
-  ready.provider = provider;
-  return Object.assign(state, {
-    issuer,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  });
-}
 
 describe.skipIf(!hasChromium)('example sign-in app in a browser', () => {
   let gateway: TestGateway;
-  let idp: Idp;
+  let idp: SignInIdp;
   let appServer: http.Server;
   let appUrl: string;
   let signInApp: SignInApp;
@@ -97,7 +40,7 @@ describe.skipIf(!hasChromium)('example sign-in app in a browser', () => {
     appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
     const [started, startedIdp, launched] = await Promise.all([
       startTestGateway({ ROSTER_ALLOW_INSECURE_ISSUERS: '1' }),
-      startIdp(`${appUrl}/callback`),
+      startSignInIdp(`${appUrl}/callback`),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
