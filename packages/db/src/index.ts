@@ -41,6 +41,8 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number | undefined;
   /** PostgreSQL only: how long a query waits for a free pool connection before failing (default 10000 ms). */
   acquireTimeoutMs?: number | undefined;
+  /** PostgreSQL only: where knex's own warnings go (by default knex prints them with console.log). */
+  log?: Knex.Logger | undefined;
   /** Embedded only: start from this data directory dump (PGlite dumpDataDir) instead of running initdb. */
   template?: Blob | undefined;
   /**
@@ -79,6 +81,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       },
       pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
       acquireConnectionTimeout: options.acquireTimeoutMs ?? 10_000,
+      ...(options.log ? { log: options.log } : {}),
     });
     if (options.preparedStatements !== false) enablePreparedStatements(instance);
     return {

@@ -33,6 +33,14 @@ export interface ReadOnlyDirectory {
   close(): Promise<void>;
 }
 
+/**
+ * knex prints a failed connection's stack to stdout before it rejects the query; the rejection reaches the
+ * application (worded by the probe when a GRANT is missing), so the print would only clutter its output.
+ */
+function quietAcquireErrors(message: unknown): void {
+  if (!String(message).startsWith('Acquire connection error')) console.warn(message);
+}
+
 /** The tables the reader and the sign-in resolver read: the SELECT GRANT of docs/applications.md. */
 const READ_TABLES = ['users', 'groups', 'group_members', 'user_provider_links', 'auth_providers'] as const;
 
@@ -93,7 +101,7 @@ export async function openReadOnlyDirectory(options: ReadOnlyDirectoryOptions): 
   }
   let database: Database;
   try {
-    database = await createDatabase(options.databaseUrl ? { url: options.databaseUrl, poolMax: 4 } : { dataDir: options.dataDir, mustExist: true });
+    database = await createDatabase(options.databaseUrl ? { url: options.databaseUrl, poolMax: 4, log: { warn: quietAcquireErrors } } : { dataDir: options.dataDir, mustExist: true });
   } catch (error) {
     if (error instanceof DatabaseError) throw new ReadOnlyDirectoryError(error.message, { cause: error });
     throw error;
