@@ -175,7 +175,10 @@ describe('example sign-in app following an event stream', () => {
     expect(groupsOn(page.text)).toEqual(['Engineers']);
   });
 
-  it('polled without one failure', () => {
+  it('stops its poller cleanly: stop() resolves once the poll loop has ended, the poll in flight aborted, not reported as a failure', async () => {
+    await signInApp.stop();
     expect(pollErrors).toEqual([]);
+    // A second stop (afterAll's) finds nothing left to stop.
+    await signInApp.stop();
   });
 });
