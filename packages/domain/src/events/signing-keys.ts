@@ -58,19 +58,21 @@ export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) 
     return { kid, public_jwk: JSON.stringify({ ...publicJwk, kid, alg: 'ES256', use: 'sig' }), private_jwk: secrets.seal(JSON.stringify(privateJwk), kid) };
   }
 
-  const newestUnretired = async (): Promise<KeyRow | undefined> =>
-    (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow | undefined;
-
   async function loadCurrent(): Promise<{ kid: string; key: SigningKey }> {
-    let row = await newestUnretired();
+    let row = (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow | undefined;
     if (!row) {
       // Two processes starting together may both create a key: both are published, the newest signs. Harmless.
       await knex(TABLE).insert(await newKeyRow());
-      row = (await newestUnretired())!;
+      row = (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow;
     }
-    let privateJwk: string;
+    const readable = await readableKey(row);
+    return { kid: readable.kid, key: await importJWK(jwkOf(readable.privateJwk), 'ES256') };
+  }
+
+  /** The key's private JWK in clear; a key this process cannot decrypt is replaced by a new one, answered instead. */
+  async function readableKey(row: KeyRow): Promise<{ kid: string; privateJwk: string }> {
     try {
-      privateJwk = secrets.open(row.private_jwk, row.kid);
+      return { kid: row.kid, privateJwk: secrets.open(row.private_jwk, row.kid) };
     } catch (error) {
       if (!(error instanceof UnreadableSecretError)) throw error;
       // Encrypted under a key this process does not hold: signing stops for nobody. A new key replaces it (the
@@ -78,13 +80,11 @@ export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) 
       options.onUnreadableKey?.(row.kid, error);
       const fresh = await newKeyRow();
       await knex.transaction(async (trx) => {
-        await trx(TABLE).where({ kid: row!.kid }).whereNull('retired_at').update({ retired_at: now() });
+        await trx(TABLE).where({ kid: row.kid }).whereNull('retired_at').update({ retired_at: now() });
         await trx(TABLE).insert(fresh);
       });
-      row = { ...fresh, public_jwk: fresh.public_jwk, created_at: now(), retired_at: null };
-      privateJwk = secrets.open(fresh.private_jwk, fresh.kid);
+      return { kid: fresh.kid, privateJwk: secrets.open(fresh.private_jwk, fresh.kid) };
     }
-    return { kid: row.kid, key: await importJWK(JSON.parse(privateJwk) as JWK, 'ES256') };
   }
 
   async function current(): Promise<{ kid: string; key: SigningKey }> {
