@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANGE_LOG_START, createEventSigner, createSecretBox, EncryptionKey, RETIRED_KEY_OVERLAP_MS } from '@roster/domain';
+import { CHANGE_LOG_START, createEventSigner, createSecretBox, EncryptionKey, reencryptEventSecrets, RETIRED_KEY_OVERLAP_MS } from '@roster/domain';
 import { ISO, startWithAdmin, type Agent, type Gateway } from '../admin-api/harness.js';
 import { request } from '../support/http.js';
 import { until } from './set-receiver.js';
@@ -106,6 +106,15 @@ describe('event secrets at rest', () => {
       await rotated.close();
     }
     expect((await headerRow(streamId)).authorization_header).toMatch(new RegExp(`^enc:v1:${idA}:`));
+  });
+
+  it('re-encrypts each value once when two processes start together', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await sql()('event_streams').insert(ids.map((id) => ({ id, name: `together ${id}`, delivery: 'push', endpoint_url: 'https://app.example.com/t', audience: 'app', authorization_header: `Bearer ${id}`, format: 'notice', cursor: CHANGE_LOG_START, state: 'paused' })));
+    const [first, second] = await Promise.all([reencryptEventSecrets(sql(), boxA), reencryptEventSecrets(sql(), boxA)]);
+    expect(first!.reencrypted + second!.reencrypted).toBe(3);
+    for (const id of ids) expect(boxA.open((await headerRow(id)).authorization_header!, id)).toBe(`Bearer ${id}`);
+    await sql()('event_streams').whereIn('id', ids).delete();
   });
 
   it('marks a stream failing, with the reason, when no configured key decrypts its header; the process keeps running', async () => {
