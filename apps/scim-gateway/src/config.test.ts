@@ -52,3 +52,24 @@ describe('resource limits configuration', () => {
     expect(refusal(env)).toBe(message);
   });
 });
+
+describe('ROSTER_ENCRYPTION_KEY', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+
+  it('is unset by default and reads one or more keys, the first one encrypting', () => {
+    expect(loadConfig({}).encryptionKeys).toBeUndefined();
+    const keys = loadConfig({ ROSTER_ENCRYPTION_KEY: `${key},${Buffer.alloc(32, 8).toString('base64url')}` }).encryptionKeys!;
+    expect(keys).toHaveLength(2);
+    expect(keys[0]!.id).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it.each([
+    ['secret-but-not-base64!', 'ROSTER_ENCRYPTION_KEY: the key is not base64 or base64url; generate one with: openssl rand -base64 32'],
+    [Buffer.alloc(24, 1).toString('base64'), 'ROSTER_ENCRYPTION_KEY: the key decodes to 24 bytes; AES-256 needs exactly 32 (openssl rand -base64 32)'],
+    [`${Buffer.alloc(32, 7).toString('base64')},,`, 'ROSTER_ENCRYPTION_KEY: key 2 is empty; give one or more comma-separated 32-byte keys in base64 (openssl rand -base64 32)'],
+  ])('refuses %j with one line naming the variable, without echoing the value', (value, message) => {
+    const line = refusal({ ROSTER_ENCRYPTION_KEY: value });
+    expect(line).toBe(message);
+    expect(line).not.toContain(value);
+  });
+});

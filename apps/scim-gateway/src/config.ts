@@ -1,3 +1,4 @@
+import { parseEncryptionKeys, type EncryptionKey } from '@roster/domain';
 import { parseTrustedProxies, type TrustedProxies } from './middleware/client-address.js';
 
 // Configuration is read from the environment once, validated, and frozen. An invalid value stops the process
@@ -51,6 +52,14 @@ export interface Config {
    * ROSTER_EVENT_VISIBILITY_MS: a polled SET not acknowledged within this is handed out again (default 60000).
    */
   events: { retryBaseMs: number; leaseMs: number; visibilityTimeoutMs: number };
+  /**
+   * ROSTER_ENCRYPTION_KEY: one or more comma-separated 32-byte keys (base64 or base64url; `openssl rand -base64 32`)
+   * that encrypt the secrets Roster must read back (push Authorization headers, private event signing keys) with
+   * AES-256-GCM. The first key encrypts, every key decrypts: rotate by putting a new key first and dropping the old
+   * one after a start (docs/operations.md). Unset: the embedded database generates one into
+   * `<ROSTER_DATA_DIR>/encryption.key`; on PostgreSQL those secrets are stored unencrypted, with a warning at start.
+   */
+  encryptionKeys: readonly EncryptionKey[] | undefined;
 }
 
 
@@ -140,6 +149,17 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(name, `must be 1 or 0, got "${raw}"`);
 }
 
+function encryptionKeys(env: Env): readonly EncryptionKey[] | undefined {
+  const raw = env.ROSTER_ENCRYPTION_KEY;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    return Object.freeze(parseEncryptionKeys(raw));
+  } catch (error) {
+    // The message never repeats the value: it is a secret.
+    throw new ConfigError('ROSTER_ENCRYPTION_KEY', (error as Error).message);
+  }
+}
+
 function trustedProxies(env: Env): TrustedProxies | undefined {
   const raw = env.ROSTER_TRUSTED_PROXIES?.trim();
   if (!raw) return undefined;
@@ -205,5 +225,6 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: integer(env, 'ROSTER_EVENT_LEASE_MS', 15_000, 1000, 25_000),
       visibilityTimeoutMs: integer(env, 'ROSTER_EVENT_VISIBILITY_MS', 60_000, 1000, 3_600_000),
     },
+    encryptionKeys: encryptionKeys(env),
   });
 }

@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { createApp } from './app.js';
 import { createHttpServer } from './http-server.js';
 import { createServices, type Services } from './services.js';
+import { KeyFileError, resolveSecretBox } from './encryption-key.js';
 
 export interface RunOptions {
   /**
@@ -67,7 +68,15 @@ export async function runServer(options: RunOptions = {}): Promise<void> {
     process.exit(1);
   }
 
-  const services = createServices({ knex: database.knex, config, logger });
+  let secrets: ReturnType<typeof resolveSecretBox>;
+  try {
+    secrets = resolveSecretBox(config, logger);
+  } catch (error) {
+    if (!(error instanceof KeyFileError)) throw error;
+    console.error(`roster: ${error.message}`);
+    process.exit(2);
+  }
+  const services = createServices({ knex: database.knex, config, logger, secrets });
   await options.prepareServices?.(services);
   const roster = createApp({ config, knex: database.knex, logger, adminDistDir, processMetrics: true, services });
   await roster.services.startup();

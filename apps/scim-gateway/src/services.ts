@@ -38,7 +38,7 @@ import {
   type AuthenticatorOptions,
   type ClientCredentialsService,
 } from '@roster/auth';
-import { createSchemaExtensionService, type SchemaExtensionService } from '@roster/domain';
+import { createSchemaExtensionService, type SchemaExtensionService, type SecretBox } from '@roster/domain';
 import { bootstrapAdmins } from './admin-api/bootstrap.js';
 import { createSchemaSetSource, type SchemaSetSource } from './scim/schemas/declared.js';
 import { scimAudit } from './middleware/scim-audit.js';
@@ -103,7 +103,7 @@ export interface Services {
 /** Tests shorten the JWKS refetch cooldown to exercise key rotation without waiting 30 s. */
 export type AuthTuning = Pick<AuthenticatorOptions, 'jwksCooldownMs' | 'jwksCacheMaxAgeMs'>;
 
-export function createServices(deps: { knex: Knex; config: Config; logger: Logger; now?: () => Date; auth?: AuthTuning }): Services {
+export function createServices(deps: { knex: Knex; config: Config; logger: Logger; now?: () => Date; auth?: AuthTuning; secrets?: SecretBox }): Services {
   const { knex, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const admins = createAdminService(knex, { now });
@@ -130,7 +130,8 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   const authFailures = createAuthFailureLog({ upkeep: auditUpkeep, logger, now });
   const settings = createSettingsService(knex, { now: () => now().getTime() });
   const schemaExtensions = createSchemaExtensionService(knex, { now: () => now().getTime() });
-  const events = createEventServices({ knex, config, logger, audit, now });
+  // The process resolves the key (server.ts: the embedded database's key file); otherwise ROSTER_ENCRYPTION_KEY or none.
+  const events = createEventServices({ knex, config, logger, audit, now, secrets: deps.secrets });
   const linkRebuilds = createLinkRebuildWorker({ knex, logger });
   const applicationAuth = createApplicationAuthenticator({
     knex,
@@ -207,6 +208,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
     events,
     startup: async () => {
       await bootstrapAdmins({ config, logger, admins });
+      await events.reencryptSecrets();
       events.worker.start();
       sweeper = setInterval(sweep, 3_600_000);
       sweeper.unref();

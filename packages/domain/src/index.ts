@@ -3,6 +3,7 @@
 export * from './audit.js';
 export * from './directory/index.js';
 export * from './errors.js';
+export * from './secret-box.js';
 export * from './auth-providers.js';
 export * from './saml-metadata.js';
 export * from './scim-clients.js';

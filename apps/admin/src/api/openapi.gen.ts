@@ -789,6 +789,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/event-signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The keys SETs are signed with, newest first (public facts only) */
+        get: operations["getEventSigningKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/event-signing-keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a new signing key that signs from now on; the others are retired and stay published for the overlap */
+        post: operations["postEventSigningKeysRotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/applications": {
         parameters: {
             query?: never;
@@ -6081,6 +6115,135 @@ export interface operations {
             };
             /** @description Not found (also for ids that are not UUIDs) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The JWK thumbprint (RFC 7638), the `kid` in the SET header and the JWKS */
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "ES256";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * @description current: signs new SETs (the newest of them); retired: replaced, still verifiable until expiresAt
+                             * @enum {string}
+                             */
+                            state: "current" | "retired";
+                            /** Format: date-time */
+                            retiredAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the key leaves /.well-known/jwks.json; null while current
+                             */
+                            expiresAt: string | null;
+                            /** @description Listed in /.well-known/jwks.json now */
+                            published: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error; the body carries the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postEventSigningKeysRotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The JWK thumbprint (RFC 7638), the `kid` in the SET header and the JWKS */
+                        kid: string;
+                        /** @enum {string} */
+                        alg: "ES256";
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * @description current: signs new SETs (the newest of them); retired: replaced, still verifiable until expiresAt
+                         * @enum {string}
+                         */
+                        state: "current" | "retired";
+                        /** Format: date-time */
+                        retiredAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description When the key leaves /.well-known/jwks.json; null while current
+                         */
+                        expiresAt: string | null;
+                        /** @description Listed in /.well-known/jwks.json now */
+                        published: boolean;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session expired (code unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong X-CSRF-Token (code csrf_failed) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ import { setupRoutes } from './routes/setup.js';
 import { oidcIdentityRoutes } from './routes/oidc-identities.js';
 import { schemaExtensionRoutes } from './routes/schema-extensions.js';
 import { eventStreamRoutes } from './routes/event-streams.js';
+import { eventSigningKeyRoutes } from './routes/event-signing-keys.js';
 import { applicationRoutes } from './routes/applications.js';
 
 export { ApiError } from './errors.js';
@@ -44,6 +45,7 @@ export function createAdminRoutes(deps: RouteDeps): AdminRoute[] {
     ...oidcIdentityRoutes(deps),
     ...schemaExtensionRoutes(deps),
     ...eventStreamRoutes(deps),
+    ...eventSigningKeyRoutes(deps),
     ...applicationRoutes(deps),
     ...openApiRoutes(deps, () => routes, gatewayVersion, deps.config.publicUrl),
   );

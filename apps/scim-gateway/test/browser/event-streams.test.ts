@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { adminDistDir } from '@roster/admin';
 import { createTestDatabase, type TestDatabase } from '@roster/db/testing';
 import { recordChanges } from '@roster/domain';
@@ -46,7 +47,7 @@ describe.skipIf(!hasChromium)('event streams screens in a browser', () => {
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const config = loadConfig({ PUBLIC_URL: origin, LOG_LEVEL: 'silent', ROSTER_ADMIN_EMAIL: ADMIN.email, ROSTER_ADMIN_PASSWORD: ADMIN.password, ROSTER_ALLOW_INSECURE_ISSUERS: '1' });
+    const config = loadConfig({ PUBLIC_URL: origin, LOG_LEVEL: 'silent', ROSTER_ADMIN_EMAIL: ADMIN.email, ROSTER_ADMIN_PASSWORD: ADMIN.password, ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_ENCRYPTION_KEY: Buffer.alloc(32, 0x42).toString('base64') });
     roster = createApp({ config, knex: db.knex, logger: createLogger(config.logLevel), adminDistDir });
     await roster.services.startup();
     server.on('request', roster.app.callback());
@@ -93,6 +94,9 @@ describe.skipIf(!hasChromium)('event streams screens in a browser', () => {
     expect(await page.getByTestId('receiver-jwks').inputValue()).toBe(`${origin}/.well-known/jwks.json`);
     expect(await page.getByTestId('verify-example').textContent()).toContain(`issuer: '${origin}'`);
     expect(await page.content()).not.toContain('crm-secret');
+    // Stored encrypted (ROSTER_ENCRYPTION_KEY), decrypted only to send it.
+    const stored = (await db.knex('event_streams').where({ name: 'CRM' }).first()) as { authorization_header: string };
+    expect(stored.authorization_header).toMatch(/^enc:v1:/);
 
     await page.getByTestId('stream-test').click();
     await expect(page.getByTestId('stream-notice').textContent()).resolves.toBe('Test event accepted (202).');
@@ -139,6 +143,36 @@ describe.skipIf(!hasChromium)('event streams screens in a browser', () => {
     await page.getByRole('heading', { name: 'Mobile app' }).waitFor();
     expect(await page.content()).not.toContain(token);
     // Resource load failures (the favicon, the 401 of the session check before sign-in) are not script errors.
+    expect(browserErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
+  });
+
+  it('lists the signing keys and rotates one behind a confirm; new SETs carry the new kid and the old key stays published', async () => {
+    await page.getByRole('link', { name: 'Event streams' }).first().click();
+    const panel = page.getByTestId('signing-keys');
+    await panel.getByTestId('signing-key-table').waitFor();
+    const before = await panel.getByTestId('signing-key-state').allTextContents();
+    expect(before).toEqual(['Current']);
+    const oldKid = (await roster.services.events.signer.list())[0]!.kid;
+
+    await panel.getByTestId('signing-key-rotate').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('A new key signs every SET from now on.', { exact: false }).waitFor();
+    await shot('06-rotate-confirm');
+    await dialog.getByRole('button', { name: 'Rotate signing key' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const notice = await panel.getByTestId('signing-key-notice').textContent();
+    const newKid = /New signing key (\S+) is current\./.exec(notice ?? '')![1]!;
+    expect(newKid).not.toBe(oldKid);
+    await expect.poll(() => panel.getByTestId('signing-key-state').allTextContents()).toEqual(['Current', 'Retired']);
+    await shot('07-rotated');
+
+    const jwks = (await (await fetch(`${origin}/.well-known/jwks.json`)).json()) as Parameters<typeof createLocalJWKSet>[0];
+    expect(jwks.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+    // The delivery worker's signer: the next SET carries the new kid and verifies against the published keys. (Not
+    // through the receiver here: its JWKS cache refetches an unknown kid only after jose's cooldown, a clock.)
+    const set = await roster.services.events.signer.sign({ jti: randomUUID(), iss: origin });
+    const verified = await jwtVerify(set, createLocalJWKSet(jwks), { issuer: origin });
+    expect(verified.protectedHeader.kid).toBe(newKid);
     expect(browserErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
   });
 });

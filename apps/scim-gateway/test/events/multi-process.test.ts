@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrateLatest, type Database } from '@roster/db';
 import { createScratchPostgresDatabase } from '@roster/db/testing';
-import { createChangeLog, createEventStreamService, recordChanges, type ChangeInput, type ChangeLog, type EventStreamService } from '@roster/domain';
+import { createChangeLog, createEventStreamService, createSecretBox, parseEncryptionKeys, recordChanges, type ChangeInput, type ChangeLog, type EventStreamService } from '@roster/domain';
 import { killAllGateways, startGatewayProcess, type GatewayProcess } from '../reliability/support.js';
 import { startSetReceiver, until, type SetReceiver } from './set-receiver.js';
 
@@ -15,6 +15,8 @@ const serverUrl = process.env.TEST_DATABASE_URL;
 const ISSUER = 'http://roster.multi.test';
 /** Short lease so the takeover is quick in the test; the default is 15 s. */
 const LEASE_MS = 3000;
+/** Both processes hold the same encryption key: each reads the headers and signing keys the other wrote. */
+const ENCRYPTION_KEY = Buffer.alloc(32, 0x3c).toString('base64');
 
 describe.skipIf(!serverUrl)('event delivery with two gateway processes on one PostgreSQL database', () => {
   let scratch: { url: string; drop(): Promise<void> };
@@ -30,15 +32,15 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
     scratch = await createScratchPostgresDatabase(serverUrl!);
     db = await createDatabase({ url: scratch.url, poolMax: 4 });
     await migrateLatest(db.knex);
-    const env = { DATABASE_URL: scratch.url, PUBLIC_URL: ISSUER, ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_EVENT_LEASE_MS: String(LEASE_MS), ROSTER_EVENT_RETRY_BASE_MS: '100', LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: scratch.url, PUBLIC_URL: ISSUER, ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_EVENT_LEASE_MS: String(LEASE_MS), ROSTER_EVENT_RETRY_BASE_MS: '100', LOG_LEVEL: 'warn', ROSTER_ENCRYPTION_KEY: ENCRYPTION_KEY };
     a = await startGatewayProcess(env);
     b = await startGatewayProcess(env);
     changeLog = createChangeLog(db.knex);
-    streams = createEventStreamService(db.knex, { changeLog, allowInsecureEndpoints: true });
+    streams = createEventStreamService(db.knex, { changeLog, allowInsecureEndpoints: true, secrets: createSecretBox(parseEncryptionKeys(ENCRYPTION_KEY)) });
     for (let i = 0; i < 3; i += 1) {
       const receiver = await startSetReceiver({ jwksUrl: `${a.url}/.well-known/jwks.json`, issuer: ISSUER, audience: `app-${i}` });
       receivers.push(receiver);
-      streamIds.push((await streams.create({ name: `multi ${i}`, delivery: 'push', endpointUrl: receiver.url, audience: `app-${i}`, format: 'notice' })).id);
+      streamIds.push((await streams.create({ name: `multi ${i}`, delivery: 'push', endpointUrl: receiver.url, audience: `app-${i}`, format: 'notice', authorizationHeader: `Bearer stream-${i}` })).id);
     }
   }, 120_000);
 
@@ -83,6 +85,12 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
       expect(urisOf(receiver)).toEqual(order);
       expect(receiver.rejected).toEqual([]);
     }
+    // Both processes decrypted each stream's header (sealed by the test with the shared key) and signed with the key
+    // whichever of them created first: every SET verified and carried its stream's header.
+    receivers.forEach((receiver, i) => expect(new Set(receiver.received.map((set) => set.authorization))).toEqual(new Set([`Bearer stream-${i}`])));
+    const signing = (await db.knex('event_signing_keys').pluck('private_jwk')) as string[];
+    expect(signing.length).toBeGreaterThanOrEqual(1);
+    expect(signing.every((value) => value.startsWith('enc:v1:'))).toBe(true);
     const owners = (await db.knex('event_streams').pluck('lease_owner')) as string[];
     expect(owners.every((owner) => owner && (owner.startsWith(`${a.child.pid}-`) || owner.startsWith(`${b.child.pid}-`)))).toBe(true);
   }, 120_000);

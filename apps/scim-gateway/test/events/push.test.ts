@@ -13,7 +13,8 @@ let gateway: TestGateway;
 let receiver: SetReceiver;
 
 beforeAll(async () => {
-  gateway = await startTestGateway({ ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_EVENT_RETRY_BASE_MS: '40', LOG_LEVEL: 'silent' });
+  // With an encryption key: the Authorization header is stored encrypted and decrypted for each push.
+  gateway = await startTestGateway({ ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_EVENT_RETRY_BASE_MS: '40', LOG_LEVEL: 'silent', ROSTER_ENCRYPTION_KEY: Buffer.alloc(32, 0x5e).toString('base64') });
   receiver = await startSetReceiver({ jwksUrl: `${gateway.url}/.well-known/jwks.json`, issuer: gateway.url, audience: AUDIENCE });
 });
 afterAll(async () => {
@@ -60,7 +61,10 @@ const userChange = (kind: ChangeInput['kind'], detail: ChangeInput['detail'] = n
 
 describe('push delivery', () => {
   it('delivers each change as one signed RFC 9967 SET, in order, verified against the JWKS with iss, aud and typ', async () => {
-    await createStream({ authorizationHeader: 'Bearer receiver-secret' });
+    const stream = await createStream({ authorizationHeader: 'Bearer receiver-secret' });
+    const stored = (await gateway.db.knex('event_streams').where({ id: stream.id }).first()) as { authorization_header: string };
+    expect(stored.authorization_header).toMatch(/^enc:v1:[0-9a-f]{8}:/);
+    expect(stored.authorization_header).not.toContain('receiver-secret');
     const user = randomUUID();
     const group = randomUUID();
     const member = randomUUID();

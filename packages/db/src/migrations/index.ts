@@ -15,6 +15,7 @@ import * as addIdentityMappings from './20261207050000_add_identity_mappings.js'
 import * as createApplications from './20261207050100_create_applications.js';
 import * as createSchemaExtensions from './20261207060100_create_schema_extensions.js';
 import * as createClientActivity from './20261207070100_create_client_activity.js';
+import * as alterEventSigningKeysPrivateJwk from './20261207090000_alter_event_signing_keys_private_jwk.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207050100_create_applications', createApplications],
   ['20261207060100_create_schema_extensions', createSchemaExtensions],
   ['20261207070100_create_client_activity', createClientActivity],
+  ['20261207090000_alter_event_signing_keys_private_jwk', alterEventSigningKeysPrivateJwk],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

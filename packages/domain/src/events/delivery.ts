@@ -5,7 +5,8 @@ import type { DirectoryChange } from '../changes/types.js';
 import { buildSetClaims, type BuiltSet } from './sets.js';
 import type { EventSigner } from './signing-keys.js';
 import { pushSet, type PushResult } from './push.js';
-import { streamClientIds, streamEvents, type StreamRow } from './streams.js';
+import { createSecretBox, UnreadableSecretError, type SecretBox } from '../secret-box.js';
+import { markAuthorizationHeaderUnreadable, openAuthorizationHeader, streamClientIds, streamEvents, type StreamRow } from './streams.js';
 import { VERIFICATION_EVENT, type ResourceLoader } from './types.js';
 
 // Push delivery (RFC 8935), at least once and in order per stream, with any number of processes on one database.
@@ -41,6 +42,8 @@ export interface DeliveryWorkerOptions {
   batchSize?: number;
   onAttempt?(event: { streamId: string; streamName: string; ok: boolean; lagSeconds: number }): void;
   onError?(error: unknown, streamId?: string): void;
+  /** Decrypts the streams' Authorization headers (the stream service's SecretBox). */
+  secrets?: SecretBox;
 }
 
 /** The backoff before retry number `attempt` (1 for the first retry): exponential with jitter, capped. */
@@ -85,6 +88,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   const retryMaxMs = options.retryMaxMs ?? 3_600_000;
   const giveUpAfterMs = options.giveUpAfterMs ?? 72 * 3_600_000;
   const batchSize = options.batchSize ?? 200;
+  const secrets = options.secrets ?? createSecretBox();
   const push = { connectTimeoutMs: options.connectTimeoutMs ?? 5000, responseTimeoutMs: options.responseTimeoutMs ?? 10_000 };
   const running = new Map<string, Promise<void>>();
   let abort = new AbortController();
@@ -166,6 +170,15 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         await release(id);
         return;
       }
+      let authorization: string | null;
+      try {
+        authorization = openAuthorizationHeader(row, secrets);
+      } catch (error) {
+        if (!(error instanceof UnreadableSecretError)) throw error;
+        await markAuthorizationHeaderUnreadable(knex, row, error);
+        await release(id);
+        return;
+      }
       if (row.next_attempt_at && new Date(row.next_attempt_at).getTime() > Date.now()) {
         await sleep(Math.min(new Date(row.next_attempt_at).getTime() - Date.now(), scanIntervalMs, leaseMs / 3));
         continue;
@@ -203,7 +216,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         // Never send on a lease that may have run out: renew first when half of it has passed (the answer renews it again).
         if (Date.now() - renewedAt > leaseMs / 2 && !(await renew(id))) return;
         const token = await options.signer.sign(set.claims);
-        const result = await pushSet(row.endpoint_url, token, { ...push, authorization: row.authorization_header });
+        const result = await pushSet(row.endpoint_url, token, { ...push, authorization });
         const attempt = row.retry_attempt + 1;
         options.onAttempt?.({ streamId: id, streamName: row.name, ok: result.ok, lagSeconds: (Date.now() - change.at.getTime()) / 1000 });
         // The previous SET's record must be written (and the lease still ours) before this one's.
@@ -324,7 +337,7 @@ export interface VerificationResult {
  * Sends a verification SET to a stream outside its order (the admin's test button): pushed at once, or queued for
  * the next poll. It carries no directory data; receivers may ignore it. Recorded in the delivery log.
  */
-export async function sendVerificationSet(knex: Knex, row: StreamRow, deps: { signer: EventSigner; issuer: string }): Promise<VerificationResult> {
+export async function sendVerificationSet(knex: Knex, row: StreamRow, deps: { signer: EventSigner; issuer: string; secrets?: SecretBox }): Promise<VerificationResult> {
   const jti = randomUUID().replaceAll('-', '');
   const claims = {
     jti,
@@ -341,7 +354,15 @@ export async function sendVerificationSet(knex: Knex, row: StreamRow, deps: { si
     await knex('event_poll_pending').insert({ stream_id: row.id, jti, event_uri: VERIFICATION_EVENT, resource: null, token });
     return { jti, ok: true, httpStatus: null, err: null, description: 'queued for the next poll', durationMs: null };
   }
-  const result = await pushSet(row.endpoint_url!, token, { authorization: row.authorization_header, connectTimeoutMs: 5000, responseTimeoutMs: 10_000 });
+  let authorization: string | null;
+  try {
+    authorization = openAuthorizationHeader(row, deps.secrets ?? createSecretBox());
+  } catch (error) {
+    if (!(error instanceof UnreadableSecretError)) throw error;
+    await markAuthorizationHeaderUnreadable(knex, row, error);
+    return { jti, ok: false, httpStatus: null, err: 'unreadable_secret', description: `not sent: the Authorization header cannot be decrypted: ${error.message}`, durationMs: null };
+  }
+  const result = await pushSet(row.endpoint_url!, token, { authorization, connectTimeoutMs: 5000, responseTimeoutMs: 10_000 });
   await recordDelivery(knex, row.id, set, result.ok ? 'delivered' : 'failed', result);
   return { jti, ok: result.ok, httpStatus: result.status, err: result.err, description: result.description, durationMs: result.durationMs };
 }

@@ -1,11 +1,13 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Knex } from 'knex';
+import { createSecretBox, UnreadableSecretError, type SecretBox } from '../secret-box.js';
 import { SET_TYP } from './types.js';
 
 // The ES256 keys SETs are signed with (RFC 8417 §5.1: SETs are signed; RFC 7518 §3.4). Roster generates the first
 // key when it first signs; `rotate` adds a new key and retires the others, which stay in the JWKS for the overlap
 // so a receiver that cached them keeps verifying SETs signed just before the rotation. The private key is held
-// only in this table and in memory; no API returns it.
+// only in this table, encrypted under ROSTER_ENCRYPTION_KEY with its kid as AAD (secret-box.ts), and in memory; no
+// API returns it.
 
 type SigningKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -18,7 +20,8 @@ export const RETIRED_KEY_OVERLAP_MS = 7 * 86_400_000;
 interface KeyRow {
   kid: string;
   public_jwk: JWK | string;
-  private_jwk: JWK | string;
+  /** enc:v1:... (secret-box.ts), plain:<JSON>, or the JWK's JSON text of a key written before encryption. */
+  private_jwk: string;
   created_at: Date;
   retired_at: Date | null;
 }
@@ -33,8 +36,17 @@ export interface SigningKeyInfo {
   retiredAt: Date | null;
 }
 
-export function createEventSigner(knex: Knex, options: { now?: () => Date } = {}) {
+export interface EventSignerOptions {
+  now?: () => Date;
+  /** Encrypts private keys at rest; default: none (stored plain:). */
+  secrets?: SecretBox;
+  /** A key this process cannot decrypt was found where it would sign (it is replaced by a new one). */
+  onUnreadableKey?(kid: string, error: UnreadableSecretError): void;
+}
+
+export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) {
   const now = options.now ?? (() => new Date());
+  const secrets = options.secrets ?? createSecretBox();
   let cached: { kid: string; key: SigningKey; at: number } | undefined;
   let loading: Promise<{ kid: string; key: SigningKey }> | undefined;
 
@@ -43,7 +55,7 @@ export function createEventSigner(knex: Knex, options: { now?: () => Date } = {}
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const privateJwk = await exportJWK(privateKey);
-    return { kid, public_jwk: JSON.stringify({ ...publicJwk, kid, alg: 'ES256', use: 'sig' }), private_jwk: JSON.stringify(privateJwk) };
+    return { kid, public_jwk: JSON.stringify({ ...publicJwk, kid, alg: 'ES256', use: 'sig' }), private_jwk: secrets.seal(JSON.stringify(privateJwk), kid) };
   }
 
   async function loadCurrent(): Promise<{ kid: string; key: SigningKey }> {
@@ -53,7 +65,26 @@ export function createEventSigner(knex: Knex, options: { now?: () => Date } = {}
       await knex(TABLE).insert(await newKeyRow());
       row = (await knex(TABLE).whereNull('retired_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]).first()) as KeyRow;
     }
-    return { kid: row.kid, key: await importJWK(jwkOf(row.private_jwk), 'ES256') };
+    const readable = await readableKey(row);
+    return { kid: readable.kid, key: await importJWK(jwkOf(readable.privateJwk), 'ES256') };
+  }
+
+  /** The key's private JWK in clear; a key this process cannot decrypt is replaced by a new one, answered instead. */
+  async function readableKey(row: KeyRow): Promise<{ kid: string; privateJwk: string }> {
+    try {
+      return { kid: row.kid, privateJwk: secrets.open(row.private_jwk, row.kid) };
+    } catch (error) {
+      if (!(error instanceof UnreadableSecretError)) throw error;
+      // Encrypted under a key this process does not hold: signing stops for nobody. A new key replaces it (the
+      // unreadable one is retired, still published for the overlap); the caller logs and audits why.
+      options.onUnreadableKey?.(row.kid, error);
+      const fresh = await newKeyRow();
+      await knex.transaction(async (trx) => {
+        await trx(TABLE).where({ kid: row.kid }).whereNull('retired_at').update({ retired_at: now() });
+        await trx(TABLE).insert(fresh);
+      });
+      return { kid: fresh.kid, privateJwk: secrets.open(fresh.private_jwk, fresh.kid) };
+    }
   }
 
   async function current(): Promise<{ kid: string; key: SigningKey }> {

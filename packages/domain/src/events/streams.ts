@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit.js';
 import type { ChangeLog } from '../changes/change-log.js';
@@ -5,6 +6,7 @@ import { CHANGE_LOG_START, parseChangeCursor } from '../changes/index.js';
 import { isUuid } from '../directory/rows.js';
 import { DomainError, assertThat, mapUniqueViolations, systemClock, type Clock } from '../errors.js';
 import { generateSecret, hashesEqual, hashSecret, secretHint } from '../scim-clients.js';
+import { createSecretBox, UnreadableSecretError, type SecretBox } from '../secret-box.js';
 import { PROV_EVENTS, type EventDelivery, type EventStream, type ProvEvent, type StreamDelivery, type StreamFormat, type StreamLag, type StreamState } from './types.js';
 
 // Event streams as the admin manages them (docs/events.md). Validation of what the admin sends lives here, so the
@@ -21,6 +23,7 @@ export interface StreamRow {
   delivery: StreamDelivery;
   endpoint_url: string | null;
   audience: string;
+  /** Stored sealed with the stream id as AAD (secret-box.ts); read it with openAuthorizationHeader. */
   authorization_header: string | null;
   events: ProvEvent[] | string | null;
   format: StreamFormat;
@@ -106,6 +109,24 @@ export interface EventStreamServiceOptions {
   allowInsecureEndpoints: boolean;
   audit?: AuditService;
   now?: Clock;
+  /** Encrypts the push Authorization header at rest; default: none (stored plain:). */
+  secrets?: SecretBox;
+}
+
+/** The Authorization header value to send; throws UnreadableSecretError when this process cannot decrypt it. */
+export function openAuthorizationHeader(row: Pick<StreamRow, 'id' | 'authorization_header'>, secrets: SecretBox): string | null {
+  return row.authorization_header === null ? null : secrets.open(row.authorization_header, row.id);
+}
+
+/**
+ * Marks a stream failing because its Authorization header cannot be decrypted: sending without it would only be
+ * refused, and the admin must act (restore the key, or enter the header again and resume).
+ */
+export async function markAuthorizationHeaderUnreadable(knex: Knex, row: Pick<StreamRow, 'id' | 'authorization_header'>, error: UnreadableSecretError): Promise<void> {
+  const message = `The push Authorization header cannot be decrypted: ${error.message}. Set ROSTER_ENCRYPTION_KEY to include that key, or enter the header again; then resume.`;
+  await knex(TABLE)
+    .where({ id: row.id, authorization_header: row.authorization_header })
+    .update({ state: 'failing', failing_since: knex.raw('coalesce(failing_since, now())'), last_error: message.slice(0, 500), lease_owner: null, lease_until: null });
 }
 
 /** Accepts `urn:...:prov:create`, and for convenience the qualified `...:create:notice` / `:full` forms. */
@@ -149,6 +170,7 @@ function validateAuthorizationHeader(value: string): string {
 export function createEventStreamService(knex: Knex, options: EventStreamServiceOptions) {
   const now = options.now ?? systemClock;
   const { changeLog } = options;
+  const secrets = options.secrets ?? createSecretBox();
 
   async function rowOf(id: string, db: Knex | Knex.Transaction = knex): Promise<StreamRow> {
     if (!isUuid(id)) throw DomainError.notFound('Event stream', id);
@@ -207,15 +229,18 @@ export function createEventStreamService(knex: Knex, options: EventStreamService
       const clientIds = await checkClients(input.clientIds);
       const cursor = input.startAt === 'oldest' ? CHANGE_LOG_START : await changeLog.head();
       const token = input.delivery === 'poll' ? generateSecret(POLL_TOKEN_PREFIX) : undefined;
+      // The id is chosen here because the sealed header is bound to it (additional authenticated data).
+      const id = randomUUID();
       const [row] = (await mapUniqueViolations(
         () =>
           knex(TABLE)
             .insert({
+              id,
               name,
               delivery: input.delivery,
               endpoint_url: endpointUrl,
               audience: input.audience,
-              authorization_header: authorizationHeader,
+              authorization_header: authorizationHeader === null ? null : secrets.seal(authorizationHeader, id),
               events: events ? JSON.stringify(events) : null,
               format: input.format,
               client_ids: clientIds ? JSON.stringify(clientIds) : null,
@@ -245,7 +270,7 @@ export function createEventStreamService(knex: Knex, options: EventStreamService
       }
       if (input.authorizationHeader !== undefined) {
         assertThat(row.delivery === 'push' || input.authorizationHeader === null, 'invalid_input', 'authorizationHeader is for push delivery', { field: 'authorizationHeader' });
-        changes.authorization_header = input.authorizationHeader ? validateAuthorizationHeader(input.authorizationHeader) : null;
+        changes.authorization_header = input.authorizationHeader ? secrets.seal(validateAuthorizationHeader(input.authorizationHeader), id) : null;
       }
       if (input.audience !== undefined) changes.audience = input.audience;
       if (input.format !== undefined) changes.format = input.format;
@@ -343,6 +368,8 @@ export function createEventStreamService(knex: Knex, options: EventStreamService
     },
 
     rowOf,
+    /** The Authorization header to send for a stream row (see openAuthorizationHeader). */
+    authorizationHeaderOf: (row: Pick<StreamRow, 'id' | 'authorization_header'>) => openAuthorizationHeader(row, secrets),
   };
 }
 

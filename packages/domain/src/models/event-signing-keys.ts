@@ -5,7 +5,7 @@ export const eventSigningKeysTable = defineTable('event_signing_keys', {
   id: col('id', 'uuid'),
   kid: col('kid', 'text'),
   publicJwk: col('public_jwk', 'jsonb'),
-  privateJwk: col('private_jwk', 'jsonb'),
+  privateJwk: col('private_jwk', 'text'),
   createdAt: col('created_at', 'timestamptz'),
   retiredAt: col('retired_at', 'timestamptz', { nullable: true }),
 });

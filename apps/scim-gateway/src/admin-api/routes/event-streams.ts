@@ -192,7 +192,7 @@ export function eventStreamRoutes({ services, config }: RouteDeps): AdminRoute[]
           }),
         },
       },
-      handle: async ({ params }) => ({ body: await sendVerificationSet(services.knex, await streams.rowOf(params.id!), { signer, issuer: config.publicUrl }) }),
+      handle: async ({ params }) => ({ body: await sendVerificationSet(services.knex, await streams.rowOf(params.id!), { signer, issuer: config.publicUrl, secrets: services.events.secrets }) }),
     }),
     route({
       method: 'POST',
