@@ -140,7 +140,12 @@ export function createApplicationAuthenticator(options: ApplicationAuthenticator
         .first('c.id', 'c.application_id', 'c.hash', 'c.expires_at', 'c.revoked_at', 'a.name', 'a.scopes')) as
         | { id: string; application_id: string; hash: string; expires_at: Date; revoked_at: Date | null; name: string; scopes: ApplicationScope[] | string }
         | undefined;
-      if (!row || !hashesEqual(row.hash, hash)) return failed('wrong_secret');
+      if (!row || !hashesEqual(row.hash, hash)) {
+        // A wrong secret for an application that exists is that application's failure in the activity log (as a
+        // SCIM client's is): one lookup by its client id, on the failure path only.
+        const known = (await knex('applications').where({ oauth_client_id: clientId }).first('id')) as { id: string } | undefined;
+        return failed('wrong_secret', known?.id ?? null);
+      }
       if (row.revoked_at) return OAuthError.invalidClient(`the client secret ending in ${secret.slice(-4)} was revoked on ${row.revoked_at.toISOString()}`, 'revoked', row.application_id);
       if (row.expires_at.getTime() <= clock().getTime()) {
         return OAuthError.invalidClient(`the client secret ending in ${secret.slice(-4)} expired on ${row.expires_at.toISOString()}`, 'expired', row.application_id);

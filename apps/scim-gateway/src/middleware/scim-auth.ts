@@ -7,8 +7,14 @@ import type { RequestState } from './request-context.js';
 export type { ScimClientPrincipal };
 
 /** What this middleware adds to `ctx.state` for the SCIM routes. */
+/**
+ * Who a request authenticated as: a SCIM client, or an application reading the directory (directory.read),
+ * which has no provider to link users to.
+ */
+export type ScimCallerPrincipal = ScimClientPrincipal | (Omit<ScimClientPrincipal, 'authProviderId'> & { authProviderId: null });
+
 export interface ScimAuthState extends RequestState {
-  client: ScimClientPrincipal;
+  client: ScimCallerPrincipal;
   clientId: string;
 }
 
@@ -102,7 +108,7 @@ export function scimAuthentication(services: Pick<Services, 'authenticator' | 'a
     }
     const state = ctx.state as ScimAuthState & { actorType?: string };
     // An application is never a writer: no provider to link to, and it sees the whole directory.
-    state.client = { id: result.id, name: result.name, authProviderId: null as unknown as string, dataScope: 'all', method: result.method, credentialId: result.credentialId };
+    state.client = { id: result.id, name: result.name, authProviderId: null, dataScope: 'all', method: result.method, credentialId: result.credentialId };
     state.clientId = result.id;
     state.actorType = 'application';
     return next();

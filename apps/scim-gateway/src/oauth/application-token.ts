@@ -3,13 +3,13 @@ import { OAuthError } from '@roster/auth';
 import { APPLICATION_SECRET_PREFIX } from '@roster/domain';
 import type { Services } from '../services.js';
 import type { RequestState } from '../middleware/request-context.js';
-import { failureKey, type FailureThrottle } from './throttle.js';
+import { failureKey } from './throttle.js';
 
 interface Deps {
   services: Services;
-  throttle: FailureThrottle;
   sendJson(ctx: Context, status: number, body: Record<string, unknown>): void;
-  sendError(ctx: Context, error: OAuthError, retryAfter?: number): void;
+  /** The token endpoint's one way to refuse (index.ts): throttles a wrong credential, counts the failure as the application's. */
+  refuse(error: OAuthError, keys: readonly string[]): void;
   clientAuthentication(ctx: Context, form: Record<string, string>): { kind: 'secret' | 'assertion'; clientId?: string; secret?: string } | OAuthError;
 }
 
@@ -22,33 +22,12 @@ interface Deps {
 export async function applicationTokenRequest(ctx: Context, form: Record<string, string>, deps: Deps): Promise<boolean> {
   const method = deps.clientAuthentication(ctx, form);
   if (method instanceof OAuthError || method.kind !== 'secret' || !method.clientId?.startsWith(APPLICATION_SECRET_PREFIX.clientId)) return false;
-  const { applicationAuth, audit, authFailures } = deps.services;
+  const { applicationAuth, audit } = deps.services;
   // The same rules as SCIM clients' token requests (index.ts): failures count per (address, client id), and only
   // a wrong credential is slowed (429 past the limit); a right one is always verified and answered.
   const keys = [failureKey(ctx.ip, method.clientId)];
-  const refuse = async (error: OAuthError, throttled: readonly string[]): Promise<true> => {
-    let wait: number | null = null;
-    if (error.status === 401) {
-      wait = deps.throttle.retryAfter(throttled);
-      deps.throttle.failed(throttled);
-    }
-    if (wait !== null) deps.sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
-    else deps.sendError(ctx, error);
-    const state = ctx.state as RequestState;
-    // Counted into one audit row per (address, application, minute), as the application's (actor type application).
-    authFailures.record({
-      surface: 'oauth',
-      actorType: 'application',
-      operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
-      address: ctx.ip,
-      clientId: error.clientId,
-      reason: error.reason,
-      status: wait !== null ? 429 : error.status,
-      method: ctx.method,
-      path: '/oauth/token',
-      requestId: state.requestId ?? null,
-      log: state.log,
-    });
+  const refuse = (error: OAuthError, throttled: readonly string[]): true => {
+    deps.refuse(error, throttled);
     return true;
   };
   const application = await applicationAuth.authenticateClientSecret(method.clientId, method.secret ?? '');

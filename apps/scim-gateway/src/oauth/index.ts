@@ -99,21 +99,25 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
   const { services, throttle } = deps;
   const { oauthClients, audit, authFailures } = services;
 
-  function refuse(ctx: Context, error: OAuthError, keys: readonly string[]): void {
+  /**
+   * Answers a refused token request, a SCIM client's or an application's (application-token.ts): only a wrong
+   * credential (401) is slowed, per (address, client id) in `keys`; past the limit it gets 429 instead of 401,
+   * so guessing gets no answer until the window ends, and a right credential never reaches this function.
+   * Counted into one audit row and one log line per (address, client, minute), not one per request.
+   */
+  function refuse(ctx: Context, error: OAuthError, keys: readonly string[], actorType: 'scim_client' | 'application' = 'scim_client'): void {
     const state = ctx.state as RequestState;
     let wait: number | null = null;
     if (error.status === 401) {
       (ctx.state as { authFailureReason?: string }).authFailureReason = `oauth_${error.reason}`; // metrics.ts counts it
-      // Only a wrong credential is slowed: past the limit for this (address, client id) it gets 429 instead
-      // of 401, so guessing gets no answer until the window ends; a right one never reaches this line.
       wait = throttle.retryAfter(keys);
       throttle.failed(keys);
     }
     if (wait !== null) sendError(ctx, new OAuthError('temporarily_unavailable', `too many failed attempts; retry after ${wait} seconds`, 429, 'throttled'), wait);
     else sendError(ctx, error);
-    // Counted into one audit row and one log line per (address, client, minute), not one per request.
     authFailures.record({
       surface: 'oauth',
+      actorType,
       operation: error.status === 401 ? 'auth.failure' : 'oauth.token.refused',
       address: ctx.ip,
       clientId: error.clientId,
@@ -139,7 +143,7 @@ function tokenEndpoint(deps: { config: Config; services: Services; throttle: Fai
       return refuse(ctx, new OAuthError('unsupported_grant_type', 'only grant_type=client_credentials is supported', 400, 'unsupported_grant_type'), []);
     }
     // An application's client id (roster_aci_...) gets application scopes instead of scim_v2 (application-token.ts).
-    const application = await applicationTokenRequest(ctx, form, { services, throttle, sendJson, sendError, clientAuthentication });
+    const application = await applicationTokenRequest(ctx, form, { services, sendJson, clientAuthentication, refuse: (error, keys) => refuse(ctx, error, keys, 'application') });
     if (application) return;
     // RFC 6749 §3.3: scope absent means the default (scim_v2); present, it must ask for scim_v2. Other
     // scopes beside it are dropped, and the response's `scope` says what was granted.

@@ -292,10 +292,11 @@ describe('OAuth client credentials for applications', () => {
     // Refusals are counted into one aggregate row per (address, application, minute), written every few seconds.
     const logged = await until(
       'the refusal in the activity log',
-      async () => gateway.db.knex('audit_events').where({ actor_type: 'application', operation: 'auth.failure' }).whereRaw("detail ->> 'surface' = 'oauth'").first('status', 'detail'),
+      async () => gateway.db.knex('audit_events').where({ actor_type: 'application', operation: 'auth.failure' }).whereRaw("detail ->> 'surface' = 'oauth'").first('status', 'detail', 'client_id'),
       60_000,
     );
-    expect(logged).toMatchObject({ status: 401, detail: { aggregate: true, reason: 'wrong_secret', path: '/oauth/token', count: 1 } });
+    // The application's own failure (client_id), so its page in the activity log shows it.
+    expect(logged).toMatchObject({ status: 401, client_id: app.id, detail: { aggregate: true, reason: 'wrong_secret', path: '/oauth/token', count: 1 } });
   });
 });
 
