@@ -18,7 +18,15 @@ export const REDACTED_PATHS = [
   '*.client_assertion',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * The process's log on stdout. Without a destination of the caller's (tests pass one), lines go through an
+ * asynchronous sonic-boom: a line is appended to a buffer and written without blocking; lines that arrive
+ * while a write is in flight go out together in the next one. The synchronous default made a write(2) per
+ * line, on every request at LOG_LEVEL=info (docs/benchmarks.md, "The request log line"). No minimum length:
+ * a lone line (an error on a quiet process) is written at once, not held until more arrive. pino flushes what
+ * is buffered synchronously when the process exits (process.exit included).
+ */
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
   return pino(
     {
       level,
