@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { minuteOf, readKindOf, type AuditEventInput, type AuditService, type ClientActivityService, type ReadCount } from '@roster/domain';
+import { readKindOf, type AuditEventInput, type AuditService, type ClientActivityService, type ReadCount } from '@roster/domain';
 import type { Logger } from '../logger.js';
 import type { RequestState } from './request-context.js';
 import { cutPath } from './auth-failure-log.js';
@@ -61,14 +61,25 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     else timer ??= setTimeout(flush, FLUSH_AFTER_MS);
   }
 
-  let reads = new Map<string, ReadCount>();
+  /** A read count as it is kept between flushes: times as numbers, the Dates made once per flush. */
+  interface PendingReads {
+    clientId: string;
+    kind: ReadCount['kind'];
+    minute: number;
+    requests: number;
+    lastAt: number;
+  }
+  let reads = new Map<string, PendingReads>();
   let readsTimer: NodeJS.Timeout | undefined;
 
   function flushReads(): void {
     if (readsTimer) clearTimeout(readsTimer);
     readsTimer = undefined;
     if (reads.size === 0 || !clientActivity) return;
-    const counts = [...reads.values()];
+    const counts: ReadCount[] = [];
+    for (const count of reads.values()) {
+      counts.push({ clientId: count.clientId, kind: count.kind, minute: new Date(count.minute), requests: count.requests, lastAt: new Date(count.lastAt) });
+    }
     reads = new Map();
     const write = clientActivity
       .recordReads(counts)
@@ -77,12 +88,24 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     pending.add(write);
   }
 
+  // The endpoint kind per method and route template (a handful of each): worked out once, not per request.
+  const kinds = new Map<string, ReadCount['kind']>();
+  function kindOf(method: string, path: string): ReadCount['kind'] {
+    const key = `${method} ${path}`;
+    let kind = kinds.get(key);
+    if (kind === undefined) {
+      // The path below the SCIM base; a doubled slash (`/scim_v2//Users`) is accepted, so it is ignored here too.
+      kind = readKindOf(method, path.replace(/^\/scim_v2(?=\/|$)/i, ''));
+      if (kinds.size < 256) kinds.set(key, kind);
+    }
+    return kind;
+  }
+
   function countRead(clientId: string, method: string, path: string): void {
-    const at = new Date();
-    const minute = minuteOf(at);
-    // The path below the SCIM base; a doubled slash (`/scim_v2//Users`) is accepted, so it is ignored here too.
-    const kind = readKindOf(method, path.replace(/^\/scim_v2(?=\/|$)/i, ''));
-    const key = `${clientId}|${kind}|${minute.getTime()}`;
+    const at = Date.now();
+    const minute = Math.floor(at / 60_000) * 60_000; // minuteOf's UTC minute, without two Dates per read
+    const kind = kindOf(method, path);
+    const key = `${clientId}|${kind}|${minute}`;
     const prev = reads.get(key);
     if (prev) {
       prev.requests += 1;
@@ -99,7 +122,8 @@ export function scimAudit(audit: AuditService, logger: Logger, clientActivity?: 
     const state = ctx.state as AuditState;
     const failed = ctx.status >= 400;
     if (!state.audit && !failed) {
-      if (state.clientId && clientActivity) countRead(state.clientId, ctx.method, ctx.path);
+      // By the route template where the router set one (`/scim_v2/Users/:id`), so the kinds map stays small.
+      if (state.clientId && clientActivity) countRead(state.clientId, ctx.method, state.route ?? ctx.path);
       return;
     }
     // Written with the write itself: it commits with the change, and a crash cannot lose it.

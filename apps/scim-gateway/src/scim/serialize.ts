@@ -55,6 +55,24 @@ export function serializeUser(user: UserRecord, baseUrl: string, groups?: Resour
 export const USER_DOCUMENT_SHAPE: DocumentShape = { omit: ['externalId', 'userName', 'active'] };
 
 const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
+/**
+ * `schemas` as JSON text per list of extension keys: nearly every user of a directory carries the same few
+ * (the enterprise extension, an admin's declared ones), so the text is made once, not once per user.
+ * Bounded: a `keep` policy may store any URN, and one bad client must not grow this without end.
+ */
+const USER_SCHEMAS_BY_KEYS = new Map<string, string>();
+const USER_SCHEMAS_CACHED = 64;
+
+function userSchemasJson(extensionKeys: readonly string[]): string {
+  if (extensionKeys.length === 0) return USER_SCHEMAS_JSON;
+  const key = extensionKeys.length === 1 ? extensionKeys[0]! : extensionKeys.join('\n');
+  let text = USER_SCHEMAS_BY_KEYS.get(key);
+  if (text === undefined) {
+    text = JSON.stringify([USER_SCHEMA, ...extensionKeys]);
+    if (USER_SCHEMAS_BY_KEYS.size < USER_SCHEMAS_CACHED) USER_SCHEMAS_BY_KEYS.set(key, text);
+  }
+  return text;
+}
 
 /**
  * `serializeUser` with the user's groups, written straight to JSON text, the stored document spliced in as
@@ -62,7 +80,7 @@ const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
  * serializing it again.
  */
 export function userJson(user: UserDocument, baseUrl: string): string {
-  const schemas = user.extensionKeys.length === 0 ? USER_SCHEMAS_JSON : JSON.stringify([USER_SCHEMA, ...user.extensionKeys]);
+  const schemas = userSchemasJson(user.extensionKeys);
   let text = `{"schemas":${schemas},"id":${JSON.stringify(user.id)}`;
   if (user.externalId !== null) text += `,"externalId":${JSON.stringify(user.externalId)}`;
   // jsonb writes an object as `{...}`; its members go between ours (none when it is `{}`).
