@@ -46,6 +46,8 @@ interface ReadyKey {
 
 function readyKey(kid: string, key: SigningKey): ReadyKey {
   const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: SET_TYP, kid })).toString('base64url');
+  // importJWK answers bytes only for symmetric ("oct") keys, never for the EC keys of this table.
+  if (key instanceof Uint8Array) throw new TypeError(`signing key ${kid} is not an EC key`);
   return { kid, key: KeyObject.from(key), header };
 }
 
