@@ -170,19 +170,21 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
     await knex(TABLE).where({ id, lease_owner: owner }).update({ lease_owner: null, lease_until: null });
   }
 
-  /** Moves the stream past changes it does not carry; false when the lease is no longer ours. */
-  async function advance(id: string, cursor: string): Promise<boolean> {
-    const count = await knex(TABLE)
+  /** Moves the stream past changes it does not carry; answers the stream as it is now, or undefined when the lease is no longer ours. */
+  async function advance(id: string, cursor: string): Promise<StreamRow | undefined> {
+    const [row] = (await knex(TABLE)
       .where({ id, lease_owner: owner })
-      .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) });
-    return count === 1;
+      .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
+      .returning('*')) as StreamRow[];
+    return row;
   }
 
   /**
    * Records delivered SETs (one attempt row each, with the time its 202 arrived) and moves the stream to `cursor`
-   * (the last change handled, delivered or skipped), in one statement; false when the lease is no longer ours.
+   * (the last change handled, delivered or skipped), in one statement. Answers the stream as it is now (the next
+   * round starts from it without renewing the lease again), or undefined when the lease is no longer ours.
    */
-  async function recordDelivered(id: string, delivered: Delivered[], cursor: string): Promise<boolean> {
+  async function recordDelivered(id: string, delivered: Delivered[], cursor: string): Promise<StreamRow | undefined> {
     if (delivered.length === 0) return advance(id, cursor);
     const last = delivered[delivered.length - 1]!;
     const outcome = (await knex.raw(
@@ -190,10 +192,10 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         "SELECT ?, r.at, r.jti, r.event_uri, r.resource, 'delivered', r.http_status, r.duration_ms, r.attempt " +
         'FROM json_to_recordset(?::json) AS r(at timestamptz, jti text, event_uri text, resource text, http_status int, duration_ms int, attempt int)) ' +
         `UPDATE ${TABLE} SET cursor = ?, lease_until = now() + make_interval(secs => ?), retry_attempt = 0, next_attempt_at = NULL, failing_since = NULL, ` +
-        'last_delivery_at = ?, last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + ? WHERE id = ? AND lease_owner = ? RETURNING id',
+        'last_delivery_at = ?, last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + ? WHERE id = ? AND lease_owner = ? RETURNING *',
       [id, JSON.stringify(delivered), cursor, leaseMs / 1000, last.at, String(last.http_status), delivered.length, id, owner],
-    )) as { rows: unknown[] };
-    return outcome.rows.length === 1;
+    )) as { rows: StreamRow[] };
+    return outcome.rows[0];
   }
 
   /** A change made ready to send: its SET built and signed, or null when the stream does not carry it. */
@@ -202,12 +204,18 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   /** Delivers one stream while this process holds its lease. */
   async function runStream(id: string): Promise<void> {
     // When the lease was last renewed for sure: the time a renewing statement was sent, once it answered.
-    let renewedAt: number;
+    let renewedAt = 0;
+    // The stream as the last statement of the previous round answered it, lease renewed: read and renewed once.
+    let fresh: StreamRow | undefined;
     while (!stopped) {
       const generation = changeGeneration;
-      const row = await renew(id);
-      if (!row) return;
-      renewedAt = Date.now();
+      let row = fresh;
+      fresh = undefined;
+      if (!row) {
+        renewedAt = Date.now();
+        row = await renew(id);
+        if (!row) return;
+      }
       if (row.state !== 'active' || row.delivery !== 'push' || !row.endpoint_url) {
         await release(id);
         return;
@@ -258,22 +266,24 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
       // in order). A crash loses at most these two batches' records: their SETs are sent again (same jti).
       let pending: Delivered[] = [];
       let cursor = row.cursor;
-      let recording: Promise<boolean> | null = null;
+      let recording: Promise<StreamRow | undefined> | null = null;
       let recordingSince = 0;
       const awaitRecording = async (): Promise<boolean> => {
         if (!recording) return true;
-        const ok = await recording;
+        const recorded = await recording;
         recording = null;
-        if (ok) renewedAt = recordingSince;
-        return ok;
+        if (!recorded) return false;
+        renewedAt = recordingSince;
+        fresh = recorded;
+        return true;
       };
       const flush = async (): Promise<boolean> => {
         if (!(await awaitRecording())) return false;
-        if (cursor === row.cursor && pending.length === 0) return true;
+        if (cursor === row!.cursor && pending.length === 0) return true;
         recordingSince = Date.now();
         recording = recordDelivered(id, pending, cursor);
         recording.catch(() => {});
-        row.cursor = cursor;
+        row!.cursor = cursor;
         pending = [];
         return true;
       };
@@ -309,6 +319,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
       }
       if (!(await flush()) || !(await awaitRecording())) return;
       if (failure) {
+        fresh = undefined;
         // The stream now stands just before the failed SET: the retry starts with it.
         await recordDelivery(knex, id, failure.set, 'failed', { ...failure.result, attempt });
         await failed(row, failure.result);
