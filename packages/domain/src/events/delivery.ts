@@ -68,8 +68,9 @@ let lastDeliveredAt = 0;
  * rows are written by one statement (where now() is one time), and the delivery log orders by this time.
  */
 function deliveredAt(): string {
-  // Whole microseconds since the epoch (below 2^53), so that "one more" is exact.
-  const micros = Math.max(Math.round((performance.timeOrigin + performance.now()) * 1000), lastDeliveredAt + 1);
+  // Whole microseconds since the epoch (below 2^53), so that "one more" is exact; the wall clock (as the
+  // database's now() on the other rows of the log), with a microsecond added per SET within one millisecond.
+  const micros = Math.max(Date.now() * 1000, lastDeliveredAt + 1);
   lastDeliveredAt = micros;
   return `${new Date(Math.floor(micros / 1000)).toISOString().slice(0, -1)}${String(micros % 1000).padStart(3, '0')}Z`;
 }
