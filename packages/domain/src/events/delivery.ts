@@ -39,6 +39,12 @@ export interface DeliveryWorkerOptions {
   responseTimeoutMs?: number;
   /** SETs read from the change log per step. */
   batchSize?: number;
+  /**
+   * Least time between two rounds of a stream that is caught up (and between two change-log wake-ups): changes
+   * committed meanwhile are read, sent and recorded together, so the statements delivery runs per second stay
+   * bounded however fast SCIM clients write, at the price of at most this much lag. Default 20 ms.
+   */
+  roundSpacingMs?: number;
   onAttempt?(event: { streamId: string; streamName: string; ok: boolean; lagSeconds: number }): void;
   onError?(error: unknown, streamId?: string): void;
 }
@@ -117,6 +123,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   const retryMaxMs = options.retryMaxMs ?? 3_600_000;
   const giveUpAfterMs = options.giveUpAfterMs ?? 72 * 3_600_000;
   const batchSize = options.batchSize ?? 200;
+  const roundSpacingMs = options.roundSpacingMs ?? 20;
   const push = { connectTimeoutMs: options.connectTimeoutMs ?? 5000, responseTimeoutMs: options.responseTimeoutMs ?? 10_000 };
   const running = new Map<string, Promise<void>>();
   let abort = new AbortController();
@@ -208,6 +215,8 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
     let renewedAt = 0;
     // The stream as the last statement of the previous round answered it, lease renewed: read and renewed once.
     let fresh: StreamRow | undefined;
+    // When the last round that found the stream caught up (a page not full) read its page.
+    let caughtUpRoundAt = Number.NEGATIVE_INFINITY;
     while (!stopped) {
       const generation = changeGeneration;
       let row = fresh;
@@ -225,7 +234,13 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         await sleep(Math.min(new Date(row.next_attempt_at).getTime() - Date.now(), scanIntervalMs, leaseMs / 3));
         continue;
       }
+      // Without this, at hundreds of SCIM writes per second every stream would run a round (a change-log read and
+      // a record statement) per write, doubling the database's work per write; a backlog is read without a pause.
+      const spacing = caughtUpRoundAt + roundSpacingMs - Date.now();
+      if (spacing > 0) await sleep(spacing);
+      const readAt = Date.now();
       const page = await options.changeLog.read({ after: row.cursor, limit: batchSize });
+      caughtUpRoundAt = page.changes.length < batchSize ? readAt : Number.NEGATIVE_INFINITY;
       if (page.changes.length === 0) {
         // Unless a change was signalled since this round began (it may not be in the page just read).
         if (changeGeneration === generation) await sleep(Math.min(scanIntervalMs, leaseMs / 3), true);
@@ -375,6 +390,8 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         if (page.changes.length > 0) {
           seen = page.cursor;
           signalChange();
+          // The runners read what was committed meanwhile anyway: one wake-up per roundSpacingMs at most.
+          await sleep(roundSpacingMs);
         }
       } catch (error) {
         // PostgreSQL restarting, a lost connection: wait and try again; the leases expire if this takes long.
