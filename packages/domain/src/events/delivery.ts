@@ -165,13 +165,22 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
     return result.rows.map((row) => row.id);
   }
 
+  /**
+   * The one place a stream row read by the worker passes before it is delivered with: renew() reads it, and so do
+   * the record statements (RETURNING *), whose row the next round starts from. Anything a row needs before use
+   * (e.g. decrypting a stored secret) belongs here, once for all three.
+   */
+  function leasedStream(row: StreamRow | undefined): StreamRow | undefined {
+    return row;
+  }
+
   /** Renews our lease and reads the stream; undefined when the lease is no longer ours. */
   async function renew(id: string): Promise<StreamRow | undefined> {
     const [row] = (await knex(TABLE)
       .where({ id, lease_owner: owner })
       .update({ lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
       .returning('*')) as StreamRow[];
-    return row;
+    return leasedStream(row);
   }
 
   async function release(id: string): Promise<void> {
@@ -184,7 +193,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
       .where({ id, lease_owner: owner })
       .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
       .returning('*')) as StreamRow[];
-    return row;
+    return leasedStream(row);
   }
 
   /**
@@ -203,7 +212,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         'last_delivery_at = ?, last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + ? WHERE id = ? AND lease_owner = ? RETURNING *',
       [id, JSON.stringify(delivered), cursor, leaseMs / 1000, last.at, String(last.http_status), delivered.length, id, owner],
     )) as { rows: StreamRow[] };
-    return outcome.rows[0];
+    return leasedStream(outcome.rows[0]);
   }
 
   /** A change made ready to send: its SET built and signed, or null when the stream does not carry it. */
