@@ -1,27 +1,41 @@
 // `pnpm bench:events`: the event-delivery budgets of issue 18 (docs/benchmarks.md, "Event delivery"), on PostgreSQL.
 //   pnpm bench:events                    10 s phases against a scratch database on DATABASE_URL (or the local server)
-//   pnpm bench:events --duration 5
-// One gateway process (the source through tsx, LOG_LEVEL=warn), a local receiver that answers 202 at once and
-// records when each SET arrived. Phases, in one run so the reference is measured beside the figure it judges:
+//   pnpm bench:events --duration 5 [--source] [--no-build] [--cpu-prof]
+// One gateway process, built and run with plain node as `pnpm bench` runs it (`--source`: through tsx instead;
+// `--no-build`: use the dist as it is), LOG_LEVEL=warn; a local receiver in its own process (bench/set-receiver.mjs)
+// that answers 202 at once and records when each SET arrived. Phases, in one run so the reference is measured
+// beside the figure it judges:
 //   1. SCIM write throughput (POST /Users, 10 connections) with no stream;
 //   2. the same with 3 active push streams (budget: >= 0.85 of 1);
 //   3. lag from each SCIM response to the receiver's 202 at 500 writes/s with 3 push streams (p50 < 200 ms, p99 < 1 s);
 //   4. delivery throughput: 3 new streams starting at the oldest change deliver the whole log (>= 2,000 SETs/s).
+// Rates depend on what else runs on the machine; the CPU time per SCIM write and per SET of each process (from
+// /proc/<pid>/stat) hardly does, so those are printed too and are what to compare between builds.
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDatabase } from '../packages/db/src/index.js';
 import { createScratchPostgresDatabase } from '../packages/db/src/testing.js';
 import { createChangeLog, createEventStreamService, createScimClientService } from '../packages/domain/src/index.js';
 import { percentiles } from './measure.js';
-import { Cleanup, freePort, startChild, waitReady } from './processes.js';
+import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, cpuMs, freePort, startChild, waitReady } from './processes.js';
 import { CORE_USER } from './seed.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    source: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
 const durationMs = Number(values.duration) * 1000;
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const cleanup = new Cleanup();
 const log = (line: string) => console.log(line);
+const loadAverage = () => os.loadavg().map((load) => load.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   const scratch = await createScratchPostgresDatabase(serverUrl);
@@ -29,33 +43,35 @@ async function main(): Promise<void> {
   const db = await createDatabase({ url: scratch.url, poolMax: 4 });
   cleanup.add('close the database', () => db.close());
 
-  // The receiver: 202 at once; the arrival time of each SET by stream (aud) and txn (the SCIM request id).
-  const arrivals = new Map<string, number>();
-  let received = 0;
-  const receiver = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const at = performance.now();
-      const payload = JSON.parse(Buffer.from(Buffer.concat(chunks).toString('utf8').split('.')[1]!, 'base64url').toString('utf8')) as { aud: string; txn: string };
-      arrivals.set(`${payload.aud} ${payload.txn}`, at);
-      received += 1;
-      res.statusCode = 202;
-      res.end();
+  if (!values.source && !values['no-build']) {
+    log('building the gateway (turbo run build --filter=@roster/scim-gateway)');
+    const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@roster/scim-gateway', '--output-logs=errors-only'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
     });
-  });
-  receiver.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  cleanup.add('stop the receiver', () => new Promise<void>((resolve) => receiver.close(() => resolve())));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+    if (build.status !== 0) throw new Error('the build failed; fix it or run from the sources with --source');
+  }
+  log(`load average at start: ${loadAverage()} (${os.cpus().length} cores)`);
+
+  // The receiver, in its own process: 202 at once; the arrival time of each SET by stream (aud) and txn.
+  const receiverPort = await freePort();
+  const receiver = startChild(process.execPath, ['bench/set-receiver.mjs'], { PORT: String(receiverPort) }, cleanup, 'receiver');
+  const receiverBase = `http://127.0.0.1:${receiverPort}`;
+  await waitReady(`${receiverBase}/count`, receiver, performance.now());
+  const receiverUrl = `${receiverBase}/events`;
+  const received = async () => ((await (await fetch(`${receiverBase}/count`)).json()) as { received: number }).received;
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'bench', 'results', 'profiles')}`] : [];
   const gateway = startChild(
     process.execPath,
-    ['--import', 'tsx', '--conditions=source', 'apps/scim-gateway/src/main.ts'],
-    { DATABASE_URL: scratch.url, PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_RATE_LIMIT_PER_SECOND: '1000000', ROSTER_RATE_LIMIT_BURST: '1000000' },
+    values.source
+      ? [...profile, '--import', 'tsx', '--conditions=source', 'apps/scim-gateway/src/main.ts']
+      : [...GATEWAY_NODE_FLAGS, ...profile, 'apps/scim-gateway/dist/main.js'],
+    { DATABASE_URL: scratch.url, PORT: String(port), PUBLIC_URL: url, LOG_LEVEL: 'warn', ROSTER_ALLOW_INSECURE_ISSUERS: '1', ROSTER_RATE_LIMIT_PER_SECOND: '1000000', ROSTER_RATE_LIMIT_BURST: '1000000', ROSTER_CLIENT_MAX_IN_FLIGHT: '10000' },
     cleanup,
     'gateway',
   );
@@ -68,13 +84,52 @@ async function main(): Promise<void> {
   const streams = createEventStreamService(db.knex, { changeLog, allowInsecureEndpoints: true });
   const headers = { authorization: `Bearer ${client.token!}`, 'content-type': 'application/scim+json' };
   let series = 0;
-  const post = async (): Promise<{ status: number; requestId: string; at: number }> => {
-    const response = await fetch(`${url}/scim_v2/Users`, { method: 'POST', headers, body: JSON.stringify({ schemas: [CORE_USER], userName: `bench-${++series}@example.com`, displayName: 'Bench' }) });
-    await response.arrayBuffer();
-    return { status: response.status, requestId: response.headers.get('x-request-id') ?? '', at: performance.now() };
+  // The load generator: node:http with keep-alive (cheaper per request than fetch, so the bench process takes
+  // less of the cores the gateway needs; its CPU is printed per phase).
+  // At most 64 connections: the open loop of phase 3 queues in the agent beyond that, instead of opening
+  // hundreds of connections that a busy gateway resets (the lag is measured from each response, so queueing
+  // here does not flatter it).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  let failedRequests = 0;
+  const post = (): Promise<{ status: number; requestId: string; at: number }> =>
+    postOnce()
+      .catch((error: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+        // A kept-alive connection the gateway closed as idle just as it was reused: send again on a new one.
+        if (error.reusedSocket && error.code === 'ECONNRESET') return postOnce();
+        throw error;
+      })
+      .catch(() => {
+        failedRequests += 1;
+        return { status: 0, requestId: '', at: 0 };
+      });
+  const postOnce = (): Promise<{ status: number; requestId: string; at: number }> =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ schemas: [CORE_USER], userName: `bench-${++series}@example.com`, displayName: 'Bench' });
+      const request = http.request(`${url}/scim_v2/Users`, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, requestId: String(response.headers['x-request-id'] ?? ''), at: performance.timeOrigin + performance.now() }),
+        );
+        response.on('error', reject);
+      });
+      request.on('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })));
+      request.end(body);
+    });
+
+  // CPU time of the gateway, the receiver and this process (the load generator) over a phase.
+  const cpuNow = () => ({ gateway: cpuMs(gateway.pid) ?? 0, receiver: cpuMs(receiver.pid) ?? 0, bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
+  const cpuSince = (before: ReturnType<typeof cpuNow>, wallMs: number, per: number, unit: string) => {
+    const after = cpuNow();
+    const share = (ms: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
+    const gatewayMs = after.gateway - before.gateway;
+    return (
+      `   CPU: gateway ${share(gatewayMs)} of a core (${per > 0 ? (gatewayMs / per).toFixed(3) : '-'} ms per ${unit}), ` +
+      `receiver ${share(after.receiver - before.receiver)}, load generator ${share(after.bench - before.bench)}; load average ${loadAverage()}`
+    );
   };
 
   async function writeThroughput(label: string): Promise<number> {
+    const cpu = cpuNow();
     const until = performance.now() + durationMs;
     let ok = 0;
     await Promise.all(
@@ -84,6 +139,7 @@ async function main(): Promise<void> {
     );
     const rate = ok / (durationMs / 1000);
     log(`${label}: ${rate.toFixed(0)} SCIM writes/s`);
+    log(cpuSince(cpu, durationMs, ok, 'SCIM write'));
     return rate;
   }
 
@@ -109,16 +165,20 @@ async function main(): Promise<void> {
   const responses: Array<{ requestId: string; at: number }> = [];
   const pace = 500;
   const start = performance.now();
+  const phase3Cpu = cpuNow();
+  const refused: Record<number, number> = {};
   const inFlight: Array<Promise<void>> = [];
   for (let i = 0; i < (pace * durationMs) / 1000; i += 1) {
     const due = start + (i * 1000) / pace;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(post().then((r) => void (r.status === 201 && responses.push(r))));
+    inFlight.push(post().then((r) => void (r.status === 201 ? responses.push(r) : (refused[r.status] = (refused[r.status] ?? 0) + 1))));
   }
   await Promise.all(inFlight);
   const achieved = responses.length / ((performance.now() - start) / 1000);
   await drained(live.map((s) => s.id));
+  const phase3Ms = performance.now() - start;
+  const arrivals = new Map(Object.entries((await (await fetch(`${receiverBase}/arrivals`)).json()) as Record<string, number>));
   const lags: number[] = [];
   for (const response of responses) {
     for (const stream of live) {
@@ -127,17 +187,23 @@ async function main(): Promise<void> {
     }
   }
   const lag = percentiles(lags)!;
+  if (Object.keys(refused).length) log(`   answers other than 201 (status: count; 0 is no answer): ${JSON.stringify(refused)}`);
+  if (failedRequests) log(`   ${failedRequests} SCIM requests failed without an answer (connection reset or refused)`);
   log(`3. lag at ${achieved.toFixed(0)} writes/s with 3 streams: p50 ${lag.p50.toFixed(0)} ms, p99 ${lag.p99.toFixed(0)} ms, max ${lag.max.toFixed(0)} ms (${lags.length} SETs)`);
+  log(cpuSince(phase3Cpu, phase3Ms, responses.length, 'SCIM write and its 3 SETs'));
   for (const stream of live) await streams.remove(stream.id);
 
   // 4. Three new streams from the oldest change: the whole log, as fast as one process delivers it.
-  const before = received;
+  const before = await received();
+  const deliveryCpu = cpuNow();
   const deliveryStart = performance.now();
   const backlog = await createStreams('backlog', 'oldest');
   await drained(backlog.map((s) => s.id));
-  const sets = received - before;
-  const throughput = sets / ((performance.now() - deliveryStart) / 1000);
-  log(`4. delivery throughput: ${sets} SETs in ${((performance.now() - deliveryStart) / 1000).toFixed(1)} s = ${throughput.toFixed(0)} SETs/s`);
+  const deliveryMs = performance.now() - deliveryStart;
+  const sets = (await received()) - before;
+  const throughput = sets / (deliveryMs / 1000);
+  log(`4. delivery throughput: ${sets} SETs in ${(deliveryMs / 1000).toFixed(1)} s = ${throughput.toFixed(0)} SETs/s`);
+  log(cpuSince(deliveryCpu, deliveryMs, sets, 'SET'));
 
   log('');
   log('| budget | figure | verdict |');

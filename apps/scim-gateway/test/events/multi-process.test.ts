@@ -124,13 +124,14 @@ describe.skipIf(!serverUrl)('event delivery with two gateway processes on one Po
     expect(after!.lease_owner.startsWith(`${survivor.child.pid}-`)).toBe(true);
     // The other streams kept going too (the survivor took over whatever the victim held). A stream the victim was
     // delivering may get again the SETs whose 202 had arrived but whose record had not been written yet (at most
-    // two: the record of one SET is written while the next is sent), with the same jti, right where they were.
+    // two record batches: one being written while the next fills, RECORD_BATCH = 32 SETs each), with the same
+    // jti, right where they were.
     for (const receiver of receivers.slice(1)) await until('the other streams to catch up', () => new Set(urisOf(receiver).slice(before)).size >= 30, 60_000);
     for (const receiver of receivers.slice(1)) {
       const uris = urisOf(receiver).slice(before);
       const once = uris.filter((uri, index) => uris.indexOf(uri) === index);
       expect(once).toEqual(order);
-      expect(uris.length - once.length).toBeLessThanOrEqual(2);
+      expect(uris.length - once.length).toBeLessThanOrEqual(64);
     }
   }, 120_000);
 });

@@ -133,6 +133,29 @@ describe('push delivery', () => {
     ]);
   });
 
+  it('delivers a burst in order over one kept-alive connection and records one attempt per SET, in the order sent', async () => {
+    const stream = await createStream();
+    const connections = receiver.connections;
+    // More than a page of the change log (200) and several record batches: 250 changes in one transaction.
+    const ids = Array.from({ length: 250 }, () => randomUUID());
+    await record(ids.map((id) => userChange('user.deactivated', null, id)));
+    await until('250 SETs', () => receiver.received.length >= 250);
+    expect(receiver.received.map((set) => set.claims.sub_id!.uri)).toEqual(ids.map((id) => `/Users/${id}`));
+    expect(receiver.attempts).toBe(250);
+    // One request at a time per stream on a kept-alive socket: at most the one connection this stream opened.
+    expect(receiver.connections - connections).toBeLessThanOrEqual(1);
+
+    const log = await until('250 recorded attempts', async () => {
+      const page = await gateway.roster.services.events.streams.deliveries(stream.id, { limit: 300 });
+      return page.total === 250 ? page : undefined;
+    });
+    const attempts = [...log.items].reverse();
+    expect(attempts.map((item) => item.jti)).toEqual(receiver.received.map((set) => set.jti));
+    expect(attempts.every((item) => item.outcome === 'delivered' && item.httpStatus === 202 && item.attempt === 1 && item.durationMs !== null)).toBe(true);
+    await until('the count', async () => (await gateway.roster.services.events.streams.get(stream.id)).deliveredCount === 250);
+    expect(await gateway.roster.services.events.streams.lag(stream.id)).toMatchObject({ events: 0 });
+  });
+
   it('retries a failed delivery with the same jti and keeps the order through 500, a closed connection and 400 invalid_key, recording each err', async () => {
     const stream = await createStream();
     receiver.behave = (attempt) =>

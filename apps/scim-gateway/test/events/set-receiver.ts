@@ -29,6 +29,8 @@ export interface SetReceiver {
   received: ReceivedSet[];
   /** Every POST that reached the receiver, accepted or not. */
   attempts: number;
+  /** TCP connections accepted so far (keep-alive: a sender reuses one). */
+  connections: number;
   /** Requests refused because the SET did not verify: they must never happen. */
   rejected: string[];
   /** Decides the answer to attempt number `attempt` (1-based). Default: accept. */
@@ -46,6 +48,7 @@ export async function startSetReceiver(options: { jwksUrl: string; issuer: strin
     url: '',
     received: [],
     attempts: 0,
+    connections: 0,
     rejected: [],
     behave: () => ({ kind: 'accept' }),
     stop: async () => {},
@@ -102,6 +105,7 @@ export async function startSetReceiver(options: { jwksUrl: string; issuer: strin
   let port = options.port ?? 0;
   receiver.start = async () => {
     server = http.createServer(app.callback());
+    server.on('connection', () => void (receiver.connections += 1));
     await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
     receiver.url = `http://127.0.0.1:${port}/events`;

@@ -40,10 +40,48 @@ export interface DeliveryWorkerOptions {
   responseTimeoutMs?: number;
   /** SETs read from the change log per step. */
   batchSize?: number;
+  /**
+   * Least time between two rounds of a stream that is caught up (and between two change-log wake-ups): changes
+   * committed meanwhile are read, sent and recorded together, so the statements delivery runs per second stay
+   * bounded however fast SCIM clients write, at the price of at most this much lag. Default 20 ms.
+   */
+  roundSpacingMs?: number;
   onAttempt?(event: { streamId: string; streamName: string; ok: boolean; lagSeconds: number }): void;
   onError?(error: unknown, streamId?: string): void;
   /** Decrypts the streams' Authorization headers (the stream service's SecretBox). */
   secrets?: SecretBox;
+}
+
+/** A delivered SET's attempt row, as recordDelivered writes it. */
+interface Delivered {
+  at: string;
+  jti: string;
+  event_uri: string;
+  resource: string;
+  http_status: number;
+  duration_ms: number;
+  attempt: number;
+}
+
+/**
+ * Delivered SETs whose attempts are written, and the stream's cursor moved, by one statement. A process killed
+ * with -9 sends again at most twice this many SETs (the batch being written and the one being filled).
+ */
+const RECORD_BATCH = 32;
+/** SETs built and signed ahead of the one in flight. */
+const PREPARE_AHEAD = 4;
+
+let lastDeliveredAt = 0;
+/**
+ * When a 202 arrived, as an ISO timestamp with microseconds, strictly increasing within the process: a batch's
+ * rows are written by one statement (where now() is one time), and the delivery log orders by this time.
+ */
+function deliveredAt(): string {
+  // Whole microseconds since the epoch (below 2^53), so that "one more" is exact; the wall clock (as the
+  // database's now() on the other rows of the log), with a microsecond added per SET within one millisecond.
+  const micros = Math.max(Date.now() * 1000, lastDeliveredAt + 1);
+  lastDeliveredAt = micros;
+  return `${new Date(Math.floor(micros / 1000)).toISOString().slice(0, -1)}${String(micros % 1000).padStart(3, '0')}Z`;
 }
 
 /** The backoff before retry number `attempt` (1 for the first retry): exponential with jitter, capped. */
@@ -89,6 +127,7 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   const giveUpAfterMs = options.giveUpAfterMs ?? 72 * 3_600_000;
   const batchSize = options.batchSize ?? 200;
   const secrets = options.secrets ?? createSecretBox();
+  const roundSpacingMs = options.roundSpacingMs ?? 20;
   const push = { connectTimeoutMs: options.connectTimeoutMs ?? 5000, responseTimeoutMs: options.responseTimeoutMs ?? 10_000 };
   const running = new Map<string, Promise<void>>();
   let abort = new AbortController();
@@ -96,7 +135,11 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
   let loop: Promise<void> | undefined;
   // Wakes the stream runners when the change log has something new (one waiter per process, not per stream).
   const sleepers = new Set<() => void>();
+  // Counts the signals, so that a runner whose read came back empty just before a signal does not then sleep
+  // through it (it was not among the sleepers to wake when the signal came).
+  let changeGeneration = 0;
   const signalChange = () => {
+    changeGeneration += 1;
     for (const wake of [...sleepers]) wake();
   };
 
@@ -126,46 +169,77 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
     return result.rows.map((row) => row.id);
   }
 
+  /**
+   * The one place a stream row read by the worker passes before it is delivered with: renew() reads it, and so do
+   * the record statements (RETURNING *), whose row the next round starts from. Anything a row needs before use
+   * belongs here, once for all three (the stored Authorization value is decrypted at the start of each round,
+   * whichever of them the round's row came from).
+   */
+  function leasedStream(row: StreamRow | undefined): StreamRow | undefined {
+    return row;
+  }
+
   /** Renews our lease and reads the stream; undefined when the lease is no longer ours. */
   async function renew(id: string): Promise<StreamRow | undefined> {
     const [row] = (await knex(TABLE)
       .where({ id, lease_owner: owner })
       .update({ lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
       .returning('*')) as StreamRow[];
-    return row;
+    return leasedStream(row);
   }
 
   async function release(id: string): Promise<void> {
     await knex(TABLE).where({ id, lease_owner: owner }).update({ lease_owner: null, lease_until: null });
   }
 
-  /** Moves the stream past changes it does not carry; false when the lease is no longer ours. */
-  async function advance(id: string, cursor: string): Promise<boolean> {
-    const count = await knex(TABLE)
+  /** Moves the stream past changes it does not carry; answers the stream as it is now, or undefined when the lease is no longer ours. */
+  async function advance(id: string, cursor: string): Promise<StreamRow | undefined> {
+    const [row] = (await knex(TABLE)
       .where({ id, lease_owner: owner })
-      .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) });
-    return count === 1;
+      .update({ cursor, lease_until: knex.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
+      .returning('*')) as StreamRow[];
+    return leasedStream(row);
   }
 
-  /** Records a delivered SET and moves the stream past it, in one statement; false when the lease is no longer ours. */
-  async function recordDelivered(id: string, set: BuiltSet, result: PushResult, attempt: number, cursor: string): Promise<boolean> {
+  /**
+   * Records delivered SETs (one attempt row each, with the time its 202 arrived) and moves the stream to `cursor`
+   * (the last change handled, delivered or skipped), in one statement. Answers the stream as it is now (the next
+   * round starts from it without renewing the lease again), or undefined when the lease is no longer ours.
+   */
+  async function recordDelivered(id: string, delivered: Delivered[], cursor: string): Promise<StreamRow | undefined> {
+    if (delivered.length === 0) return advance(id, cursor);
+    const last = delivered[delivered.length - 1]!;
     const outcome = (await knex.raw(
-      'WITH attempt AS (INSERT INTO event_deliveries (stream_id, jti, event_uri, resource, outcome, http_status, duration_ms, attempt) ' +
-        "VALUES (?, ?, ?, ?, 'delivered', ?, ?, ?)) " +
+      'WITH attempt AS (INSERT INTO event_deliveries (stream_id, at, jti, event_uri, resource, outcome, http_status, duration_ms, attempt) ' +
+        "SELECT ?, r.at, r.jti, r.event_uri, r.resource, 'delivered', r.http_status, r.duration_ms, r.attempt " +
+        'FROM json_to_recordset(?::json) AS r(at timestamptz, jti text, event_uri text, resource text, http_status int, duration_ms int, attempt int)) ' +
         `UPDATE ${TABLE} SET cursor = ?, lease_until = now() + make_interval(secs => ?), retry_attempt = 0, next_attempt_at = NULL, failing_since = NULL, ` +
-        'last_delivery_at = now(), last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + 1 WHERE id = ? AND lease_owner = ? RETURNING id',
-      [id, set.jti, set.eventUri, set.resource, result.status, result.durationMs, attempt, cursor, leaseMs / 1000, String(result.status), id, owner],
-    )) as { rows: unknown[] };
-    return outcome.rows.length === 1;
+        'last_delivery_at = ?, last_delivery_status = ?, last_error = NULL, delivered_count = delivered_count + ? WHERE id = ? AND lease_owner = ? RETURNING *',
+      [id, JSON.stringify(delivered), cursor, leaseMs / 1000, last.at, String(last.http_status), delivered.length, id, owner],
+    )) as { rows: StreamRow[] };
+    return leasedStream(outcome.rows[0]);
   }
+
+  /** A change made ready to send: its SET built and signed, or null when the stream does not carry it. */
+  type Prepared = { change: DirectoryChange; set: BuiltSet | null; token: string | null };
 
   /** Delivers one stream while this process holds its lease. */
   async function runStream(id: string): Promise<void> {
-    let renewedAt: number;
+    // When the lease was last renewed for sure: the time a renewing statement was sent, once it answered.
+    let renewedAt = 0;
+    // The stream as the last statement of the previous round answered it, lease renewed: read and renewed once.
+    let fresh: StreamRow | undefined;
+    // When the last round that found the stream caught up (a page not full) read its page.
+    let caughtUpRoundAt = Number.NEGATIVE_INFINITY;
     while (!stopped) {
-      const row = await renew(id);
-      if (!row) return;
-      renewedAt = Date.now();
+      const generation = changeGeneration;
+      let row = fresh;
+      fresh = undefined;
+      if (!row) {
+        renewedAt = Date.now();
+        row = await renew(id);
+        if (!row) return;
+      }
       if (row.state !== 'active' || row.delivery !== 'push' || !row.endpoint_url) {
         await release(id);
         return;
@@ -183,61 +257,113 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         await sleep(Math.min(new Date(row.next_attempt_at).getTime() - Date.now(), scanIntervalMs, leaseMs / 3));
         continue;
       }
+      // Without this, at hundreds of SCIM writes per second every stream would run a round (a change-log read and
+      // a record statement) per write, doubling the database's work per write; a backlog is read without a pause.
+      const spacing = caughtUpRoundAt + roundSpacingMs - Date.now();
+      if (spacing > 0) await sleep(spacing);
+      const readAt = Date.now();
       const page = await options.changeLog.read({ after: row.cursor, limit: batchSize });
+      caughtUpRoundAt = page.changes.length < batchSize ? readAt : Number.NEGATIVE_INFINITY;
       if (page.changes.length === 0) {
-        await sleep(Math.min(scanIntervalMs, leaseMs / 3), true);
+        // Unless a change was signalled since this round began (it may not be in the page just read).
+        if (changeGeneration === generation) await sleep(Math.min(scanIntervalMs, leaseMs / 3), true);
         continue;
       }
       const wanted = new Set(streamEvents(row));
-      let recorded: Promise<boolean> | null = null;
-      let cursor = row.cursor;
-      let skipped = false;
-      for (const change of page.changes) {
-        if (stopped) {
-          await recorded?.catch(() => false);
-          return;
+      const endpoint = row.endpoint_url;
+      // The Authorization value as decrypted at the start of this round (never the stored ciphertext).
+      const sendOptions = { ...push, authorization };
+      // A resource read for a `full` SET is read once per page, however many of its changes the page holds.
+      const resources = new Map<string, ReturnType<ResourceLoader>>();
+      const loadResource: ResourceLoader | undefined = options.loadResource
+        ? (type, resourceId) => {
+            const key = `${type}/${resourceId}`;
+            let found = resources.get(key);
+            if (!found) resources.set(key, (found = options.loadResource!(type, resourceId)));
+            return found;
+          }
+        : undefined;
+      // SETs are built and signed ahead of the one in flight (order matters only on the wire, where one request
+      // at a time is sent): up to PREPARE_AHEAD of them, so reading a resource or signing overlaps the request.
+      const prepared: Array<Promise<Prepared>> = [];
+      const prepare = (index: number): Promise<Prepared> => {
+        while (prepared.length <= Math.min(index + PREPARE_AHEAD, page.changes.length - 1)) {
+          const change = page.changes[prepared.length]!;
+          const ready = (async (): Promise<Prepared> => {
+            const set = inScope(row, change)
+              ? await buildSetClaims({ change, streamId: id, issuer: options.issuer, audience: row.audience, format: row.format, issuedAt: new Date(), loadResource }, wanted)
+              : null;
+            return { change, set, token: set ? await options.signer.sign(set.claims) : null };
+          })();
+          // Awaited in order below; marked handled so one that fails after the loop has left cannot go unobserved.
+          ready.catch(() => {});
+          prepared.push(ready);
         }
-        const set = inScope(row, change)
-          ? await buildSetClaims({ change, streamId: id, issuer: options.issuer, audience: row.audience, format: row.format, issuedAt: new Date(), loadResource: options.loadResource }, wanted)
-          : null;
-        if (!set) {
+        return prepared[index]!;
+      };
+
+      // Delivered SETs not recorded yet, and the one statement recording the previous batch (at most one at a time,
+      // in order). A crash loses at most these two batches' records: their SETs are sent again (same jti).
+      let pending: Delivered[] = [];
+      let cursor = row.cursor;
+      let recording: Promise<StreamRow | undefined> | null = null;
+      let recordingSince = 0;
+      const awaitRecording = async (): Promise<boolean> => {
+        if (!recording) return true;
+        const recorded = await recording;
+        recording = null;
+        if (!recorded) return false;
+        renewedAt = recordingSince;
+        fresh = recorded;
+        return true;
+      };
+      const flush = async (): Promise<boolean> => {
+        if (!(await awaitRecording())) return false;
+        if (cursor === row!.cursor && pending.length === 0) return true;
+        recordingSince = Date.now();
+        recording = recordDelivered(id, pending, cursor);
+        recording.catch(() => {});
+        row!.cursor = cursor;
+        pending = [];
+        return true;
+      };
+
+      let attempt = row.retry_attempt + 1;
+      let failure: { set: BuiltSet; result: PushResult } | null = null;
+      for (let index = 0; index < page.changes.length && !stopped; index += 1) {
+        const { change, set, token } = await prepare(index);
+        if (!set || !token) {
           cursor = change.cursor;
-          skipped = true;
           continue;
         }
-        if (skipped) {
-          // Persist the skipped changes before sending, so a takeover does not scan them again.
-          if (recorded && !(await recorded)) return;
-          recorded = null;
-          if (!(await advance(id, cursor))) return;
-          skipped = false;
-          renewedAt = Date.now();
+        // Never send on a lease that may have run out: renew first when half of it has passed since it surely was.
+        if (Date.now() - renewedAt > leaseMs / 2) {
+          if (!(await awaitRecording())) return;
+          if (Date.now() - renewedAt > leaseMs / 2) {
+            if (!(await renew(id))) return;
+            renewedAt = Date.now();
+          }
         }
-        // Never send on a lease that may have run out: renew first when half of it has passed (the answer renews it again).
-        if (Date.now() - renewedAt > leaseMs / 2 && !(await renew(id))) return;
-        const token = await options.signer.sign(set.claims);
-        const result = await pushSet(row.endpoint_url, token, { ...push, authorization });
-        const attempt = row.retry_attempt + 1;
+        const result = await pushSet(endpoint, token, sendOptions);
         options.onAttempt?.({ streamId: id, streamName: row.name, ok: result.ok, lagSeconds: (Date.now() - change.at.getTime()) / 1000 });
-        // The previous SET's record must be written (and the lease still ours) before this one's.
-        if (recorded && !(await recorded)) return;
-        recorded = null;
         if (!result.ok) {
-          await recordDelivery(knex, id, set, 'failed', { ...result, attempt });
-          await failed(row, result);
+          failure = { set, result };
           break;
         }
-        // Recorded while the next SET is prepared and sent: one statement writes the attempt and moves the cursor.
-        // A crash before it lands resends this SET (same jti), as after any unrecorded 202.
-        recorded = recordDelivered(id, set, result, attempt, change.cursor);
-        // Awaited before the next record or on leaving; marked handled so a failure cannot go unobserved in between.
-        recorded.catch(() => {});
-        renewedAt = Date.now();
-        cursor = change.cursor;
+        pending.push({ at: deliveredAt(), jti: set.jti, event_uri: set.eventUri, resource: set.resource, http_status: result.status!, duration_ms: result.durationMs, attempt });
+        attempt = 1;
         row.retry_attempt = 0;
+        cursor = change.cursor;
+        // Recorded while the next SETs are sent: one statement per RECORD_BATCH SETs instead of one per SET.
+        if (pending.length >= RECORD_BATCH && !(await flush())) return;
       }
-      if (recorded && !(await recorded)) return;
-      if (skipped && !(await advance(id, cursor))) return;
+      if (!(await flush()) || !(await awaitRecording())) return;
+      if (failure) {
+        fresh = undefined;
+        // The stream now stands just before the failed SET: the retry starts with it.
+        await recordDelivery(knex, id, failure.set, 'failed', { ...failure.result, attempt });
+        await failed(row, failure.result);
+      }
     }
   }
 
@@ -288,6 +414,8 @@ export function createDeliveryWorker(knex: Knex, options: DeliveryWorkerOptions)
         if (page.changes.length > 0) {
           seen = page.cursor;
           signalChange();
+          // The runners read what was committed meanwhile anyway: one wake-up per roundSpacingMs at most.
+          await sleep(roundSpacingMs);
         }
       } catch (error) {
         // PostgreSQL restarting, a lost connection: wait and try again; the leases expire if this takes long.

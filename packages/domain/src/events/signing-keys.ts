@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { KeyObject, sign } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Knex } from 'knex';
 import { createSecretBox, UnreadableSecretError, type SecretBox } from '../secret-box.js';
 import { SET_TYP } from './types.js';
@@ -36,6 +37,34 @@ export interface SigningKeyInfo {
   retiredAt: Date | null;
 }
 
+/**
+ * A key ready to sign with: node's KeyObject (imported once per key, not per SET) and the protected header, which
+ * is the same for every SET a key signs, already in base64url.
+ */
+interface ReadyKey {
+  kid: string;
+  key: KeyObject;
+  header: string;
+}
+
+function readyKey(kid: string, key: SigningKey): ReadyKey {
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: SET_TYP, kid })).toString('base64url');
+  // importJWK answers bytes only for symmetric ("oct") keys, never for the EC keys of this table.
+  if (key instanceof Uint8Array) throw new TypeError(`signing key ${kid} is not an EC key`);
+  return { kid, key: KeyObject.from(key), header };
+}
+
+/**
+ * The compact JWS (RFC 7515 §7.1) of `claims`. Signed synchronously with node:crypto: jose signs through
+ * WebCrypto, asynchronously, which cost several times more CPU per SET than the signature itself (docs/benchmarks.md,
+ * "Event delivery"). ES256 signatures are the 64-byte R || S form (RFC 7518 §3.4), not DER: `ieee-p1363`.
+ */
+export function signCompact(ready: Pick<ReadyKey, 'key' | 'header'>, claims: Record<string, unknown>): string {
+  const input = `${ready.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const signature = sign('sha256', Buffer.from(input), { key: ready.key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
+}
+
 export interface EventSignerOptions {
   now?: () => Date;
   /** Encrypts private keys at rest; default: none (stored plain:). */
@@ -47,7 +76,7 @@ export interface EventSignerOptions {
 export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) {
   const now = options.now ?? (() => new Date());
   const secrets = options.secrets ?? createSecretBox();
-  let cached: { kid: string; key: SigningKey; at: number } | undefined;
+  let cached: (ReadyKey & { at: number }) | undefined;
   let loading: Promise<{ kid: string; key: SigningKey }> | undefined;
 
   async function newKeyRow(): Promise<{ kid: string; public_jwk: string; private_jwk: string }> {
@@ -87,14 +116,15 @@ export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) 
     }
   }
 
-  async function current(): Promise<{ kid: string; key: SigningKey }> {
+  async function current(): Promise<ReadyKey> {
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached;
     loading ??= loadCurrent().finally(() => {
       loading = undefined;
     });
     const loaded = await loading;
-    cached = { ...loaded, at: Date.now() };
-    return loaded;
+    // The same key as last time (the usual case after KEY_CACHE_MS) keeps its KeyObject and header.
+    cached = cached?.kid === loaded.kid ? { ...cached, at: Date.now() } : { ...readyKey(loaded.kid, loaded.key), at: Date.now() };
+    return cached;
   }
 
   /**
@@ -103,7 +133,7 @@ export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) 
    * inside its transaction: on the embedded database that transaction holds the only connection, so a read
    * awaited there would wait for itself. `ready()` before the transaction leaves a key in memory.
    */
-  async function signingKey(): Promise<{ kid: string; key: SigningKey }> {
+  async function signingKey(): Promise<ReadyKey> {
     if (!cached) return current();
     if (Date.now() - cached.at >= KEY_CACHE_MS) void current().catch(() => undefined);
     return cached;
@@ -117,8 +147,7 @@ export function createEventSigner(knex: Knex, options: EventSignerOptions = {}) 
 
     /** Signs SET claims as a JWS with `typ: secevent+jwt` (RFC 8417 §2.3) and the key's `kid`. */
     async sign(claims: Record<string, unknown>): Promise<string> {
-      const { kid, key } = await signingKey();
-      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: SET_TYP, kid }).sign(key);
+      return signCompact(await signingKey(), claims);
     },
 
     /** The public keys receivers verify with: the signing key and the retired ones still in their overlap. */
