@@ -144,5 +144,5 @@ describe('benchmark harness (smoke)', () => {
     }
     expect(flat.figure?.value).toBe(flatness.large.reqPerSec / flatness.small.reqPerSec);
     expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
-  }, 240_000);
+  }, 360_000);
 });
