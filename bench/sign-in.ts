@@ -57,7 +57,7 @@ async function resolve(baseUrl: string, token: string, body: unknown): Promise<{
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
