@@ -178,6 +178,8 @@ export async function measureRelink(input: {
   const forward = (): void => stop.abort();
   input.signal?.addEventListener('abort', forward, { once: true });
   const during = input.load(stop.signal);
+  // When the PATCH or the wait fails, that error is the one to report; the load's own is then not awaited.
+  during.catch(() => undefined);
   let rebuild: LinkRebuildProgress;
   const started = performance.now();
   try {
