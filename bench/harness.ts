@@ -7,6 +7,8 @@ import { DatabaseCpu, cannon, perRequest, pooledPercentiles, rawSql, type Measur
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
 import { filteredGet, gatewayScenarios, getById, type Fixture, type Scenario } from './scenarios.js';
 import { meets } from './summary.js';
+import { ADMIN, adminSession } from './admin.js';
+import { BENCH_MAPPING, checkBadInput, measureRelink, mintIdTokens, type BadInputResult, type RelinkResult } from './sign-in.js';
 import { BIG_GROUP_SLICE, addToBigGroup, createBigGroup, expectStatus, scimHttp, seedGroups, seedUsers, userNameOf, type ScimHttp, type SeedRate } from './seed.js';
 
 // The benchmark run: start Roster (PostgreSQL or embedded), create SCIM clients for the three authentication
@@ -59,6 +61,11 @@ export interface ScenarioResult {
    * machine's speed then weighs on both alike.
    */
   pairedMinimal?: Measurement | undefined;
+  /**
+   * For the sign-in scenarios, whose budgets are ratios to GET /Users/:id (issue 19): that request against the
+   * same process, measured interleaved with the scenario the same way.
+   */
+  pairedGetById?: Measurement | undefined;
   /** req/s divided by the minimal Koa + pg server's (the paired one where there is one) and by raw SQL's. */
   vsMinimal?: number | undefined;
   vsRawSql?: number | undefined;
@@ -98,11 +105,12 @@ export interface BenchResult {
    */
   references: { rawSql?: Measurement; minimalKoa?: Measurement; authentication?: AuthenticationReference; flatness?: FlatnessReference };
   scenarios: ScenarioResult[];
+  /** Issue 19 beyond its two throughput scenarios: bad input to sign-in resolution, and relinking after a mapping change. */
+  signIn?: { badInput?: BadInputResult; relink?: RelinkResult };
   rss: { peakMb: number; byPhaseMb: Record<string, number> };
   budgets: BudgetCheck[];
 }
 
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1' };
 
 /** The query the gateway runs for `filter=userName eq "x"` (compile-sql.ts), as the raw SQL reference. */
 export const LOOKUP_SQL =
@@ -157,7 +165,8 @@ type Store = { databaseUrl: string } | { dataDir: string };
 interface Credentials {
   staticToken: string;
   oauthToken: string;
-  jwtClientReady: true;
+  /** The bench provider (the test IdP) in Roster. */
+  providerId: string;
 }
 
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
@@ -278,11 +287,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       created: { next: 0, series: `c${Date.now().toString(36)}-` },
     };
     const wanted = (id: string): boolean => !options.only || options.only.some((prefix) => id.startsWith(prefix));
-    const run = async (scenario: Scenario, auth: Record<string, string>, warmUpSeconds = 0, pairWith?: MinimalKoa): Promise<ScenarioResult> => {
+    const run = async (scenario: Scenario, auth: Record<string, string>, warmUpSeconds = 0, pairWith?: Pair): Promise<ScenarioResult> => {
       abortIfAsked();
       rss.setPhase(scenario.id);
       const settings = { connections: scenario.connections, headers: auth, signal: options.signal };
       if (warmUpSeconds > 0) await measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: warmUpSeconds });
+      // A partner on the same process runs another request: it gets the same unmeasured warm-up.
+      if (warmUpSeconds > 0 && pairWith?.kind === 'getById') await pairWith.measure(warmUpSeconds);
       const measureGateway = (seconds: number): Promise<Measurement> =>
         measureServer(gateway.child.pid, gateway.url, scenario.request, { ...settings, durationSeconds: seconds, amount: scenario.amount?.(), databaseCpu });
       // A scenario with a budget against the minimal server is measured interleaved with it, four rounds of
@@ -291,7 +302,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       let measurement: Measurement;
       let paired: Measurement | undefined;
       if (pairWith) {
-        [paired, measurement] = await interleaved(['minimal', 'gateway'], (side, seconds) => (side === 'minimal' ? pairWith.measure(seconds) : measureGateway(seconds)), options.durationSeconds);
+        [paired, measurement] = await interleaved(['partner', 'gateway'], (side, seconds) => (side === 'partner' ? pairWith.measure(seconds) : measureGateway(seconds)), options.durationSeconds);
       } else {
         measurement = await measureGateway(options.durationSeconds);
       }
@@ -303,7 +314,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         if (waited > 1000) log(`${scenario.id}: the database was busy for ${(waited / 1000).toFixed(1)} s after it (writes after the response, autovacuum)`);
       }
       const result: ScenarioResult = { id: scenario.id, title: scenario.title, connections: scenario.connections, measurement, rssPeakMb: round1(rss.peaks.get(scenario.id) ?? 0) };
-      if (paired) result.pairedMinimal = paired;
+      if (paired && pairWith?.kind === 'minimal') result.pairedMinimal = paired;
+      if (paired && pairWith?.kind === 'getById') result.pairedGetById = paired;
       log(`${scenario.id}: ${Math.round(measurement.reqPerSec)} req/s, p50 ${measurement.p50} ms, p99 ${measurement.p99} ms, errors ${measurement.errors}${measurement.failures.length ? ` (${measurement.failures[0]})` : ''}`);
       scenarioResults.push(result);
       return result;
@@ -472,6 +484,29 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       }
     }
 
+    // Sign-in resolution (issue 19): an application with scope signin.resolve, and raw ID tokens for a sample of
+    // the seeded users, minted now so that the scenario measures the gateway, not the signing.
+    let applicationToken: string | undefined;
+    const signIn: NonNullable<BenchResult['signIn']> = {};
+    if (SIGN_IN_IDS.some(wanted)) {
+      const api = await adminSession(gateway.url);
+      const application = await api.call('POST', '/api/admin/applications', { name: 'bench sign-in', authMethod: 'static_token', scopes: ['signin.resolve'] });
+      applicationToken = String(application.token);
+      fixture.signIn = { providerId: credentials.providerId, idTokens: wanted('signin-idtoken') ? await mintIdTokens(idp, fixture.userIds) : [] };
+      if (wanted('signin-bad-input')) {
+        signIn.badInput = await checkBadInput(gateway.url, applicationToken, credentials.providerId, idp);
+        const wrong = signIn.badInput.cases.filter((item) => !item.ok);
+        log(`sign-in bad input: ${signIn.badInput.cases.length} cases, ${wrong.length} wrong${wrong.length ? ` (${wrong.map((item) => `${item.case}: ${item.answered}`).join('; ')})` : ''}`);
+      }
+    }
+    const applicationAuth: Record<string, string> = applicationToken ? { authorization: `Bearer ${applicationToken}` } : {};
+    /** GET /Users/:id against the scenarios' process: the partner of the sign-in scenarios and the load during the relink. */
+    const byIdOnGateway = (id: string) => getById(scimPath, fixture.userIds, id, 'GET /Users/:id', options.connections, options.checkEvery).request;
+    const getByIdPartner: Pair = {
+      kind: 'getById',
+      measure: (seconds) => measureServer(gateway.child.pid, gateway.url, byIdOnGateway('get-by-id-partner'), { connections: options.connections, durationSeconds: seconds, headers: staticAuth, signal: options.signal, databaseCpu }),
+    };
+
     // Scenarios. The flatness reference has already warmed the process up, if it ran.
     let firstScenario = references.flatness === undefined;
     for (const scenario of gatewayScenarios(fixture, { connections: options.connections, checkEvery: options.checkEvery, bulkSize: options.bulkSize ?? 1000 })) {
@@ -479,6 +514,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       let auth: Record<string, string> = {};
       if (scenario.auth === 'static') auth = staticAuth;
       if (scenario.auth === 'oauth') auth = { authorization: `Bearer ${credentials.oauthToken}` };
+      if (scenario.auth === 'application') auth = applicationAuth;
       // IdP tokens live 10 minutes: a fresh one per scenario.
       if (scenario.auth === 'jwt') auth = { authorization: `Bearer ${await idp.issueAccessToken()}` };
       // Each scenario gets an unmeasured second first (the restarted process has not run its request yet), but
@@ -488,9 +524,33 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       // against 0.24 for the same request in the next one.
       const warmUp = scenario.amount ? 0 : firstScenario ? options.durationSeconds : Math.min(1, options.durationSeconds / 5);
       firstScenario = false;
-      await run(scenario, auth, warmUp, PAIRED_WITH_MINIMAL.includes(scenario.id) ? minimal : undefined);
+      const minimalPair: Pair | undefined = minimal ? { kind: 'minimal', measure: minimal.measure } : undefined;
+      await run(scenario, auth, warmUp, PAIRED_WITH_MINIMAL.includes(scenario.id) ? minimalPair : PAIRED_WITH_GET_BY_ID.includes(scenario.id) ? getByIdPartner : undefined);
     }
     await minimal?.stop();
+
+    // Relinking after a mapping change, while SCIM reads go on: after the scenarios, which it would disturb.
+    if (fixture.signIn && applicationToken && wanted('signin-relink')) {
+      abortIfAsked();
+      rss.setPhase('signin-relink');
+      const request = byIdOnGateway('signin-relink');
+      signIn.relink = await measureRelink({
+        api: await adminSession(gateway.url),
+        baseUrl: gateway.url,
+        applicationToken,
+        providerId: fixture.signIn.providerId,
+        userIds: fixture.userIds,
+        // Stopped by the signal once the rebuild is done; the duration only bounds it.
+        load: (signal) => measureServer(gateway.child.pid, gateway.url, request, { connections: options.connections, durationSeconds: 1800, headers: staticAuth, signal, databaseCpu }),
+        signal: options.signal,
+      });
+      const { relink } = signIn;
+      log(
+        `relink: ${relink.users} users in ${relink.seconds.toFixed(2)} s (${Math.round(relink.usersPerSecond)}/s); GET /Users/:id meanwhile ${Math.round(relink.during.reqPerSec)} req/s, ` +
+          `p50 ${relink.during.p50} ms, p99 ${relink.during.p99} ms, errors ${relink.during.errors}${relink.problems.length ? `; ${relink.problems.join('; ')}` : ''}`,
+      );
+      await settle(`${gateway.url}/readyz`, options.signal);
+    }
     for (const result of scenarioResults) {
       const reference = result.pairedMinimal ?? references.minimalKoa;
       if (reference) result.vsMinimal = round2(result.measurement.reqPerSec / reference.reqPerSec);
@@ -511,6 +571,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       bigGroupFullGetMs,
       references,
       scenarios: scenarioResults,
+      ...(signIn.badInput || signIn.relink ? { signIn } : {}),
       rss: { peakMb: round1(rss.peak), byPhaseMb: Object.fromEntries([...rss.peaks].map(([phase, mb]) => [phase, round1(mb)])) },
       budgets: [],
     };
@@ -592,28 +653,11 @@ function round2(value: number): number {
 
 /** Admin API: sign in, register the test IdP, create one SCIM client per authentication method. */
 async function createClients(baseUrl: string, idp: TestIdentityProvider): Promise<Credentials> {
-  const session = await fetch(`${baseUrl}/api/admin/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  if (session.status !== 200) throw new Error(`admin sign-in answered ${session.status}: ${await session.text()}`);
-  const { csrfToken } = (await session.json()) as { csrfToken: string };
-  const cookie = session.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .join('; ');
-  const admin = async (pathname: string, body: unknown): Promise<Record<string, unknown>> => {
-    const response = await fetch(`${baseUrl}${pathname}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status !== 201) throw new Error(`POST ${pathname} answered ${response.status}: ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
-  const provider = await admin('/api/admin/auth-providers', { name: 'Bench IdP', kind: 'oidc', issuer: idp.issuer, clientId: idp.audience });
+  const api = await adminSession(baseUrl);
+  const admin = (pathname: string, body: unknown): Promise<Record<string, unknown>> => api.call('POST', pathname, body);
+  // The mapping sign-in resolution reads (docs/applications.md §1): the ID token's `sub` against the user's
+  // `externalId`, which the seed writes for every user (seed.ts externalIdOf).
+  const provider = await admin('/api/admin/auth-providers', { name: 'Bench IdP', kind: 'oidc', issuer: idp.issuer, clientId: idp.audience, identityMapping: BENCH_MAPPING });
   const authProviderId = String(provider.id);
   const staticClient = await admin('/api/admin/scim-clients', { name: 'bench static token', authProviderId, authMethod: 'static_token' });
   const oauthClient = await admin('/api/admin/scim-clients', { name: 'bench oauth', authProviderId, authMethod: 'oauth_client_credentials' });
@@ -627,7 +671,7 @@ async function createClients(baseUrl: string, idp: TestIdentityProvider): Promis
   });
   const tokenBody = (await token.json()) as { access_token?: string };
   if (token.status !== 200 || !tokenBody.access_token) throw new Error(`/oauth/token answered ${token.status}: ${JSON.stringify(tokenBody)}`);
-  return { staticToken: String(staticClient.token), oauthToken: tokenBody.access_token, jwtClientReady: true };
+  return { staticToken: String(staticClient.token), oauthToken: tokenBody.access_token, providerId: authProviderId };
 }
 
 /** Walks every user by cursor, 1,000 a page; checks the count and returns the cursor of the last full page. */
@@ -652,6 +696,17 @@ async function walkCursor(http: ScimHttp, total: number): Promise<string> {
 
 /** The scenarios whose budget is a ratio to the minimal Koa server (checkBudgets): measured paired with it. */
 const PAIRED_WITH_MINIMAL = ['filter-static', 'get-by-id'];
+/** The sign-in scenarios, whose budgets are ratios to GET /Users/:id of the same process (issue 19), and their limits. */
+const PAIRED_WITH_GET_BY_ID = ['signin-claims', 'signin-idtoken'];
+const SIGN_IN_RATIO: Record<string, number> = { 'signin-claims': 0.9, 'signin-idtoken': 0.5 };
+/** Everything of issue 19 the harness measures, as `--only` ids. */
+const SIGN_IN_IDS = [...PAIRED_WITH_GET_BY_ID, 'signin-bad-input', 'signin-relink'];
+
+/** What a scenario is measured interleaved with: the minimal Koa server, or GET /Users/:id on the same process. */
+interface Pair {
+  kind: 'minimal' | 'getById';
+  measure(seconds: number): Promise<Measurement>;
+}
 
 interface MinimalKoa {
   measure(seconds: number): Promise<Measurement>;
@@ -908,6 +963,42 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
     else add(`${id}: >= 0.4 x raw SQL`, undefined, undefined);
     add(`${id}: p99 < 10 ms`, m ? `${m.p99} ms` : undefined, m ? below(m.p99, 10) : undefined);
   }
+  // Issue 19: sign-in resolution against GET /Users/:id measured interleaved with it on the same process.
+  for (const id of PAIRED_WITH_GET_BY_ID) {
+    const scenario = result.scenarios.find((candidate) => candidate.id === id);
+    const m = scenario?.measurement;
+    const byId = scenario?.pairedGetById;
+    const limit = SIGN_IN_RATIO[id]!;
+    add(
+      `${id}: >= ${limit} x GET /Users/:id (interleaved)`,
+      m && byId ? `${fmt(m.reqPerSec / byId.reqPerSec)} (${Math.round(m.reqPerSec)} vs ${Math.round(byId.reqPerSec)} req/s; CPU ${m.serverCpuMsPerRequest ?? '?'} vs ${byId.serverCpuMsPerRequest ?? '?'} ms/req)` : undefined,
+      m && byId ? atLeast(m.reqPerSec / byId.reqPerSec, limit) : undefined,
+    );
+    if (id === 'signin-claims') add(`${id}: p99 < 10 ms`, m ? `${m.p99} ms` : undefined, m ? below(m.p99, 10) : undefined);
+  }
+  const relink = result.signIn?.relink;
+  // One row for both halves of the budget: a run whose reads failed during the rebuild, or whose links did not
+  // resolve by the new claim after it, counts as 0 users/s.
+  const relinkClean = relink !== undefined && relink.during.errors === 0 && relink.problems.length === 0;
+  add(
+    'relink >= 5,000 users/s, SCIM served meanwhile (no errors)',
+    relink
+      ? `${Math.round(relink.usersPerSecond)}/s (${relink.users} users in ${relink.seconds.toFixed(2)} s, ${relink.from.claim} -> ${relink.from.attribute} to ${relink.to.claim} -> ${relink.to.attribute}); ` +
+          `GET /Users/:id meanwhile ${Math.round(relink.during.reqPerSec)} req/s, p50 ${relink.during.p50} ms, p99 ${relink.during.p99} ms, ${relink.during.errors} errors` +
+          (relink.problems.length ? `; ${relink.problems.join('; ')}` : '')
+      : undefined,
+    relink ? atLeast(relinkClean ? relink.usersPerSecond : 0, 5000) : undefined,
+  );
+  const badInput = result.signIn?.badInput;
+  add(
+    'sign-in: bad input answers 4xx, never found',
+    badInput
+      ? badInput.wrong === 0
+        ? `${badInput.cases.length} cases, each its 4xx (${badInput.cases.map((item) => item.answered).join(', ')})`
+        : `${badInput.wrong} of ${badInput.cases.length} wrong: ${badInput.cases.filter((item) => !item.ok).map((item) => `${item.case}: ${item.answered}, expected ${item.expected}`).join('; ')}`
+      : undefined,
+    badInput ? { value: badInput.wrong, comparison: '<=', limit: 0, everyRun: true } : undefined,
+  );
   const flatness = result.references.flatness;
   const flat = (what: string, pair: { small: Measurement; large: Measurement } | undefined, raw?: { small: Measurement; large: Measurement }): void =>
     add(
@@ -973,7 +1064,9 @@ export function checkBudgets(result: BenchResult): BudgetCheck[] {
     ...result.scenarios.flatMap((scenario): Array<[string, Measurement | undefined]> => [
       [scenario.id, scenario.measurement],
       [`${scenario.id} (paired minimal)`, scenario.pairedMinimal],
+      [`${scenario.id} (paired GET by id)`, scenario.pairedGetById],
     ]),
+    ['GET by id during the relink', relink?.during],
   ];
   const failed = measured.filter((entry): entry is [string, Measurement] => (entry[1]?.errors ?? 0) > 0);
   add('no errors in any scenario or reference', failed.length ? failed.map(([id, m]) => `${id}: ${m.errors}`).join(', ') : '0 errors', { value: failed.reduce((sum, [, m]) => sum + m.errors, 0), comparison: '<=', limit: 0, everyRun: true });

@@ -48,7 +48,10 @@ export function markdownReport(result: BenchResult): string {
   for (const scenario of result.scenarios) {
     row(scenario.title, scenario.connections, scenario.measurement, { vsMinimal: scenario.vsMinimal ?? Number.NaN });
     if (scenario.pairedMinimal) row('reference: minimal Koa + pg, interleaved with the row above', options.connections, scenario.pairedMinimal, { vsMinimal: 1 });
+    if (scenario.pairedGetById) row('reference: GET /Users/:id on the same process, interleaved with the row above', options.connections, scenario.pairedGetById);
   }
+  const relink = result.signIn?.relink;
+  if (relink) row(`GET /Users/:id while ${n(relink.users)} users are relinked (closed loop until the rebuild is done)`, options.connections, relink.during);
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');
   lines.push('|---|---:|---:|---:|');
@@ -63,6 +66,14 @@ export function markdownReport(result: BenchResult): string {
       (result.startToReadyMs.restart !== undefined ? `, ${result.startToReadyMs.restart} ms restarting on the seeded database.` : '.'),
   );
   if (result.bigGroupFullGetMs !== undefined) lines.push(`One GET of the big group with all its members: ${n(result.bigGroupFullGetMs)} ms.`);
+  if (relink) {
+    lines.push(
+      `Relink after the identity mapping changed from \`${relink.from.claim}\` -> \`${relink.from.attribute}\` to \`${relink.to.claim}\` -> \`${relink.to.attribute}\`: ` +
+        `${n(relink.users)} users in ${relink.seconds.toFixed(2)} s by the rebuild's own timestamps (${n(relink.usersPerSecond)}/s; ${relink.observedSeconds.toFixed(2)} s until the harness saw it done).`,
+    );
+  }
+  const badInput = result.signIn?.badInput;
+  if (badInput) lines.push(`Sign-in bad input: ${badInput.cases.map((item) => `${item.case} ${item.answered}${item.ok ? '' : ` (**expected ${item.expected}**)`}`).join('; ')}.`);
   lines.push('');
   lines.push('| budget | measured | |');
   lines.push('|---|---|---|');

@@ -1,5 +1,5 @@
 import type { CannonRequest } from './measure.js';
-import { CORE_USER, bulkUsersBody, patchMembers, userBody } from './seed.js';
+import { CORE_USER, bulkUsersBody, externalIdOf, patchMembers, userBody } from './seed.js';
 
 // The scenarios run against the gateway, each a request builder plus a correctness check of the answer.
 // Random choices use Math.random: any existing user is as good as another, and the indexes do not care.
@@ -22,13 +22,26 @@ export interface Fixture {
   removed: string[];
   /** Counter for users created by scenarios (unique userNames across scenarios and runs). */
   created: { next: number; series: string };
+  /** Sign-in resolution (issue 19): set up only when a sign-in scenario runs. */
+  signIn?: SignInFixture;
 }
+
+export interface SignInFixture {
+  /** The bench provider, whose identity mapping reads the claim `sub` against the user's `externalId`. */
+  providerId: string;
+  /** Raw OIDC ID tokens signed by the test provider, each for one seeded user, minted before the scenario. */
+  idTokens: Array<{ token: string; userId: string }>;
+}
+
+/** The sign-in resolution endpoint (docs/applications.md §2). */
+export const SIGN_IN_PATH = '/api/v1/sign-in/resolve';
 
 export interface Scenario {
   id: string;
   title: string;
   connections: number;
-  auth: 'static' | 'oauth' | 'jwt' | 'none';
+  /** `application`: the bench application's static token (scope signin.resolve). */
+  auth: 'static' | 'oauth' | 'jwt' | 'none' | 'application';
   request: CannonRequest;
   /** For pool-limited scenarios: at most this many requests. */
   amount?: () => number;
@@ -92,6 +105,59 @@ export function getById(scimPath: string, ids: string[], id: string, title: stri
   return randomGet({ id, title, auth: 'static', connections }, checkEvery, ids, (user) => `${scimPath}/Users/${user}`, (body, expected) =>
     parse(body)?.id === expected ? undefined : `GET ${expected} answered ${body.slice(0, 200)}`,
   );
+}
+
+/** A sign-in resolution answer checked to be `found` with the user expected. */
+function checkFound(status: number, body: string, expected: string): string | undefined {
+  const parsed = parse(body) as { status?: string; user?: { id?: string } } | undefined;
+  if (status !== 200 || parsed?.status !== 'found' || parsed.user?.id !== expected) return `sign-in of ${expected} answered ${status} ${body.slice(0, 200)}`;
+  return undefined;
+}
+
+/**
+ * POST /api/v1/sign-in/resolve by claims: a random seeded user by the claim the bench provider's mapping reads
+ * (`sub`, compared to `externalId`), as an application that verified the ID token itself sends it.
+ */
+export function signInByClaims(fixture: Fixture, signIn: SignInFixture, connections: number, checkEvery: number): Scenario {
+  return {
+    id: 'signin-claims',
+    title: 'POST /api/v1/sign-in/resolve by claims (sub -> externalId)',
+    connections,
+    auth: 'application',
+    request: {
+      method: 'POST',
+      checkEvery,
+      build: (context) => {
+        const { value, index } = pick(fixture.userIds);
+        context.expected = value;
+        return { path: SIGN_IN_PATH, body: JSON.stringify({ providerId: signIn.providerId, claims: { sub: externalIdOf('u', index) } }), headers: { 'content-type': 'application/json' } };
+      },
+      check: (status, body, context) => checkFound(status, body, String(context.expected)),
+    },
+  };
+}
+
+/**
+ * The same with a raw ID token, which the gateway verifies against the provider's JWKS (keys cached). The
+ * tokens were minted before the scenario: signing one per request would measure the load generator.
+ */
+export function signInByIdToken(signIn: SignInFixture, connections: number, checkEvery: number): Scenario {
+  return {
+    id: 'signin-idtoken',
+    title: 'POST /api/v1/sign-in/resolve by ID token (signature checked, keys cached)',
+    connections,
+    auth: 'application',
+    request: {
+      method: 'POST',
+      checkEvery,
+      build: (context) => {
+        const { value } = pick(signIn.idTokens);
+        context.expected = value.userId;
+        return { path: SIGN_IN_PATH, body: JSON.stringify({ providerId: signIn.providerId, idToken: value.token }), headers: { 'content-type': 'application/json' } };
+      },
+      check: (status, body, context) => checkFound(status, body, String(context.expected)),
+    },
+  };
 }
 
 /** Every scenario of a full run, in the order they run (creations before the PATCH adds that use them). */
@@ -192,6 +258,7 @@ export function gatewayScenarios(fixture: Fixture, options: { connections: numbe
       },
     },
     getById(fixture.scimPath, fixture.userIds, 'get-by-id', 'GET /Users/:id', connections, checkEvery),
+    ...(fixture.signIn ? [signInByClaims(fixture, fixture.signIn, connections, checkEvery), signInByIdToken(fixture.signIn, connections, checkEvery)] : []),
     list('page-first', 'GET /Users first page (startIndex=1, count=100)', () => `${base}/Users?startIndex=1&count=100`, (parsed) =>
       resourcesLength(parsed) === 100 && parsed.totalResults === fixture.totalUsers ? undefined : `first page: ${resourcesLength(parsed)} resources, total ${String(parsed.totalResults)}`,
     ),

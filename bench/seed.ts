@@ -16,6 +16,11 @@ export function userNameOf(series: string, i: number): string {
   return `${series}${String(i).padStart(6, '0')}@bench.example.com`;
 }
 
+/** externalId of the i-th user of a series: what the bench provider's identity mapping (`sub` -> `externalId`) reads. */
+export function externalIdOf(series: string, i: number): string {
+  return `ext-${series}-${i}`;
+}
+
 /** A realistic user: names, two emails, phone, title and the enterprise extension (RFC 7643 §4.1, §4.3). */
 export function userBody(series: string, i: number): Record<string, unknown> {
   const given = GIVEN[i % GIVEN.length]!;
@@ -24,7 +29,7 @@ export function userBody(series: string, i: number): Record<string, unknown> {
   return {
     schemas: [CORE_USER, ENTERPRISE_USER],
     userName,
-    externalId: `ext-${series}-${i}`,
+    externalId: externalIdOf(series, i),
     name: { givenName: given, familyName: family, formatted: `${given} ${family}` },
     displayName: `${given} ${family} ${i}`,
     emails: [

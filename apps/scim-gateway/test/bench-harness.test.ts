@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { BenchResult, BudgetCheck, BudgetFigure } from '../../../bench/harness.js';
+import { checkBudgets, type BenchResult, type BudgetCheck, type BudgetFigure } from '../../../bench/harness.js';
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, killAllChildren } from '../../../bench/processes.js';
 import { pooledPercentiles, withSamples, type Measurement } from '../../../bench/measure.js';
 import { budgetsOverRuns, meets, summaryReport } from '../../../bench/summary.js';
@@ -89,5 +89,45 @@ describe('the gateway process of the harness', () => {
   it('runs the gateway with the node flags of `pnpm start`', () => {
     const start = (JSON.parse(fs.readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(start).toContain(`node ${GATEWAY_NODE_FLAGS.join(' ')} apps/scim-gateway/dist/main.js`);
+  });
+});
+
+describe("issue 19's budgets in a run's report", () => {
+  const measurement = (reqPerSec: number, p99: number, errors = 0): Measurement =>
+    ({ requests: reqPerSec, seconds: 1, reqPerSec, p50: 1, p99, max: p99, errors, non2xx: 0, mismatches: errors, failures: [] }) as Measurement;
+  const resultOf = (database: BenchResult['database'], relinkErrors: number, badInputWrong: number): BenchResult =>
+    ({
+      database,
+      options: { connections: 10 },
+      references: {},
+      startToReadyMs: { fresh: 1000 },
+      rss: { peakMb: 100, byPhaseMb: {} },
+      scenarios: [
+        { id: 'signin-claims', title: 'claims', connections: 10, measurement: measurement(4600, 4), pairedGetById: measurement(5000, 3) },
+        { id: 'signin-idtoken', title: 'ID token', connections: 10, measurement: measurement(2400, 6), pairedGetById: measurement(5000, 3) },
+      ],
+      signIn: {
+        relink: { from: { claim: 'sub', attribute: 'externalId' }, to: { claim: 'email', attribute: 'userName' }, users: 120_000, seconds: 12, usersPerSecond: 10_000, observedSeconds: 12.1, during: measurement(3000, 8, relinkErrors), problems: [] },
+        badInput: { cases: [{ case: 'unknown provider', expected: '404 not_found', answered: badInputWrong ? '200 found' : '404 not_found', ok: badInputWrong === 0 }], wrong: badInputWrong },
+      },
+    }) as unknown as BenchResult;
+  const row = (checks: BudgetCheck[], budget: string): BudgetCheck | undefined => checks.find((check) => check.budget === budget);
+
+  it('judge sign-in against GET by id of the same process, and the relink by its rate', () => {
+    const checks = checkBudgets(resultOf('postgres', 0, 0));
+    expect(row(checks, 'signin-claims: >= 0.9 x GET /Users/:id (interleaved)')).toMatchObject({ pass: true, figure: { value: 0.92, comparison: '>=', limit: 0.9 } });
+    expect(row(checks, 'signin-claims: p99 < 10 ms')).toMatchObject({ pass: true, figure: { value: 4, limit: 10 } });
+    expect(row(checks, 'signin-idtoken: >= 0.5 x GET /Users/:id (interleaved)')).toMatchObject({ pass: false, figure: { value: 0.48, limit: 0.5 } });
+    expect(row(checks, 'relink >= 5,000 users/s, SCIM served meanwhile (no errors)')).toMatchObject({ pass: true, figure: { value: 10_000, limit: 5000 } });
+    expect(row(checks, 'sign-in: bad input answers 4xx, never found')).toMatchObject({ pass: true, figure: { value: 0, everyRun: true } });
+  });
+
+  it('count a relink with failed reads as 0 users/s, and a wrong answer to bad input on any database', () => {
+    const checks = checkBudgets(resultOf('embedded', 2, 1));
+    // On the embedded database the rates are reported, not judged; correctness is.
+    expect(row(checks, 'relink >= 5,000 users/s, SCIM served meanwhile (no errors)')).toMatchObject({ pass: null, figure: { value: 0 } });
+    expect(row(checks, 'sign-in: bad input answers 4xx, never found')).toMatchObject({ pass: false, figure: { value: 1 } });
+    expect(row(checks, 'sign-in: bad input answers 4xx, never found')?.measured).toBe('1 of 1 wrong: unknown provider: 200 found, expected 404 not_found');
+    expect(row(checks, 'no errors in any scenario or reference')).toMatchObject({ pass: false, measured: 'GET by id during the relink: 2' });
   });
 });

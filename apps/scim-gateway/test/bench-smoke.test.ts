@@ -32,6 +32,8 @@ describe('benchmark harness (smoke)', () => {
       'filter-jwt',
       'discovery',
       'get-by-id',
+      'signin-claims',
+      'signin-idtoken',
       'page-first',
       'page-end',
       'cursor-first',
@@ -77,6 +79,38 @@ describe('benchmark harness (smoke)', () => {
       expect(markdownReport(result)).toContain('| scenario | conn | req/s | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | vs minimal Koa | vs raw SQL |');
       expect(markdownReport(result)).toContain('| reference: minimal Koa + pg, interleaved with the row above |');
     }
+    // Issue 19: both sign-in scenarios measured interleaved with GET by id on the same process, each checked
+    // response `found` with the right user (checkEvery 1); bad input each its 4xx; the relink timed while reads ran.
+    for (const id of ['signin-claims', 'signin-idtoken']) {
+      const scenario = result.scenarios.find((candidate) => candidate.id === id)!;
+      expect({ id, errors: scenario.pairedGetById?.errors, failures: scenario.pairedGetById?.failures }).toEqual({ id, errors: 0, failures: [] });
+      expect(scenario.pairedGetById?.requests, id).toBeGreaterThan(0);
+      const ratio = result.budgets.find((check) => check.budget.startsWith(`${id}: >= `) && check.budget.endsWith('x GET /Users/:id (interleaved)'))!;
+      expect(ratio.figure?.value, id).toBe(scenario.measurement.reqPerSec / scenario.pairedGetById!.reqPerSec);
+      expect(ratio.figure?.limit, id).toBe(id === 'signin-claims' ? 0.9 : 0.5);
+    }
+    expect(markdownReport(result)).toContain('| reference: GET /Users/:id on the same process, interleaved with the row above |');
+    const badInput = result.signIn?.badInput;
+    expect(badInput?.cases.map((item) => [item.case, item.answered])).toEqual([
+      ['unknown provider', '404 not_found'],
+      ['malformed ID token', '400 invalid_id_token/malformed'],
+      ['ID token signed by another key', '400 invalid_id_token/signature'],
+      ['ID token for another audience', '400 invalid_id_token/claim_aud'],
+      ['expired ID token', '400 invalid_id_token/expired'],
+      ['claim of the wrong type (array)', '400 invalid_input'],
+      ['claim of the wrong type (number)', '400 invalid_input'],
+      ['claims not an object', '400 invalid_request'],
+    ]);
+    expect(result.budgets.find((check) => check.budget === 'sign-in: bad input answers 4xx, never found')).toMatchObject({ pass: true, figure: { value: 0, everyRun: true } });
+    const relink = result.signIn?.relink;
+    // Every user the static client provisioned: the seed, the pool and those the POST and /Bulk scenarios made.
+    expect(relink?.users).toBeGreaterThanOrEqual(300 + 1100);
+    expect(relink?.problems).toEqual([]);
+    expect({ errors: relink?.during.errors, failures: relink?.during.failures }).toEqual({ errors: 0, failures: [] });
+    expect(relink?.during.requests).toBeGreaterThan(0);
+    expect(result.budgets.find((check) => check.budget === 'relink >= 5,000 users/s, SCIM served meanwhile (no errors)')?.figure?.value).toBe(relink!.usersPerSecond);
+    expect(markdownReport(result)).toContain(`| GET /Users/:id while ${relink!.users.toLocaleString('en-US')} users are relinked (closed loop until the rebuild is done) |`);
+
     // Flatness: 200 users in a database of their own against the full one, interleaved, both answering right.
     const flatness = result.references.flatness!;
     expect({ smallUsers: flatness.smallUsers, users: flatness.users }).toEqual({ smallUsers: 200, users: 300 });
@@ -105,8 +139,10 @@ describe('benchmark harness (smoke)', () => {
       else expect(check.figure?.value, check.budget).toBeTypeOf('number');
     }
     // On the embedded database only correctness is judged, and it is.
-    if (!postgresUrl) expect(result.budgets.filter((check) => check.pass !== null).map((check) => check.budget)).toEqual(['no errors in any scenario or reference']);
+    if (!postgresUrl) {
+      expect(result.budgets.filter((check) => check.pass !== null).map((check) => check.budget)).toEqual(['sign-in: bad input answers 4xx, never found', 'no errors in any scenario or reference']);
+    }
     expect(flat.figure?.value).toBe(flatness.large.reqPerSec / flatness.small.reqPerSec);
     expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
-  }, 240_000);
+  }, 360_000);
 });
