@@ -26,6 +26,8 @@ const G_SEQ = `g.${G.seq}`;
 const G_OWNER = `g.${G.createdByClientId}`;
 const AND_AFTER_SEQ = ` AND ${R_SEQ} > ?`;
 const OWNER_IS = `${R_OWNER} = ?`;
+const BUMPED_VERSION = `${U.version} + 1`;
+const DATA_INACTIVE = `jsonb_set(${U.data}, '{active}', 'false'::jsonb)`;
 
 // The groups of the row's user as a JSON array, in group order: lets a read return users with their groups
 // in one statement. Every round trip to PostgreSQL costs more CPU than the query itself (docs/benchmarks.md).
@@ -111,14 +113,14 @@ export interface UserDocument {
 }
 
 interface UserDocumentRow {
-  id: string;
-  seq: number | string;
+  [U.id]: string;
+  [U.seq]: number | string;
   [U.userName]: string;
   [U.externalId]: string | null;
-  active: boolean;
+  [U.active]: boolean;
   document: string;
   extension_keys: string[] | string | null;
-  version: number;
+  [U.version]: number;
   created: string;
   modified: string;
   groups: unknown;
@@ -170,14 +172,14 @@ function isoText(column: string): string {
 
 function toUserDocument(row: UserDocumentRow): UserDocument {
   return {
-    id: row.id,
-    seq: Number(row.seq),
+    id: row[U.id],
+    seq: Number(row[U.seq]),
     userName: row[U.userName],
     externalId: row[U.externalId],
-    active: row.active,
+    active: row[U.active],
     documentJson: row.document,
     extensionKeys: textArray(row.extension_keys),
-    version: row.version,
+    version: row[U.version],
     created: row.created,
     lastModified: row.modified,
     groups: groupRefs(row.groups),
@@ -302,9 +304,9 @@ export const userRepository = {
       .update({
         ...input.columns,
         ...(input.lockReason !== undefined ? { [U.lockReason]: input.lockReason } : {}),
-        data: JSON.stringify(input.data),
-        version: db.raw('version + 1'),
-        updated_at: db.fn.now(),
+        [U.data]: JSON.stringify(input.data),
+        [U.version]: db.raw(BUMPED_VERSION),
+        [U.updatedAt]: db.fn.now(),
       })
       .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
     return toUserRecord(row!);
@@ -315,11 +317,11 @@ export const userRepository = {
     const [row] = (await db('users')
       .where('id', id)
       .update({
-        active: false,
+        [U.active]: false,
         [U.lockReason]: reason,
-        data: db.raw(`jsonb_set(data, '{active}', 'false'::jsonb)`),
-        version: db.raw('version + 1'),
-        updated_at: db.fn.now(),
+        [U.data]: db.raw(DATA_INACTIVE),
+        [U.version]: db.raw(BUMPED_VERSION),
+        [U.updatedAt]: db.fn.now(),
       })
       .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
     return toUserRecord(row!);
