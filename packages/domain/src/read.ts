@@ -1,6 +1,7 @@
 import { DatabaseError, createDatabase, embeddedDataDirOwner, type Database } from '@roster/db';
 import { createDirectoryReader, type DirectoryReader } from './directory/reader.js';
 import { createSignInResolver, type SignInResolver } from './sign-in.js';
+import { groupMembersTable, userProviderLinksTable } from './models/index.js';
 
 // @roster/domain/read: the read-only way into Roster's database for applications. Everything here runs
 // SELECT only, so a PostgreSQL role with SELECT rights is enough (docs/applications.md lists the GRANTs).
@@ -57,7 +58,7 @@ export async function openReadOnlyDirectory(options: ReadOnlyDirectoryOptions): 
   try {
     // One probe of every table the reader uses: a missing migration or a missing GRANT is named now, not at
     // the first sign-in.
-    for (const table of ['users', 'groups', 'group_members', 'user_provider_links', 'auth_providers']) {
+    for (const table of ['users', 'groups', groupMembersTable.table, userProviderLinksTable.table, 'auth_providers']) {
       await database.knex.raw(`SELECT 1 FROM ${table} LIMIT 0`).catch((error: { code?: string; message?: string }) => {
         if (error.code === '42P01') throw new ReadOnlyDirectoryError(`the database has no ${table} table: it is not a Roster database, or Roster has not started on it yet`, { cause: error });
         if (error.code === '42501') throw new ReadOnlyDirectoryError(`the database role may not read ${table}: GRANT SELECT on Roster's tables (docs/applications.md)`, { cause: error });
