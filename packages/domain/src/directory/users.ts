@@ -15,7 +15,8 @@ const G = groupsTable.columns;
 const M = groupMembersTable.columns;
 const L = userProviderLinksTable.columns;
 const C = directoryChangesTable.columns;
-// Qualified names for the knex builders below, spelled out once at load rather than on every request.
+// Qualified names for the knex builders below, spelled out once at load rather than on every request. listResources
+// reads groups too: `r.seq` and `r.created_by_client_id` are columns of both (groupsTable declares them alike).
 const R_SEQ = `r.${U.seq}`;
 const R_OWNER = `r.${U.createdByClientId}`;
 const R_USER_NAME_IS = `lower(r.${U.userName}) = lower(?)`;
