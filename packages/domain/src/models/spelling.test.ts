@@ -14,8 +14,8 @@ import { usersTable } from './users.js';
 // by hand takes its names from the model declarations (`${U.userName}`), so renaming a column is one edit in the
 // model and one migration, and this test finds any source that still spells one by hand.
 //
-// What it looks for: a column name of a directory table, as a whole word, inside a string or template literal of a
-// source file that is not a test, a migration or a model. Comments are not searched (a comment may name a column
+// What it looks for: a column name of a directory table (or the table's own name: group_members, ...), as a whole
+// word, inside a string or template literal of a source file that is not a test, a migration or a model. Comments are not searched (a comment may name a column
 // where that is the clearest place). Only snake_case names are searched: the one-word columns (id, seq, data,
 // active, version, kind, position, at, detail, reason, processed, total) are ordinary words of SCIM and of the
 // code (`active` is a SCIM attribute, `version` an ETag's, `data` a JSON field), so a hit would say nothing.
