@@ -7,7 +7,7 @@
 //   PostgreSQL: DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); --embedded: PGlite.
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { createSchemaExtensionService, createSettingsService, userRepository } from '../packages/domain/src/index.js';
+import { createSchemaExtensionService, createSettingsService, userRepository, usersTable } from '../packages/domain/src/index.js';
 import { createTestDatabase } from '../packages/db/src/testing.js';
 import { compileFilterText } from '../apps/scim-gateway/src/scim/service/query.js';
 import { createSchemaSetSource } from '../apps/scim-gateway/src/scim/schemas/declared.js';
@@ -20,12 +20,13 @@ const lookups = Number(values.lookups);
 if (!values.embedded) process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 else delete process.env.TEST_DATABASE_URL;
 
+const U = usersTable.columns;
 const URN = 'urn:ietf:params:scim:schemas:extension:acme:2.0:User';
 const db = await createTestDatabase();
 try {
   const started = performance.now();
   await db.knex.raw(
-    `INSERT INTO users (user_name, display_name, data)
+    `INSERT INTO ${usersTable.table} (${U.userName}, ${U.displayName}, ${U.data})
      SELECT 'bench-user-' || g, 'Bench User ' || g,
             jsonb_build_object('userName', 'bench-user-' || g, 'displayName', 'Bench User ' || g, ?::text, jsonb_build_object('costCenter', 'CC-' || g, 'region', 'EU'))
      FROM generate_series(1, ?::int) AS g`,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { groupMembersTable, groupsTable, usersTable } from '../packages/domain/src/index.js';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../packages/auth/src/testing.js';
 import { DatabaseCpu, cannon, perRequest, pooledPercentiles, rawSql, type Measurement } from './measure.js';
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, RssSampler, cpuMs, freePort, startChild, waitReady, type Child } from './processes.js';
@@ -111,11 +112,12 @@ export interface BenchResult {
   budgets: BudgetCheck[];
 }
 
+const U = usersTable.columns;
 
 /** The query the gateway runs for `filter=userName eq "x"` (compile-sql.ts), as the raw SQL reference. */
 export const LOOKUP_SQL =
-  'SELECT r.id, r.seq, r.user_name, r.external_id, r.active, r.lock_reason, r.data, r.created_by_client_id, r.version, r.created_at, r.updated_at ' +
-  'FROM users AS r WHERE lower(r.user_name) = lower($1::text) ORDER BY r.seq ASC LIMIT 100';
+  `SELECT ${[U.id, U.seq, U.userName, U.externalId, U.active, U.lockReason, U.data, U.createdByClientId, U.version, U.createdAt, U.updatedAt].map((column) => `r.${column}`).join(', ')} ` +
+  `FROM ${usersTable.table} AS r WHERE lower(r.${U.userName}) = lower($1::text) ORDER BY r.${U.seq} ASC LIMIT 100`;
 
 /** push(...items) passes every item as an argument: beyond about 120,000 of them V8's stack overflows (--pool 200000). */
 function append<T>(target: T[], items: readonly T[]): void {
@@ -592,7 +594,7 @@ async function vacuumAnalyze(databaseUrl: string): Promise<number> {
   await client.connect();
   try {
     const started = performance.now();
-    await client.query('VACUUM (ANALYZE) users, groups, group_members');
+    await client.query(`VACUUM (ANALYZE) ${usersTable.table}, ${groupsTable.table}, ${groupMembersTable.table}`);
     return performance.now() - started;
   } finally {
     await client.end();

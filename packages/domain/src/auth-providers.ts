@@ -5,6 +5,7 @@ import { DomainError, assertThat, mapUniqueViolations } from './errors.js';
 import { readSamlMetadata, type SamlMetadata } from './saml-metadata.js';
 import { DEFAULT_IDENTITY_MAPPING, IDENTITY_MAPPING_PRESETS, parseIdentityMapping, type IdentityMapping } from './identity-mapping.js';
 import { scheduleLinkRebuild } from './link-rebuilds.js';
+import { linkRebuildsTable } from './models/index.js';
 
 // Authentication providers: the identity providers SCIM clients belong to. An OIDC provider is checked by
 // running OpenID Connect discovery when it is saved (the discovery itself lives in @roster/auth, injected here
@@ -101,6 +102,8 @@ interface AuthProviderRow {
   updated_at: Date;
 }
 
+const R = linkRebuildsTable.columns;
+
 // Never select client_secret: only whether there is one.
 const SELECT = [
   'p.id',
@@ -167,9 +170,9 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
       knex.raw('(p.client_secret IS NOT NULL) AS has_client_secret'),
       knex.raw('(SELECT count(*)::int FROM scim_clients c WHERE c.auth_provider_id = p.id) AS scim_client_count'),
       knex.raw(
-        "(SELECT json_build_object('status', CASE WHEN r.finished_at IS NULL THEN 'running' ELSE 'done' END, 'reason', r.reason, " +
-          "'processed', r.processed, 'total', r.total, 'createdAt', r.created_at, 'finishedAt', r.finished_at) " +
-          'FROM link_rebuilds r WHERE r.provider_id = p.id ORDER BY r.created_at DESC LIMIT 1) AS link_rebuild',
+        `(SELECT json_build_object('status', CASE WHEN r.${R.finishedAt} IS NULL THEN 'running' ELSE 'done' END, 'reason', r.${R.reason}, ` +
+          `'processed', r.${R.processed}, 'total', r.${R.total}, 'createdAt', r.${R.createdAt}, 'finishedAt', r.${R.finishedAt}) ` +
+          `FROM ${linkRebuildsTable.table} r WHERE r.${R.providerId} = p.id ORDER BY r.${R.createdAt} DESC LIMIT 1) AS link_rebuild`,
       ),
     ]);
   }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { minuteOf } from './client-activity.js';
 import { isUuid } from './directory/rows.js';
+import { groupMembersTable, groupsTable, userProviderLinksTable, usersTable } from './models/index.js';
 import { extensionsOf, type ExtensionValues } from './directory/extensions.js';
 import type { JsonObject } from './directory/types.js';
 import { AUDIT_COLUMNS, applyAuditFilters, createAuditService, toAuditEvent, type AuditEvent, type AuditQuery, type AuditRow } from './audit.js';
@@ -91,39 +92,44 @@ export interface ActivityStatPoint {
   errors: number;
 }
 
+const U = usersTable.columns;
+const G = groupsTable.columns;
+const M = groupMembersTable.columns;
+const L = userProviderLinksTable.columns;
+
 export const USER_DETAIL_GROUPS = 500;
 export const USER_DETAIL_ACTIVITY = 20;
 
 interface UserRow {
   id: string;
-  user_name: string;
-  display_name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  external_id: string | null;
+  [U.userName]: string;
+  [U.displayName]: string | null;
+  [U.givenName]: string | null;
+  [U.familyName]: string | null;
+  [U.externalId]: string | null;
   active: boolean;
-  lock_reason: string | null;
+  [U.lockReason]: string | null;
   emails: unknown;
-  created_by_client_id: string | null;
+  [U.createdByClientId]: string | null;
   client_name: string | null;
-  created_at: Date;
-  updated_at: Date;
+  [U.createdAt]: Date;
+  [U.updatedAt]: Date;
 }
 
 interface GroupRow {
   id: string;
-  display_name: string;
-  external_id: string | null;
+  [G.displayName]: string;
+  [G.externalId]: string | null;
   member_count: number | string;
-  created_by_client_id: string | null;
+  [G.createdByClientId]: string | null;
   client_name: string | null;
-  created_at: Date;
-  updated_at: Date;
+  [G.createdAt]: Date;
+  [G.updatedAt]: Date;
 }
 
 const USER_COLUMNS = [
-  'r.id', 'r.user_name', 'r.display_name', 'r.given_name', 'r.family_name', 'r.external_id', 'r.active', 'r.lock_reason',
-  'r.created_by_client_id', 'c.name as client_name', 'r.created_at', 'r.updated_at',
+  'r.id', `r.${U.userName}`, `r.${U.displayName}`, `r.${U.givenName}`, `r.${U.familyName}`, `r.${U.externalId}`, `r.${U.active}`, `r.${U.lockReason}`,
+  `r.${U.createdByClientId}`, 'c.name as client_name', `r.${U.createdAt}`, `r.${U.updatedAt}`,
 ];
 
 function like(q: string): string {
@@ -145,31 +151,31 @@ function toEmails(value: unknown): DirectoryUserSummary['emails'] {
 function toUser(row: UserRow): DirectoryUserSummary {
   return {
     id: row.id,
-    userName: row.user_name,
-    displayName: row.display_name,
-    givenName: row.given_name,
-    familyName: row.family_name,
-    externalId: row.external_id,
+    userName: row[U.userName],
+    displayName: row[U.displayName],
+    givenName: row[U.givenName],
+    familyName: row[U.familyName],
+    externalId: row[U.externalId],
     active: row.active,
-    lockReason: row.lock_reason,
+    lockReason: row[U.lockReason],
     emails: toEmails(typeof row.emails === 'string' ? JSON.parse(row.emails) : row.emails),
-    createdByClientId: row.created_by_client_id,
+    createdByClientId: row[U.createdByClientId],
     createdByClientName: row.client_name,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    createdAt: new Date(row[U.createdAt]),
+    updatedAt: new Date(row[U.updatedAt]),
   };
 }
 
 function toGroup(row: GroupRow): DirectoryGroupSummary {
   return {
     id: row.id,
-    displayName: row.display_name,
-    externalId: row.external_id,
+    displayName: row[G.displayName],
+    externalId: row[G.externalId],
     memberCount: Number(row.member_count),
-    createdByClientId: row.created_by_client_id,
+    createdByClientId: row[G.createdByClientId],
     createdByClientName: row.client_name,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    createdAt: new Date(row[G.createdAt]),
+    updatedAt: new Date(row[G.updatedAt]),
   };
 }
 
@@ -198,19 +204,19 @@ export function createDirectoryReadService(knex: Knex) {
     if (query.clientId !== undefined) {
       // An id that is not a uuid names no client: answer an empty page rather than a cast error.
       if (!isUuid(query.clientId)) builder.whereRaw('false');
-      else builder.where('r.created_by_client_id', query.clientId);
+      else builder.where(`r.${U.createdByClientId}`, query.clientId);
     }
     if (query.q) {
       const pattern = like(query.q);
       const lower = like(query.q.toLowerCase());
       builder.where((inner) =>
         inner
-          .whereILike('r.user_name', pattern)
-          .orWhereILike('r.display_name', pattern)
-          .orWhereILike('r.given_name', pattern)
-          .orWhereILike('r.family_name', pattern)
-          .orWhereRaw(`concat_ws(' ', r.given_name, r.family_name) ILIKE ?`, [pattern])
-          .orWhereRaw('EXISTS (SELECT 1 FROM unnest(r.emails_lower) AS e(v) WHERE e.v LIKE ?)', [lower]),
+          .whereILike(`r.${U.userName}`, pattern)
+          .orWhereILike(`r.${U.displayName}`, pattern)
+          .orWhereILike(`r.${U.givenName}`, pattern)
+          .orWhereILike(`r.${U.familyName}`, pattern)
+          .orWhereRaw(`concat_ws(' ', r.${U.givenName}, r.${U.familyName}) ILIKE ?`, [pattern])
+          .orWhereRaw(`EXISTS (SELECT 1 FROM unnest(r.${U.emailsLower}) AS e(v) WHERE e.v LIKE ?)`, [lower]),
       );
     }
     return builder;
@@ -219,7 +225,7 @@ export function createDirectoryReadService(knex: Knex) {
   async function findUser(id: string): Promise<DirectoryUserSummary | undefined> {
     if (!isUuid(id)) return undefined;
     const row = (await knex('users as r')
-      .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+      .leftJoin('scim_clients as c', 'c.id', `r.${U.createdByClientId}`)
       .select([...USER_COLUMNS, knex.raw(`r.data -> 'emails' as emails`)])
       .where('r.id', id)
       .first()) as UserRow | undefined;
@@ -228,10 +234,10 @@ export function createDirectoryReadService(knex: Knex) {
 
   function groupSelect(): Knex.QueryBuilder {
     return knex('groups as r')
-      .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+      .leftJoin('scim_clients as c', 'c.id', `r.${U.createdByClientId}`)
       .select([
-        'r.id', 'r.display_name', 'r.external_id', 'r.created_by_client_id', 'c.name as client_name', 'r.created_at', 'r.updated_at',
-        knex.raw('(SELECT count(*)::int FROM group_members m WHERE m.group_id = r.id) as member_count'),
+        'r.id', `r.${G.displayName}`, `r.${G.externalId}`, `r.${G.createdByClientId}`, 'c.name as client_name', `r.${G.createdAt}`, `r.${G.updatedAt}`,
+        knex.raw(`(SELECT count(*)::int FROM ${groupMembersTable.table} m WHERE m.${M.groupId} = r.id) as member_count`),
       ]);
   }
 
@@ -239,9 +245,9 @@ export function createDirectoryReadService(knex: Knex) {
     async listUsers(query: UserListQuery): Promise<Page<DirectoryUserSummary>> {
       const [rows, [count]] = await Promise.all([
         userBase(query)
-          .leftJoin('scim_clients as c', 'c.id', 'r.created_by_client_id')
+          .leftJoin('scim_clients as c', 'c.id', `r.${U.createdByClientId}`)
           .select([...USER_COLUMNS, knex.raw(`r.data -> 'emails' as emails`)])
-          .orderByRaw('lower(r.user_name), r.id')
+          .orderByRaw(`lower(r.${U.userName}), r.id`)
           .limit(query.limit)
           .offset(query.offset),
         userBase(query).count<Array<{ total: number | string }>>('* as total'),
@@ -254,18 +260,18 @@ export function createDirectoryReadService(knex: Knex) {
       if (!user) return undefined;
       const [dataRow, groups, [groupCount], links, activity] = await Promise.all([
         knex('users').select('data').where('id', id).first() as Promise<{ data: unknown }>,
-        knex('group_members as m')
-          .join('groups as g', 'g.id', 'm.group_id')
-          .select('g.id', 'g.display_name')
-          .where('m.user_id', id)
-          .orderByRaw('lower(g.display_name), g.id')
-          .limit(USER_DETAIL_GROUPS) as Promise<Array<{ id: string; display_name: string }>>,
-        knex('group_members').where('user_id', id).count<Array<{ total: number | string }>>('* as total'),
-        knex('user_provider_links as l')
-          .join('auth_providers as p', 'p.id', 'l.provider_id')
-          .select('l.provider_id', 'p.name', 'p.kind', 'l.external_id')
-          .where('l.user_id', id)
-          .orderByRaw('lower(p.name)') as Promise<Array<{ provider_id: string; name: string; kind: string; external_id: string }>>,
+        knex(`${groupMembersTable.table} as m`)
+          .join('groups as g', 'g.id', `m.${M.groupId}`)
+          .select('g.id', `g.${G.displayName}`)
+          .where(`m.${M.userId}`, id)
+          .orderByRaw(`lower(g.${G.displayName}), g.id`)
+          .limit(USER_DETAIL_GROUPS) as Promise<Array<{ id: string; [G.displayName]: string }>>,
+        knex(groupMembersTable.table).where(M.userId, id).count<Array<{ total: number | string }>>('* as total'),
+        knex(`${userProviderLinksTable.table} as l`)
+          .join('auth_providers as p', 'p.id', `l.${L.providerId}`)
+          .select(`l.${L.providerId}`, 'p.name', 'p.kind', `l.${L.externalId}`)
+          .where(`l.${L.userId}`, id)
+          .orderByRaw('lower(p.name)') as Promise<Array<{ [L.providerId]: string; name: string; kind: string; [L.externalId]: string }>>,
         audit.list({ resourceId: id, limit: USER_DETAIL_ACTIVITY }),
       ]);
       const attributes = jsonObject(dataRow?.data);
@@ -273,17 +279,17 @@ export function createDirectoryReadService(knex: Knex) {
         ...user,
         attributes,
         extensions: await extensionValues('User', attributes),
-        groups: groups.map((group) => ({ id: group.id, displayName: group.display_name })),
+        groups: groups.map((group) => ({ id: group.id, displayName: group[G.displayName] })),
         groupCount: Number(groupCount?.total ?? 0),
-        providerLinks: links.map((link) => ({ providerId: link.provider_id, providerName: link.name, providerKind: link.kind, externalId: link.external_id })),
+        providerLinks: links.map((link) => ({ providerId: link[L.providerId], providerName: link.name, providerKind: link.kind, externalId: link[L.externalId] })),
         recentActivity: activity.items,
       };
     },
 
     async listGroups(query: PageQuery): Promise<Page<DirectoryGroupSummary>> {
-      const filter = (builder: Knex.QueryBuilder): Knex.QueryBuilder => (query.q ? builder.whereILike('r.display_name', like(query.q)) : builder);
+      const filter = (builder: Knex.QueryBuilder): Knex.QueryBuilder => (query.q ? builder.whereILike(`r.${G.displayName}`, like(query.q)) : builder);
       const [rows, [count]] = await Promise.all([
-        filter(groupSelect()).orderByRaw('lower(r.display_name), r.id').limit(query.limit).offset(query.offset),
+        filter(groupSelect()).orderByRaw(`lower(r.${G.displayName}), r.id`).limit(query.limit).offset(query.offset),
         filter(knex('groups as r')).count<Array<{ total: number | string }>>('* as total'),
       ]);
       return { items: (rows as GroupRow[]).map(toGroup), total: Number(count?.total ?? 0) };
@@ -303,21 +309,21 @@ export function createDirectoryReadService(knex: Knex) {
       const group = await knex('groups').select('id').where('id', groupId).first();
       if (!group) return undefined;
       const base = (): Knex.QueryBuilder => {
-        const builder = knex('group_members as m').join('users as u', 'u.id', 'm.user_id').where('m.group_id', groupId);
+        const builder = knex(`${groupMembersTable.table} as m`).join('users as u', 'u.id', `m.${M.userId}`).where(`m.${M.groupId}`, groupId);
         if (query.q) {
           const pattern = like(query.q);
-          builder.where((inner) => inner.whereILike('u.user_name', pattern).orWhereILike('u.display_name', pattern));
+          builder.where((inner) => inner.whereILike(`u.${U.userName}`, pattern).orWhereILike(`u.${U.displayName}`, pattern));
         }
         return builder;
       };
       const [rows, [count]] = await Promise.all([
-        base().select('u.id', 'u.user_name', 'u.display_name', 'u.active').orderByRaw('lower(u.user_name), u.id').limit(query.limit).offset(query.offset),
+        base().select('u.id', `u.${U.userName}`, `u.${U.displayName}`, 'u.active').orderByRaw(`lower(u.${U.userName}), u.id`).limit(query.limit).offset(query.offset),
         base().count<Array<{ total: number | string }>>('* as total'),
       ]);
-      const items = (rows as Array<{ id: string; user_name: string; display_name: string | null; active: boolean }>).map((row) => ({
+      const items = (rows as Array<{ id: string; [U.userName]: string; [U.displayName]: string | null; active: boolean }>).map((row) => ({
         id: row.id,
-        userName: row.user_name,
-        displayName: row.display_name,
+        userName: row[U.userName],
+        displayName: row[U.displayName],
         active: row.active,
       }));
       return { items, total: Number(count?.total ?? 0) };
@@ -343,8 +349,8 @@ export function createDirectoryReadService(knex: Knex) {
       const ids = (type: string) => [...new Set(refs.filter((ref) => ref.resourceType === type && isUuid(ref.resourceId)).map((ref) => ref.resourceId as string))];
       const [users, groups] = [ids('User'), ids('Group')];
       const [userRows, groupRows] = await Promise.all([
-        users.length ? (knex('users').select('id', 'user_name as name').whereIn('id', users) as Promise<Array<{ id: string; name: string }>>) : [],
-        groups.length ? (knex('groups').select('id', 'display_name as name').whereIn('id', groups) as Promise<Array<{ id: string; name: string }>>) : [],
+        users.length ? (knex('users').select('id', `${U.userName} as name`).whereIn('id', users) as Promise<Array<{ id: string; name: string }>>) : [],
+        groups.length ? (knex('groups').select('id', `${G.displayName} as name`).whereIn('id', groups) as Promise<Array<{ id: string; name: string }>>) : [],
       ]);
       return new Map([...userRows, ...groupRows].map((row) => [row.id, row.name]));
     },

@@ -1,5 +1,8 @@
 import { DomainError } from './errors.js';
 import type { AuthProviderKind } from './auth-providers.js';
+import { usersTable } from './models/index.js';
+
+const U = usersTable.columns;
 
 // Identity mapping: which value of a sign-in (a claim of the provider's ID token, or a SAML attribute) names
 // which user of the directory. A SCIM client of the provider writes the user; the mapped user value is kept
@@ -112,16 +115,16 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
  * maintainLinks, the rebuild). NULL when the user has no such value: no link then.
  */
 export function identityValueSql(user: string, mapping: string): string {
-  const emails = `(CASE WHEN jsonb_typeof(${user}.data -> 'emails') = 'array' THEN ${user}.data -> 'emails' ELSE '[]'::jsonb END)`;
+  const emails = `(CASE WHEN jsonb_typeof(${user}.${U.data} -> 'emails') = 'array' THEN ${user}.${U.data} -> 'emails' ELSE '[]'::jsonb END)`;
   // The primary email (RFC 7643 §4.1.2), else the first one.
   const email =
     `(SELECT lower(e ->> 'value') FROM jsonb_array_elements(${emails}) WITH ORDINALITY AS x(e, n) ` +
     `WHERE jsonb_typeof(e -> 'value') = 'string' ORDER BY coalesce(e ->> 'primary' = 'true', false) DESC, n LIMIT 1)`;
   return (
     `(CASE coalesce(${mapping} ->> 'attribute', 'externalId') ` +
-    `WHEN 'externalId' THEN nullif(${user}.external_id, '') ` +
-    `WHEN 'userName' THEN lower(${user}.user_name) ` +
+    `WHEN 'externalId' THEN nullif(${user}.${U.externalId}, '') ` +
+    `WHEN 'userName' THEN lower(${user}.${U.userName}) ` +
     `WHEN 'email' THEN nullif(${email}, '') ` +
-    `WHEN 'employeeNumber' THEN nullif(${user}.data -> '${ENTERPRISE}' ->> 'employeeNumber', '') END)`
+    `WHEN 'employeeNumber' THEN nullif(${user}.${U.data} -> '${ENTERPRISE}' ->> 'employeeNumber', '') END)`
   );
 }

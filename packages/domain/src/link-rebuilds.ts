@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { maintainLinks } from './directory/links.js';
+import { linkRebuildsTable, userProviderLinksTable, usersTable } from './models/index.js';
 
 type Db = Knex | Knex.Transaction;
 
@@ -25,55 +26,65 @@ export interface LinkRebuild {
   finishedAt: Date | null;
 }
 
+const U = usersTable.columns;
+const L = userProviderLinksTable.columns;
+const R = linkRebuildsTable.columns;
+// The users a rebuild covers, over the user row `u`: spelled out once at load.
+const OWNED_BY_CLIENT = `u.${U.createdByClientId} = ?`;
+const LINKED_TO_PROVIDER =
+  `(u.${U.createdByClientId} IN (SELECT c.id FROM scim_clients c WHERE c.auth_provider_id = ?) OR EXISTS (SELECT 1 FROM ${userProviderLinksTable.table} l WHERE l.${L.userId} = u.id AND l.${L.providerId} = ?))`;
+
 interface LinkRebuildRow {
   id: string;
-  provider_id: string;
-  client_id: string | null;
+  [R.providerId]: string;
+  [R.clientId]: string | null;
   reason: LinkRebuildReason;
-  after_seq: number | string;
+  [R.afterSeq]: number | string;
   processed: number;
   total: number;
-  created_at: Date;
-  finished_at: Date | null;
+  [R.createdAt]: Date;
+  [R.finishedAt]: Date | null;
 }
 
 function toRebuild(row: LinkRebuildRow): LinkRebuild {
+  const finishedAt = row[R.finishedAt];
   return {
     id: row.id,
-    providerId: row.provider_id,
-    clientId: row.client_id,
+    providerId: row[R.providerId],
+    clientId: row[R.clientId],
     reason: row.reason,
-    status: row.finished_at ? 'done' : 'running',
+    status: finishedAt ? 'done' : 'running',
     processed: row.processed,
     total: row.total,
-    createdAt: new Date(row.created_at),
-    finishedAt: row.finished_at ? new Date(row.finished_at) : null,
+    createdAt: new Date(row[R.createdAt]),
+    finishedAt: finishedAt ? new Date(finishedAt) : null,
   };
 }
 
 /** The users a rebuild covers, over the alias `u`: SQL and its bindings. */
-function scopeOf(row: Pick<LinkRebuildRow, 'provider_id' | 'client_id'>): { sql: string; bindings: string[] } {
-  if (row.client_id) return { sql: 'u.created_by_client_id = ?', bindings: [row.client_id] };
+function scopeOf(row: Pick<LinkRebuildRow, typeof R.providerId | typeof R.clientId>): { sql: string; bindings: string[] } {
+  const clientId = row[R.clientId];
+  if (clientId) return { sql: OWNED_BY_CLIENT, bindings: [clientId] };
   // The provider's clients' users, and users linked to it now (a link that must go).
   return {
-    sql: '(u.created_by_client_id IN (SELECT c.id FROM scim_clients c WHERE c.auth_provider_id = ?) OR EXISTS (SELECT 1 FROM user_provider_links l WHERE l.user_id = u.id AND l.provider_id = ?))',
-    bindings: [row.provider_id, row.provider_id],
+    sql: LINKED_TO_PROVIDER,
+    bindings: [row[R.providerId], row[R.providerId]],
   };
 }
 
 /** Schedules a rebuild in the caller's transaction; a pending rebuild of the same scope starts over instead. */
 export async function scheduleLinkRebuild(db: Db, input: { providerId: string; clientId?: string | null; reason: LinkRebuildReason }): Promise<void> {
   const clientId = input.clientId ?? null;
-  const scope = scopeOf({ provider_id: input.providerId, client_id: clientId });
+  const scope = scopeOf({ [R.providerId]: input.providerId, [R.clientId]: clientId });
   const [count] = (await db('users as u').whereRaw(scope.sql, scope.bindings).count<Array<{ total: number | string }>>('* as total')) as Array<{ total: number | string }>;
   const total = Number(count?.total ?? 0);
   // A newer rebuild of the same scope covers everything an unfinished one would have done.
-  await db('link_rebuilds')
-    .where({ provider_id: input.providerId })
-    .where((builder) => (clientId ? builder.where('client_id', clientId) : builder.whereNull('client_id')))
-    .whereNull('finished_at')
-    .update({ finished_at: db.fn.now(), updated_at: db.fn.now() });
-  await db('link_rebuilds').insert({ provider_id: input.providerId, client_id: clientId, reason: input.reason, total, finished_at: total === 0 ? db.fn.now() : null });
+  await db(linkRebuildsTable.table)
+    .where({ [R.providerId]: input.providerId })
+    .where((builder) => (clientId ? builder.where(R.clientId, clientId) : builder.whereNull(R.clientId)))
+    .whereNull(R.finishedAt)
+    .update({ [R.finishedAt]: db.fn.now(), [R.updatedAt]: db.fn.now() });
+  await db(linkRebuildsTable.table).insert({ [R.providerId]: input.providerId, [R.clientId]: clientId, reason: input.reason, total, [R.finishedAt]: total === 0 ? db.fn.now() : null });
 }
 
 export interface LinkRebuildWorkerOptions {
@@ -87,26 +98,26 @@ export function createLinkRebuildService(knex: Knex, options: LinkRebuildWorkerO
   /** Runs one batch of the oldest pending rebuild no other process holds; false when there was nothing to do. */
   async function runBatch(): Promise<boolean> {
     return knex.transaction(async (trx) => {
-      const row = (await trx('link_rebuilds').whereNull('finished_at').orderBy('created_at').forUpdate().skipLocked().first()) as LinkRebuildRow | undefined;
+      const row = (await trx(linkRebuildsTable.table).whereNull(R.finishedAt).orderBy(R.createdAt).forUpdate().skipLocked().first()) as LinkRebuildRow | undefined;
       if (!row) return false;
       const scope = scopeOf(row);
       const users = (await trx('users as u')
         .select('u.id', 'u.seq')
-        .where('u.seq', '>', row.after_seq)
+        .where('u.seq', '>', row[R.afterSeq])
         .whereRaw(scope.sql, scope.bindings)
         .orderBy('u.seq')
         .limit(batchSize)
         .forShare()) as Array<{ id: string; seq: number | string }>;
       await maintainLinks(trx, users.map((user) => user.id));
       const last = users[users.length - 1];
-      await trx('link_rebuilds')
+      await trx(linkRebuildsTable.table)
         .where('id', row.id)
         .update({
-          after_seq: last ? last.seq : row.after_seq,
+          [R.afterSeq]: last ? last.seq : row[R.afterSeq],
           // Users created during the rebuild are linked by their own write; total is the count when scheduled.
           processed: row.processed + users.length,
-          updated_at: trx.fn.now(),
-          ...(users.length < batchSize ? { finished_at: trx.fn.now() } : {}),
+          [R.updatedAt]: trx.fn.now(),
+          ...(users.length < batchSize ? { [R.finishedAt]: trx.fn.now() } : {}),
         });
       return true;
     });
@@ -124,12 +135,12 @@ export function createLinkRebuildService(knex: Knex, options: LinkRebuildWorkerO
 
     /** The newest rebuild for this provider (its progress for the admin app), or null. */
     async latestForProvider(providerId: string, db: Db = knex): Promise<LinkRebuild | null> {
-      const row = (await db('link_rebuilds').where('provider_id', providerId).orderBy('created_at', 'desc').first()) as LinkRebuildRow | undefined;
+      const row = (await db(linkRebuildsTable.table).where(R.providerId, providerId).orderBy(R.createdAt, 'desc').first()) as LinkRebuildRow | undefined;
       return row ? toRebuild(row) : null;
     },
 
     async pending(): Promise<number> {
-      const [row] = (await knex('link_rebuilds').whereNull('finished_at').count<Array<{ total: number | string }>>('* as total')) as Array<{ total: number | string }>;
+      const [row] = (await knex(linkRebuildsTable.table).whereNull(R.finishedAt).count<Array<{ total: number | string }>>('* as total')) as Array<{ total: number | string }>;
       return Number(row?.total ?? 0);
     },
   };

@@ -1,6 +1,7 @@
 import { DatabaseError, createDatabase, embeddedDataDirOwner, type Database } from '@roster/db';
 import { createDirectoryReader, type DirectoryReader } from './directory/reader.js';
 import { createSignInResolver, type SignInResolver } from './sign-in.js';
+import { groupMembersTable, userProviderLinksTable } from './models/index.js';
 
 // @roster/domain/read: the read-only way into Roster's database for applications. Everything here runs
 // SELECT only, so a PostgreSQL role with SELECT rights is enough (docs/applications.md lists the GRANTs).
@@ -42,7 +43,7 @@ function quietAcquireErrors(message: unknown): void {
 }
 
 /** The tables the reader and the sign-in resolver read: the SELECT GRANT of docs/applications.md. */
-const READ_TABLES = ['users', 'groups', 'group_members', 'user_provider_links', 'auth_providers'] as const;
+const READ_TABLES = ['users', 'groups', groupMembersTable.table, userProviderLinksTable.table, 'auth_providers'] as const;
 
 /** A PostgreSQL identifier as a GRANT statement needs it (quoted unless it is a plain lower-case name). */
 function identifier(name: string): string {

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { AuditService } from './audit.js';
 import { DomainError, assertThat, mapUniqueViolations, systemClock, type Clock } from './errors.js';
 import { scheduleLinkRebuild } from './link-rebuilds.js';
+import { usersTable } from './models/index.js';
 
 // SCIM clients and their credentials (static tokens, OAuth client secrets). Every secret is made here, shown
 // once in the value returned by the call that creates it, and stored only as a SHA-256 hash: the values have
@@ -49,6 +50,9 @@ export function secretHint(secret: string): string {
 
 export const DEFAULT_CREDENTIAL_LIFETIME_DAYS = 365;
 export const MAX_CREDENTIAL_LIFETIME_DAYS = 365;
+const U = usersTable.columns;
+const USERS_PROVISIONED = `(SELECT count(*)::int FROM users u WHERE u.${U.createdByClientId} = c.id) AS users_provisioned`;
+
 /** Credentials expiring within this many days are flagged in the client list. */
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -243,7 +247,7 @@ export function createScimClientService(knex: Knex, deps: ScimClientServiceDeps 
         'c.oauth_client_id',
         'c.created_at',
         'c.updated_at',
-        knex.raw('(SELECT count(*)::int FROM users u WHERE u.created_by_client_id = c.id) AS users_provisioned'),
+        knex.raw(USERS_PROVISIONED),
         // Activity of the client itself, not admins editing it: the latest authenticated request of any kind,
         // logged (writes, token requests, failures: audit_events) or counted (successful reads: client_activity).
         // greatest() skips NULLs, so either alone answers.

@@ -4,6 +4,7 @@ import { isUuid } from './directory/rows.js';
 import type { JsonObject, ResourceRef } from './directory/types.js';
 import { DomainError } from './errors.js';
 import { DEFAULT_IDENTITY_MAPPING, type IdentityMapping } from './identity-mapping.js';
+import { groupMembersTable, groupsTable, userProviderLinksTable, usersTable } from './models/index.js';
 
 // Sign-in resolution: who a person signing in through an authentication provider is in the directory, and
 // whether they may sign in. The application (or Roster itself, for an ID token it verified) hands over the
@@ -57,12 +58,12 @@ export interface SignInResolution {
 interface ResolveRow {
   mapping: IdentityMapping | string | null;
   claim_type: string | null;
-  id: string | null;
-  user_name: string | null;
-  external_id: string | null;
-  active: boolean | null;
-  lock_reason: string | null;
-  data: JsonObject | string | null;
+  [U.id]: string | null;
+  [U.userName]: string | null;
+  [U.externalId]: string | null;
+  [U.active]: boolean | null;
+  [U.lockReason]: string | null;
+  [U.data]: JsonObject | string | null;
   groups: unknown;
 }
 
@@ -72,16 +73,21 @@ interface ResolveRow {
  * linked users, active ones first, with the groups of an active one. The claims' shape is checked from
  * `claim_type` afterwards (no second query). Lower-casing is PostgreSQL's lower(), as the links were written.
  */
+const U = usersTable.columns;
+const G = groupsTable.columns;
+const M = groupMembersTable.columns;
+const L = userProviderLinksTable.columns;
+
 const RESOLVE_BY_CLAIMS = statement(
   "WITH p AS (SELECT p.id, coalesce(p.identity_mapping, '{\"claim\":\"sub\",\"attribute\":\"externalId\"}'::jsonb) AS m FROM auth_providers p WHERE p.id = ?::uuid), " +
     "k AS (SELECT p.id, p.m, (?::jsonb) -> (p.m ->> 'claim') AS claim FROM p), " +
     "v AS (SELECT k.id, k.m, k.claim, CASE WHEN jsonb_typeof(k.claim) <> 'string' THEN NULL " +
     "WHEN k.m ->> 'attribute' IN ('userName', 'email') THEN lower(k.claim #>> '{}') ELSE k.claim #>> '{}' END AS value FROM k) " +
-    'SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.user_name, u.external_id, u.active, u.lock_reason, u.data, ' +
-    "CASE WHEN u.active THEN (SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
-    'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) END AS groups ' +
-    'FROM v LEFT JOIN user_provider_links l ON l.provider_id = v.id AND l.external_id = v.value LEFT JOIN users u ON u.id = l.user_id ' +
-    'ORDER BY u.active DESC NULLS LAST LIMIT 2',
+    `SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.${U.userName}, u.${U.externalId}, u.${U.active}, u.${U.lockReason}, u.${U.data}, ` +
+    `CASE WHEN u.${U.active} THEN (SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.${G.displayName}) ORDER BY g.${G.seq}), '[]'::json) ` +
+    `FROM ${groupMembersTable.table} gm JOIN groups g ON g.id = gm.${M.groupId} WHERE gm.${M.userId} = u.id) END AS groups ` +
+    `FROM v LEFT JOIN ${userProviderLinksTable.table} l ON l.${L.providerId} = v.id AND l.${L.externalId} = v.value LEFT JOIN users u ON u.id = l.${L.userId} ` +
+    `ORDER BY u.${U.active} DESC NULLS LAST LIMIT 2`,
 );
 
 function parsed<T>(value: T | string): T {
@@ -89,12 +95,13 @@ function parsed<T>(value: T | string): T {
 }
 
 function signInUser(row: ResolveRow): SignInUser {
-  const data = row.data === null ? {} : parsed(row.data);
+  const stored = row[U.data];
+  const data = stored === null ? {} : parsed(stored);
   const emails = Array.isArray(data.emails) ? (data.emails as SignInUser['emails']).filter((email) => typeof email?.value === 'string') : [];
   return {
     id: row.id!,
-    userName: row.user_name!,
-    externalId: row.external_id,
+    userName: row[U.userName]!,
+    externalId: row[U.externalId],
     displayName: typeof data.displayName === 'string' ? data.displayName : null,
     name: typeof data.name === 'object' && data.name !== null ? (data.name as JsonObject) : null,
     emails,
@@ -128,10 +135,10 @@ export function createSignInResolver(knex: Knex) {
       if (first.claim_type === null) throw DomainError.invalidInput(`the claims lack "${mapping.claim}", the claim this provider's identity mapping names`, `claims.${mapping.claim}`);
       if (first.claim_type !== 'string') throw DomainError.invalidInput(`the claim "${mapping.claim}" must be a string, not ${first.claim_type}`, `claims.${mapping.claim}`);
       if (first.id === null) return { status: 'unknown' };
-      const active = rows.filter((row) => row.active === true);
+      const active = rows.filter((row) => row[U.active] === true);
       if (active.length > 1) return { status: 'ambiguous' };
       if (active.length === 1) return { status: 'found', user: signInUser(first), groups: groupRefs(first.groups) };
-      return { status: 'inactive', reason: publicLockReason(first.lock_reason) };
+      return { status: 'inactive', reason: publicLockReason(first[U.lockReason]) };
     },
 
     /** What verifying an ID token for this provider needs (issuer, audience = client id, JWKS); not_found otherwise. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { toAuditRow as toAuditRowFields, type AuditEventInput } from '../audit.js';
+import { directoryChangesTable } from '../models/index.js';
 import {
   CHANGE_LOG_START,
   MEMBERS_PER_CHANGE,
@@ -17,10 +18,11 @@ type Db = Knex | Knex.Transaction;
 /** The channel writers notify at commit (NOTIFY is delivered only when the transaction commits). */
 export const CHANGE_CHANNEL = 'roster_directory_changes';
 
-const TABLE = 'directory_changes';
+const TABLE = directoryChangesTable.table;
+const C = directoryChangesTable.columns;
 
 // The columns of a change record other than the shared context, and how the JSON parameter is read as rows.
-export const CHANGE_RECORD_COLUMNS = 'kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail';
+export const CHANGE_RECORD_COLUMNS = [C.kind, C.resourceType, C.resourceId, C.externalId, C.ownerClientId, C.actorType, C.actorId, C.requestId, C.detail].join(', ');
 const AUDIT_RECORDSET =
   'json_to_recordset(?::json) AS e(at timestamptz, actor_type text, client_id uuid, admin_id uuid, operation text, resource_type text, ' +
   'resource_id text, status int, duration_ms int, request_id text, detail jsonb)';
@@ -88,31 +90,34 @@ export function createChangeNotifier(knex: Knex): { notify(): void } | undefined
 // plan) does not depend on the count.
 const INSERT_CHANGES_SQL =
   `WITH c AS (INSERT INTO ${TABLE} (${CHANGE_RECORD_COLUMNS}) ` +
-  'SELECT r.kind, r.resource_type, r.resource_id, r.external_id, r.owner_client_id, ?, ?::uuid, ?, r.detail ' +
-  'FROM json_to_recordset(?::json) AS r(kind text, resource_type text, resource_id uuid, external_id text, owner_client_id uuid, detail jsonb) ' +
+  `SELECT r.${C.kind}, r.${C.resourceType}, r.${C.resourceId}, r.${C.externalId}, r.${C.ownerClientId}, ?, ?::uuid, ?, r.${C.detail} ` +
+  `FROM json_to_recordset(?::json) AS r(${C.kind} text, ${C.resourceType} text, ${C.resourceId} uuid, ${C.externalId} text, ${C.ownerClientId} uuid, ${C.detail} jsonb) ` +
   `RETURNING 1), ${auditEventCte('a')} SELECT notify.notified FROM ${notifyWhenAny('c')}`;
 
 // Rows whose transaction is older than the oldest one still running: all of them have committed or rolled back,
 // so nothing can still appear before the cursor of a reader that has read them (migration
 // 20261207000100_create_directory_changes explains why `position` alone is not enough).
 const READ_SQL =
-  'SELECT position, tx_id::text AS tx_id, at, kind, resource_type, resource_id, external_id, owner_client_id, actor_type, actor_id, request_id, detail ' +
-  `FROM ${TABLE} WHERE (tx_id, position) > (?::text::xid8, ?::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ` +
-  'ORDER BY tx_id, position LIMIT ?';
+  `SELECT ${C.position}, ${C.txId}::text AS ${C.txId}, ${C.at}, ${C.kind}, ${C.resourceType}, ${C.resourceId}, ${C.externalId}, ${C.ownerClientId}, ` +
+  `${C.actorType}, ${C.actorId}, ${C.requestId}, ${C.detail} ` +
+  `FROM ${TABLE} WHERE (${C.txId}, ${C.position}) > (?::text::xid8, ?::bigint) AND ${C.txId} < pg_snapshot_xmin(pg_current_snapshot()) ` +
+  `ORDER BY ${C.txId}, ${C.position} LIMIT ?`;
+
+const PRUNE_SQL = `DELETE FROM ${TABLE} WHERE ${C.position} IN (SELECT ${C.position} FROM ${TABLE} WHERE ${C.at} < now() - make_interval(secs => ?) ORDER BY ${C.at} LIMIT ?)`;
 
 interface ChangeRow {
-  position: string | number;
-  tx_id: string;
-  at: Date | string;
-  kind: ChangeKind;
-  resource_type: ChangeResourceType;
-  resource_id: string;
-  external_id: string | null;
-  owner_client_id: string | null;
-  actor_type: DirectoryChange['actor']['type'];
-  actor_id: string | null;
-  request_id: string | null;
-  detail: ChangeDetail | string | null;
+  [C.position]: string | number;
+  [C.txId]: string;
+  [C.at]: Date | string;
+  [C.kind]: ChangeKind;
+  [C.resourceType]: ChangeResourceType;
+  [C.resourceId]: string;
+  [C.externalId]: string | null;
+  [C.ownerClientId]: string | null;
+  [C.actorType]: DirectoryChange['actor']['type'];
+  [C.actorId]: string | null;
+  [C.requestId]: string | null;
+  [C.detail]: ChangeDetail | string | null;
 }
 
 const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
@@ -137,18 +142,19 @@ function cursorOf(txId: string | bigint, position: string | number | bigint): Ch
 }
 
 function toChange(row: ChangeRow): DirectoryChange {
-  const detail = typeof row.detail === 'string' ? (JSON.parse(row.detail) as ChangeDetail) : (row.detail ?? {});
+  const stored = row[C.detail];
+  const detail = typeof stored === 'string' ? (JSON.parse(stored) as ChangeDetail) : (stored ?? {});
   return {
-    position: Number(row.position),
-    cursor: cursorOf(row.tx_id, row.position),
-    kind: row.kind,
-    resourceType: row.resource_type,
-    resourceId: row.resource_id,
-    externalId: row.external_id,
-    ownerClientId: row.owner_client_id,
-    actor: { type: row.actor_type, id: row.actor_id },
-    requestId: row.request_id,
-    at: new Date(row.at),
+    position: Number(row[C.position]),
+    cursor: cursorOf(row[C.txId], row[C.position]),
+    kind: row[C.kind],
+    resourceType: row[C.resourceType],
+    resourceId: row[C.resourceId],
+    externalId: row[C.externalId],
+    ownerClientId: row[C.ownerClientId],
+    actor: { type: row[C.actorType], id: row[C.actorId] },
+    requestId: row[C.requestId],
+    at: new Date(row[C.at]),
     detail,
   };
 }
@@ -163,19 +169,19 @@ export async function recordChanges(trx: Db, context: ChangeContext, changes: re
   const rows: Array<Record<string, unknown>> = [];
   for (const change of changes) {
     const base = {
-      kind: change.kind,
-      resource_type: change.resourceType,
-      resource_id: change.resourceId,
-      external_id: change.externalId ?? null,
-      owner_client_id: change.ownerClientId ?? null,
+      [C.kind]: change.kind,
+      [C.resourceType]: change.resourceType,
+      [C.resourceId]: change.resourceId,
+      [C.externalId]: change.externalId ?? null,
+      [C.ownerClientId]: change.ownerClientId ?? null,
     };
     const members = change.detail?.members;
     if (members && members.length > MEMBERS_PER_CHANGE) {
       for (let start = 0; start < members.length; start += MEMBERS_PER_CHANGE) {
-        rows.push({ ...base, detail: { ...change.detail, members: members.slice(start, start + MEMBERS_PER_CHANGE) } });
+        rows.push({ ...base, [C.detail]: { ...change.detail, members: members.slice(start, start + MEMBERS_PER_CHANGE) } });
       }
     } else {
-      rows.push({ ...base, detail: change.detail ?? null });
+      rows.push({ ...base, [C.detail]: change.detail ?? null });
     }
   }
   await trx.raw(INSERT_CHANGES_SQL, [context.actor.type, context.actor.id, context.requestId ?? null, JSON.stringify(rows), auditEventParameter(audit)]);
@@ -375,7 +381,7 @@ export function createChangeLog(knex: Knex, options: ChangeLogOptions = {}) {
       let total = 0;
       for (;;) {
         const result = (await knex.raw(
-          `DELETE FROM ${TABLE} WHERE position IN (SELECT position FROM ${TABLE} WHERE at < now() - make_interval(secs => ?) ORDER BY at LIMIT ?)`,
+          PRUNE_SQL,
           [days * 86_400, batchSize],
         )) as { rowCount?: number; affectedRows?: number };
         const deleted = Number(result.rowCount ?? result.affectedRows ?? 0);

@@ -6,8 +6,14 @@ import type { AuditEventInput } from '../audit.js';
 import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAny } from '../changes/change-log.js';
 import { MEMBERS_PER_CHANGE, type ChangeContext } from '../changes/types.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, Visibility } from './types.js';
+import { directoryChangesTable, groupMembersTable, groupsTable, usersTable } from '../models/index.js';
 
 type Db = Knex | Knex.Transaction;
+
+const U = usersTable.columns;
+const G = groupsTable.columns;
+const M = groupMembersTable.columns;
+const C = directoryChangesTable.columns;
 
 /** What a one-statement member PATCH records with its memberships: the request's context and audit event. */
 export interface AtOnceRecord {
@@ -23,6 +29,7 @@ function contextValues(record: AtOnceRecord): unknown[] {
 const SLICE = 10_000;
 
 const GROUP_COLUMNS_SQL = GROUP_COLUMNS.join(', ');
+const BUMPED_VERSION = `${G.version} + 1`;
 const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?`;
 
 /*
@@ -44,8 +51,8 @@ const GROUP_BY_ID = `SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?
  */
 function lockGroupSql(owned: boolean): string {
   return (
-    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ' AND r.created_by_client_id = ?' : ''} FOR KEY SHARE), ` +
-    'x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), '
+    `WITH g AS (SELECT ${GROUP_COLUMNS_SQL} FROM groups AS r WHERE r.id = ?${owned ? ` AND r.${G.createdByClientId} = ?` : ''} FOR KEY SHARE), ` +
+    `x AS (SELECT ?::text AS ${C.actorType}, ?::uuid AS ${C.actorId}, ?::text AS ${C.requestId}), `
   );
 }
 
@@ -59,11 +66,11 @@ function lockGroupSql(owned: boolean): string {
 function bumpAndAnswerSql(extra: string, kind: 'group.members.added' | 'group.members.removed', audited: string): string {
   return (
     'counted AS (SELECT count(*)::int AS n FROM changed), ' +
-    'bumped AS (UPDATE groups AS r SET version = r.version + 1, updated_at = now() ' +
+    `bumped AS (UPDATE groups AS r SET ${G.version} = r.${G.version} + 1, ${G.updatedAt} = now() ` +
     `WHERE r.id = (SELECT id FROM g) AND (SELECT n FROM counted) > 0 RETURNING ${GROUP_COLUMNS_SQL}), ` +
-    `recorded AS (INSERT INTO directory_changes (${CHANGE_RECORD_COLUMNS}) ` +
-    `SELECT '${kind}', 'Group', g.id, g.external_id, g.created_by_client_id, x.actor_type, x.actor_id, x.request_id, jsonb_build_object('members', m.members) ` +
-    `FROM g, x, (SELECT chunk, jsonb_agg(user_id ORDER BY user_id) AS members FROM (SELECT user_id, (row_number() OVER (ORDER BY user_id) - 1) / ${MEMBERS_PER_CHANGE} AS chunk FROM changed) AS c GROUP BY chunk) AS m ` +
+    `recorded AS (INSERT INTO ${directoryChangesTable.table} (${CHANGE_RECORD_COLUMNS}) ` +
+    `SELECT '${kind}', 'Group', g.id, g.${G.externalId}, g.${G.createdByClientId}, x.${C.actorType}, x.${C.actorId}, x.${C.requestId}, jsonb_build_object('members', m.members) ` +
+    `FROM g, x, (SELECT chunk, jsonb_agg(${M.userId} ORDER BY ${M.userId}) AS members FROM (SELECT ${M.userId}, (row_number() OVER (ORDER BY ${M.userId}) - 1) / ${MEMBERS_PER_CHANGE} AS chunk FROM changed) AS c GROUP BY chunk) AS m ` +
     'ORDER BY m.chunk RETURNING 1), ' +
     `${auditEventCte('audited', `(SELECT 1 FROM g WHERE ${audited}) AS audit_if`)} ` +
     `SELECT answer.* FROM (SELECT ${extra}b.* FROM bumped AS b UNION ALL SELECT ${extra}g.* FROM g WHERE NOT EXISTS (SELECT 1 FROM bumped)) AS answer, ` +
@@ -74,8 +81,8 @@ function bumpAndAnswerSql(extra: string, kind: 'group.members.added' | 'group.me
 function removeAtOnceSql(owned: boolean): Prepared {
   return statement(
     lockGroupSql(owned) +
-      'changed AS (DELETE FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id IN (' +
-      'SELECT user_id FROM group_members WHERE group_id = (SELECT id FROM g) AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE) RETURNING user_id), ' +
+      `changed AS (DELETE FROM ${groupMembersTable.table} WHERE ${M.groupId} = (SELECT id FROM g) AND ${M.userId} IN (` +
+      `SELECT ${M.userId} FROM ${groupMembersTable.table} WHERE ${M.groupId} = (SELECT id FROM g) AND ${M.userId} = ANY(?::uuid[]) ORDER BY ${M.userId} FOR UPDATE) RETURNING ${M.userId}), ` +
       bumpAndAnswerSql('', 'group.members.removed', 'TRUE'),
   );
 }
@@ -88,14 +95,36 @@ const REMOVE_AT_ONCE = { any: removeAtOnceSql(false), owned: removeAtOnceSql(tru
 function addAtOnceSql(owned: boolean): Prepared {
   return statement(
     lockGroupSql(owned) +
-      `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${owned ? ' AND r.created_by_client_id = ?' : ''}), ` +
+      `found AS (SELECT r.id FROM users AS r WHERE r.id = ANY(?::uuid[])${owned ? ` AND r.${U.createdByClientId} = ?` : ''}), ` +
       'complete AS (SELECT count(*) = ?::int AS ok FROM found), ' +
-      'changed AS (INSERT INTO group_members (group_id, user_id) SELECT (SELECT id FROM g), f.id FROM found AS f ' +
-      'WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING user_id), ' +
+      `changed AS (INSERT INTO ${groupMembersTable.table} (${M.groupId}, ${M.userId}) SELECT (SELECT id FROM g), f.id FROM found AS f ` +
+      `WHERE (SELECT id FROM g) IS NOT NULL AND (SELECT ok FROM complete) ORDER BY f.id ON CONFLICT DO NOTHING RETURNING ${M.userId}), ` +
       bumpAndAnswerSql('(SELECT ok FROM complete) AS complete, ', 'group.members.added', '(SELECT ok FROM complete)'),
   );
 }
 const ADD_AT_ONCE = { any: addAtOnceSql(false), owned: addAtOnceSql(true) };
+
+// Names for the statements and knex builders below, spelled out once at load rather than on every request.
+const OWNED_GROUP_BY_ID = `${GROUP_BY_ID} AND r.${G.createdByClientId} = ?`;
+const R_OWNER = `r.${G.createdByClientId}`;
+const DELETE_GROUP = `WITH memberships AS (DELETE FROM ${groupMembersTable.table} WHERE ${M.groupId} = ?) DELETE FROM groups WHERE id = ?`;
+const MEMBERSHIPS_AS_GM = `${groupMembersTable.table} as gm`;
+const GM_USER_ID = `gm.${M.userId}`;
+const GM_GROUP_ID = `gm.${M.groupId}`;
+const MEMBER_DISPLAY = `coalesce(u.${U.displayName}, u.${U.userName}) AS display`;
+const U_DISPLAY_NAME = `u.${U.displayName}`;
+const U_USER_NAME = `u.${U.userName}`;
+const U_SEQ = `u.${U.seq}`;
+const U_OWNER = `u.${U.createdByClientId}`;
+const INSERT_MEMBERS = `INSERT INTO ${groupMembersTable.table} (${M.groupId}, ${M.userId}) SELECT ?::uuid, member FROM unnest(?::uuid[]) AS member ORDER BY member ON CONFLICT DO NOTHING RETURNING ${M.userId}`;
+const OWN_SIDE = ` AND ${M.userId} IN (SELECT id FROM users WHERE ${U.createdByClientId} = ?)`;
+const DELETE_LISTED_MEMBERS =
+  `DELETE FROM ${groupMembersTable.table} WHERE ${M.groupId} = ? AND ${M.userId} IN (
+   SELECT ${M.userId} FROM ${groupMembersTable.table} WHERE ${M.groupId} = ? AND ${M.userId} = ANY(?::uuid[]) ORDER BY ${M.userId} FOR UPDATE
+ ) RETURNING ${M.userId}`;
+const deleteOtherMembersSql = (ownSide: string): string =>
+  `DELETE FROM ${groupMembersTable.table} WHERE ${M.groupId} = ? AND NOT (${M.userId} = ANY(?::uuid[]))${ownSide} RETURNING ${M.userId}`;
+const DELETE_OTHER_MEMBERS = { any: deleteOtherMembersSql(''), owned: deleteOtherMembersSql(OWN_SIDE) };
 
 /**
  * Groups and memberships. A group row never holds its members: changing one member touches one row.
@@ -116,12 +145,12 @@ export const groupRepository = {
     if (!isUuid(id)) return undefined;
     if (!options.lock) {
       const [row] = visibility.ownerClientId
-        ? await selectRows<GroupRow>(db, `${GROUP_BY_ID} AND r.created_by_client_id = ?`, [id, visibility.ownerClientId])
+        ? await selectRows<GroupRow>(db, OWNED_GROUP_BY_ID, [id, visibility.ownerClientId])
         : await selectRows<GroupRow>(db, GROUP_BY_ID, [id]);
       return row ? toGroupRecord(row) : undefined;
     }
     const query = db('groups as r').select(GROUP_COLUMNS).where('r.id', id);
-    if (visibility.ownerClientId) query.where('r.created_by_client_id', visibility.ownerClientId);
+    if (visibility.ownerClientId) query.where(R_OWNER, visibility.ownerClientId);
     if (options.lock === 'update') query.forUpdate();
     else query.forKeyShare();
     const row = (await query.first()) as GroupRow | undefined;
@@ -134,7 +163,7 @@ export const groupRepository = {
 
   async insert(db: Db, input: { columns: GroupColumns; data: JsonObject; createdByClientId: string | null }): Promise<GroupRecord> {
     const [row] = (await db('groups')
-      .insert({ ...input.columns, data: JSON.stringify(input.data), created_by_client_id: input.createdByClientId })
+      .insert({ ...input.columns, [G.data]: JSON.stringify(input.data), [G.createdByClientId]: input.createdByClientId })
       .returning(GROUP_COLUMNS.map((column) => column.slice(2)))) as GroupRow[];
     return toGroupRecord(row!);
   },
@@ -144,9 +173,9 @@ export const groupRepository = {
     const [row] = (await db('groups')
       .where('id', id)
       .update({
-        ...(input ? { ...input.columns, data: JSON.stringify(input.data) } : {}),
-        version: db.raw('version + 1'),
-        updated_at: db.fn.now(),
+        ...(input ? { ...input.columns, [G.data]: JSON.stringify(input.data) } : {}),
+        [G.version]: db.raw(BUMPED_VERSION),
+        [G.updatedAt]: db.fn.now(),
       })
       .returning(GROUP_COLUMNS.map((column) => column.slice(2)))) as GroupRow[];
     return toGroupRecord(row!);
@@ -154,7 +183,7 @@ export const groupRepository = {
 
   /** Deletes the group and its memberships in one statement (group_members.group_id has no foreign key). */
   async delete(db: Db, id: string): Promise<boolean> {
-    const result = (await db.raw('WITH memberships AS (DELETE FROM group_members WHERE group_id = ?) DELETE FROM groups WHERE id = ?', [id, id])) as {
+    const result = (await db.raw(DELETE_GROUP, [id, id])) as {
       rowCount?: number;
       affectedRows?: number;
     };
@@ -168,12 +197,12 @@ export const groupRepository = {
    */
   async members(db: Db, groupId: string, visibility: Visibility = {}): Promise<ResourceRef[]> {
     // The display name chosen in SQL: one string per member instead of two (a group can have 100,000 members).
-    const query = db('group_members as gm')
-      .join('users as u', 'u.id', 'gm.user_id')
-      .select('u.id', db.raw('coalesce(u.display_name, u.user_name) AS display'))
-      .where('gm.group_id', groupId)
-      .orderBy('u.seq');
-    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
+    const query = db(MEMBERSHIPS_AS_GM)
+      .join('users as u', 'u.id', GM_USER_ID)
+      .select('u.id', db.raw(MEMBER_DISPLAY))
+      .where(GM_GROUP_ID, groupId)
+      .orderBy(U_SEQ);
+    if (visibility.ownerClientId) query.where(U_OWNER, visibility.ownerClientId);
     const rows = (await query) as Array<{ id: string; display: string }>;
     return rows.map((row) => ({ value: row.id, display: row.display }));
   },
@@ -182,15 +211,15 @@ export const groupRepository = {
   async membersOf(db: Db, groupIds: string[], visibility: Visibility = {}): Promise<Map<string, ResourceRef[]>> {
     const result = new Map<string, ResourceRef[]>(groupIds.map((id) => [id, []]));
     if (groupIds.length === 0) return result;
-    const query = db('group_members as gm')
-      .join('users as u', 'u.id', 'gm.user_id')
-      .select('gm.group_id', 'u.id', 'u.display_name', 'u.user_name')
-      .whereIn('gm.group_id', groupIds)
-      .orderBy('u.seq');
+    const query = db(MEMBERSHIPS_AS_GM)
+      .join('users as u', 'u.id', GM_USER_ID)
+      .select(GM_GROUP_ID, 'u.id', U_DISPLAY_NAME, U_USER_NAME)
+      .whereIn(GM_GROUP_ID, groupIds)
+      .orderBy(U_SEQ);
     // Data scope "own": only the client's own users, as in `members`.
-    if (visibility.ownerClientId) query.where('u.created_by_client_id', visibility.ownerClientId);
-    const rows = (await query) as Array<{ group_id: string; id: string; display_name: string | null; user_name: string }>;
-    for (const row of rows) result.get(row.group_id)?.push({ value: row.id, display: row.display_name ?? row.user_name });
+    if (visibility.ownerClientId) query.where(U_OWNER, visibility.ownerClientId);
+    const rows = (await query) as Array<{ [M.groupId]: string; id: string; [U.displayName]: string | null; [U.userName]: string }>;
+    for (const row of rows) result.get(row[M.groupId])?.push({ value: row.id, display: row[U.displayName] ?? row[U.userName] });
     return result;
   },
 
@@ -206,10 +235,10 @@ export const groupRepository = {
     for (let start = 0; start < ids.length; start += SLICE) {
       const slice = ids.slice(start, start + SLICE);
       const result = (await db.raw(
-        'INSERT INTO group_members (group_id, user_id) SELECT ?::uuid, member FROM unnest(?::uuid[]) AS member ORDER BY member ON CONFLICT DO NOTHING RETURNING user_id',
+        INSERT_MEMBERS,
         [groupId, slice],
-      )) as { rows: Array<{ user_id: string }> };
-      for (const row of result.rows) added.push(row.user_id);
+      )) as { rows: Array<{ [M.userId]: string }> };
+      for (const row of result.rows) added.push(row[M.userId]);
     }
     return added;
   },
@@ -225,12 +254,10 @@ export const groupRepository = {
     const ids = inIdOrder(userIds.filter(isUuid));
     for (let start = 0; start < ids.length; start += SLICE) {
       const result = (await db.raw(
-        `DELETE FROM group_members WHERE group_id = ? AND user_id IN (
-           SELECT user_id FROM group_members WHERE group_id = ? AND user_id = ANY(?::uuid[]) ORDER BY user_id FOR UPDATE
-         ) RETURNING user_id`,
+        DELETE_LISTED_MEMBERS,
         [groupId, groupId, ids.slice(start, start + SLICE)],
-      )) as { rows: Array<{ user_id: string }> };
-      for (const row of result.rows) removed.push(row.user_id);
+      )) as { rows: Array<{ [M.userId]: string }> };
+      for (const row of result.rows) removed.push(row[M.userId]);
     }
     return removed;
   },
@@ -280,7 +307,7 @@ export const groupRepository = {
   atOnceLimit: SLICE,
 
   async removeAllMembers(db: Db, groupId: string): Promise<number> {
-    return db('group_members').where('group_id', groupId).delete();
+    return db(groupMembersTable.table).where(M.groupId, groupId).delete();
   },
 
   /**
@@ -290,13 +317,12 @@ export const groupRepository = {
    */
   async replaceMembers(db: Db, groupId: string, wanted: string[], visibility: Visibility = {}): Promise<{ added: string[]; removed: string[] }> {
     const owner = visibility.ownerClientId;
-    const ownSide = owner ? ' AND user_id IN (SELECT id FROM users WHERE created_by_client_id = ?)' : '';
     const result = (await db.raw(
-      `DELETE FROM group_members WHERE group_id = ? AND NOT (user_id = ANY(?::uuid[]))${ownSide} RETURNING user_id`,
+      owner ? DELETE_OTHER_MEMBERS.owned : DELETE_OTHER_MEMBERS.any,
       owner ? [groupId, wanted, owner] : [groupId, wanted],
-    )) as { rows: Array<{ user_id: string }> };
+    )) as { rows: Array<{ [M.userId]: string }> };
     const added = wanted.length ? await groupRepository.addMembers(db, groupId, wanted) : [];
-    return { added, removed: result.rows.map((row) => row.user_id) };
+    return { added, removed: result.rows.map((row) => row[M.userId]) };
   },
 };
 

@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import { identityValueSql } from '../identity-mapping.js';
+import { userProviderLinksTable, usersTable } from '../models/index.js';
 
 type Db = Knex | Knex.Transaction;
+
+const U = usersTable.columns;
+const L = userProviderLinksTable.columns;
 
 /**
  * The links of these users, derived from what is stored: a user provisioned by a SCIM client is linked to that
@@ -16,15 +20,26 @@ type Db = Knex | Knex.Transaction;
  */
 const MAINTAIN_LINKS_SQL =
   'WITH target AS (' +
-  `SELECT u.id AS user_id, c.auth_provider_id AS provider_id, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
-  'FROM users u JOIN scim_clients c ON c.id = u.created_by_client_id JOIN auth_providers p ON p.id = c.auth_provider_id ' +
+  `SELECT u.id AS ${L.userId}, c.auth_provider_id AS ${L.providerId}, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
+  `FROM users u JOIN scim_clients c ON c.id = u.${U.createdByClientId} JOIN auth_providers p ON p.id = c.auth_provider_id ` +
   'WHERE u.id = ANY(?::uuid[])), ' +
-  'removed AS (DELETE FROM user_provider_links l WHERE l.user_id IN (SELECT user_id FROM target) ' +
-  'AND NOT EXISTS (SELECT 1 FROM target t WHERE t.user_id = l.user_id AND t.provider_id = l.provider_id AND t.value IS NOT NULL) RETURNING l.user_id, l.provider_id), ' +
-  'written AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT user_id, provider_id, value FROM target WHERE value IS NOT NULL ' +
-  'ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id, updated_at = now() ' +
-  'WHERE user_provider_links.external_id IS DISTINCT FROM EXCLUDED.external_id RETURNING user_id, provider_id, external_id) ' +
-  'SELECT user_id, provider_id, external_id FROM written UNION ALL SELECT user_id, provider_id, NULL FROM removed';
+  `removed AS (DELETE FROM ${userProviderLinksTable.table} l WHERE l.${L.userId} IN (SELECT ${L.userId} FROM target) ` +
+  `AND NOT EXISTS (SELECT 1 FROM target t WHERE t.${L.userId} = l.${L.userId} AND t.${L.providerId} = l.${L.providerId} AND t.value IS NOT NULL) RETURNING l.${L.userId}, l.${L.providerId}), ` +
+  `written AS (INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) SELECT ${L.userId}, ${L.providerId}, value FROM target WHERE value IS NOT NULL ` +
+  `ON CONFLICT (${L.userId}, ${L.providerId}) DO UPDATE SET ${L.externalId} = EXCLUDED.${L.externalId}, ${L.updatedAt} = now() ` +
+  `WHERE ${userProviderLinksTable.table}.${L.externalId} IS DISTINCT FROM EXCLUDED.${L.externalId} RETURNING ${L.userId}, ${L.providerId}, ${L.externalId}) ` +
+  `SELECT ${L.userId}, ${L.providerId}, ${L.externalId} FROM written UNION ALL SELECT ${L.userId}, ${L.providerId}, NULL FROM removed`;
+
+const UPSERT_LINK =
+  `INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) VALUES (?, ?, ?)
+   ON CONFLICT (${L.userId}, ${L.providerId}) DO UPDATE SET ${L.externalId} = EXCLUDED.${L.externalId}, ${L.updatedAt} = now()
+   WHERE ${userProviderLinksTable.table}.${L.externalId} IS DISTINCT FROM EXCLUDED.${L.externalId}`;
+// Qualified names for the knex builders below, spelled out once at load.
+const L_USER_ID = `l.${L.userId}`;
+const L_PROVIDER_ID = `l.${L.providerId}`;
+const L_EXTERNAL_ID = `l.${L.externalId}`;
+const U_ACTIVE = `u.${U.active}`;
+const LINKS_AS_L = `${userProviderLinksTable.table} as l`;
 
 /** A link that a write changed: its new value, or `externalId` null when it was removed. */
 export interface LinkChange {
@@ -36,8 +51,8 @@ export interface LinkChange {
 /** Brings the users' links in step with their owner client's provider mapping; answers the links it changed. */
 export async function maintainLinks(db: Db, userIds: readonly string[]): Promise<LinkChange[]> {
   if (userIds.length === 0) return [];
-  const result = (await db.raw(MAINTAIN_LINKS_SQL, [[...userIds]])) as { rows: Array<{ user_id: string; provider_id: string; external_id: string | null }> };
-  return result.rows.map((row) => ({ userId: row.user_id, providerId: row.provider_id, externalId: row.external_id }));
+  const result = (await db.raw(MAINTAIN_LINKS_SQL, [[...userIds]])) as { rows: Array<{ [L.userId]: string; [L.providerId]: string; [L.externalId]: string | null }> };
+  return result.rows.map((row) => ({ userId: row[L.userId], providerId: row[L.providerId], externalId: row[L.externalId] }));
 }
 
 /**
@@ -52,28 +67,26 @@ export const providerLinkRepository = {
    */
   async upsert(db: Db, userId: string, providerId: string, externalId: string | null): Promise<void> {
     if (externalId === null || externalId === '') {
-      await db('user_provider_links').where({ user_id: userId, provider_id: providerId }).delete();
+      await db(userProviderLinksTable.table).where({ [L.userId]: userId, [L.providerId]: providerId }).delete();
       return;
     }
     await db.raw(
-      `INSERT INTO user_provider_links (user_id, provider_id, external_id) VALUES (?, ?, ?)
-       ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id, updated_at = now()
-       WHERE user_provider_links.external_id IS DISTINCT FROM EXCLUDED.external_id`,
+      UPSERT_LINK,
       [userId, providerId, externalId],
     );
   },
 
   async listForUser(db: Db, userId: string): Promise<Array<{ providerId: string; externalId: string }>> {
-    const rows = (await db('user_provider_links').select('provider_id', 'external_id').where('user_id', userId)) as Array<{ provider_id: string; external_id: string }>;
-    return rows.map((row) => ({ providerId: row.provider_id, externalId: row.external_id }));
+    const rows = (await db(userProviderLinksTable.table).select(L.providerId, L.externalId).where(L.userId, userId)) as Array<{ [L.providerId]: string; [L.externalId]: string }>;
+    return rows.map((row) => ({ providerId: row[L.providerId], externalId: row[L.externalId] }));
   },
 
   /** Active users linked to this provider identity: more than one means the sign-in must be refused. */
   async findActiveUsers(db: Db, providerId: string, externalId: string): Promise<string[]> {
-    const rows = (await db('user_provider_links as l')
-      .join('users as u', 'u.id', 'l.user_id')
+    const rows = (await db(LINKS_AS_L)
+      .join('users as u', 'u.id', L_USER_ID)
       .select('u.id')
-      .where({ 'l.provider_id': providerId, 'l.external_id': externalId, 'u.active': true })) as Array<{ id: string }>;
+      .where({ [L_PROVIDER_ID]: providerId, [L_EXTERNAL_ID]: externalId, [U_ACTIVE]: true })) as Array<{ id: string }>;
     return rows.map((row) => row.id);
   },
 };

@@ -1,37 +1,41 @@
+import { groupsTable, usersTable } from '../models/index.js';
 import type { GroupRecord, JsonObject, UserRecord } from './types.js';
 
-export const USER_COLUMNS = ['r.id', 'r.seq', 'r.user_name', 'r.external_id', 'r.active', 'r.lock_reason', 'r.data', 'r.created_by_client_id', 'r.version', 'r.created_at', 'r.updated_at'];
+const U = usersTable.columns;
+const G = groupsTable.columns;
+
+export const USER_COLUMNS = [U.id, U.seq, U.userName, U.externalId, U.active, U.lockReason, U.data, U.createdByClientId, U.version, U.createdAt, U.updatedAt].map((column) => `r.${column}`);
 /**
  * The columns a new user is written with, in this order: UserColumns, then `data` and the creating client
  * (userRepository.insert for POST /Users, insertUsersSkippingTaken for /Bulk).
  */
-export const USER_INSERT_COLUMNS = 'user_name, external_id, display_name, given_name, family_name, active, emails_lower, data, created_by_client_id';
-export const GROUP_COLUMNS = ['r.id', 'r.seq', 'r.display_name', 'r.external_id', 'r.data', 'r.created_by_client_id', 'r.version', 'r.created_at', 'r.updated_at'];
+export const USER_INSERT_COLUMNS = [U.userName, U.externalId, U.displayName, U.givenName, U.familyName, U.active, U.emailsLower, U.data, U.createdByClientId].join(', ');
+export const GROUP_COLUMNS = [G.id, G.seq, G.displayName, G.externalId, G.data, G.createdByClientId, G.version, G.createdAt, G.updatedAt].map((column) => `r.${column}`);
 
 export interface UserRow {
-  id: string;
-  seq: number | string;
-  user_name: string;
-  external_id: string | null;
-  active: boolean;
-  lock_reason: string | null;
-  data: JsonObject | string;
-  created_by_client_id: string | null;
-  version: number;
-  created_at: Date | string;
-  updated_at: Date | string;
+  [U.id]: string;
+  [U.seq]: number | string;
+  [U.userName]: string;
+  [U.externalId]: string | null;
+  [U.active]: boolean;
+  [U.lockReason]: string | null;
+  [U.data]: JsonObject | string;
+  [U.createdByClientId]: string | null;
+  [U.version]: number;
+  [U.createdAt]: Date | string;
+  [U.updatedAt]: Date | string;
 }
 
 export interface GroupRow {
-  id: string;
-  seq: number | string;
-  display_name: string;
-  external_id: string | null;
-  data: JsonObject | string;
-  created_by_client_id: string | null;
-  version: number;
-  created_at: Date | string;
-  updated_at: Date | string;
+  [G.id]: string;
+  [G.seq]: number | string;
+  [G.displayName]: string;
+  [G.externalId]: string | null;
+  [G.data]: JsonObject | string;
+  [G.createdByClientId]: string | null;
+  [G.version]: number;
+  [G.createdAt]: Date | string;
+  [G.updatedAt]: Date | string;
 }
 
 const json = (value: JsonObject | string): JsonObject => (typeof value === 'string' ? (JSON.parse(value) as JsonObject) : value);
@@ -39,31 +43,31 @@ const date = (value: Date | string): Date => (value instanceof Date ? value : ne
 
 export function toUserRecord(row: UserRow): UserRecord {
   return {
-    id: row.id,
-    seq: Number(row.seq),
-    userName: row.user_name,
-    externalId: row.external_id,
-    active: row.active,
-    lockReason: row.lock_reason,
-    data: json(row.data),
-    createdByClientId: row.created_by_client_id,
-    version: row.version,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
+    id: row[U.id],
+    seq: Number(row[U.seq]),
+    userName: row[U.userName],
+    externalId: row[U.externalId],
+    active: row[U.active],
+    lockReason: row[U.lockReason],
+    data: json(row[U.data]),
+    createdByClientId: row[U.createdByClientId],
+    version: row[U.version],
+    createdAt: date(row[U.createdAt]),
+    updatedAt: date(row[U.updatedAt]),
   };
 }
 
 export function toGroupRecord(row: GroupRow): GroupRecord {
   return {
-    id: row.id,
-    seq: Number(row.seq),
-    displayName: row.display_name,
-    externalId: row.external_id,
-    data: json(row.data),
-    createdByClientId: row.created_by_client_id,
-    version: row.version,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
+    id: row[G.id],
+    seq: Number(row[G.seq]),
+    displayName: row[G.displayName],
+    externalId: row[G.externalId],
+    data: json(row[G.data]),
+    createdByClientId: row[G.createdByClientId],
+    version: row[G.version],
+    createdAt: date(row[G.createdAt]),
+    updatedAt: date(row[G.updatedAt]),
   };
 }
 

@@ -23,6 +23,9 @@ import { canonicalId, isUuid } from './rows.js';
 import { insertUsersSkippingTaken } from './users-bulk.js';
 import { userRepository, type DocumentShape, type UserDocument } from './users.js';
 import type { GroupColumns, GroupRecord, JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
+import { usersTable } from '../models/index.js';
+
+const U = usersTable.columns;
 
 // The directory lifecycle: every state change of users, groups, memberships and provider links, each one
 // transaction that writes the rows, their change-log records and the request's audit event together (DESIGN.md,
@@ -206,11 +209,11 @@ export function createDirectoryService(knex: Knex, deps: DirectoryServiceDeps) {
       inputs.forEach((input, position) => {
         const row = inserted[position];
         if (!row) return;
-        const owned = { resourceType: 'User' as const, resourceId: row.id, externalId: input.columns.external_id, ownerClientId: actor.clientId };
+        const owned = { resourceType: 'User' as const, resourceId: row.id, externalId: input.columns[U.externalId], ownerClientId: actor.clientId };
         // The attribute names it was created with, as userCreated (changes-of.ts) lists them.
-        const document: JsonObject = { ...input.data, userName: input.columns.user_name, active: input.columns.active };
+        const document: JsonObject = { ...input.data, userName: input.columns[U.userName], active: input.columns[U.active] };
         delete document.externalId;
-        if (input.columns.external_id !== null) document.externalId = input.columns.external_id;
+        if (input.columns[U.externalId] !== null) document.externalId = input.columns[U.externalId];
         changes.push({ kind: 'user.created', ...owned, detail: { attributes: Object.keys(document).sort() } });
         for (const link of linksByUser.get(row.id) ?? []) {
           changes.push({ kind: 'link.changed', ...owned, detail: { providerId: link.providerId, externalId: link.externalId } });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { groupsTable, usersTable } from '../models/index.js';
 
 // Rows of the directory as the repositories return them. `data` is the canonical SCIM JSON of the resource
 // (RFC 7643 attribute names, extension attributes under their schema URN), without id, meta, password,
@@ -6,14 +7,18 @@ import type { Knex } from 'knex';
 
 export type JsonObject = Record<string, unknown>;
 
+const U = usersTable.columns;
+const G = groupsTable.columns;
+
+/** The indexed copies of a user's filterable attributes, by column. */
 export interface UserColumns {
-  user_name: string;
-  external_id: string | null;
-  display_name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  active: boolean;
-  emails_lower: string[];
+  [U.userName]: string;
+  [U.externalId]: string | null;
+  [U.displayName]: string | null;
+  [U.givenName]: string | null;
+  [U.familyName]: string | null;
+  [U.active]: boolean;
+  [U.emailsLower]: string[];
 }
 
 export interface UserRecord {
@@ -31,8 +36,8 @@ export interface UserRecord {
 }
 
 export interface GroupColumns {
-  display_name: string;
-  external_id: string | null;
+  [G.displayName]: string;
+  [G.externalId]: string | null;
 }
 
 export interface GroupRecord {

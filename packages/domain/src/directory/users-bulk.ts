@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
 import { USER_INSERT_COLUMNS } from './rows.js';
 import type { JsonObject, UserColumns } from './types.js';
+import { userProviderLinksTable, usersTable } from '../models/index.js';
 
 type Db = Knex | Knex.Transaction;
+
+const U = usersTable.columns;
+const L = userProviderLinksTable.columns;
 
 export interface NewUser {
   columns: UserColumns;
@@ -19,10 +23,10 @@ export interface NewUser {
  */
 const INSERT_USERS_SKIPPING_TAKEN =
   `INSERT INTO users (${USER_INSERT_COLUMNS}) SELECT ${USER_INSERT_COLUMNS} ` +
-  'FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (user_name text, external_id text, display_name text, given_name text, ' +
-  'family_name text, active boolean, emails_lower text[], data jsonb, created_by_client_id uuid)) ' +
+  `FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (${U.userName} text, ${U.externalId} text, ${U.displayName} text, ${U.givenName} text, ` +
+  `${U.familyName} text, ${U.active} boolean, ${U.emailsLower} text[], ${U.data} jsonb, ${U.createdByClientId} uuid)) ` +
   `WITH ORDINALITY AS u(${USER_INSERT_COLUMNS}, position) ORDER BY u.position ` +
-  'ON CONFLICT ((lower(user_name))) DO NOTHING RETURNING id, version, user_name';
+  `ON CONFLICT ((lower(${U.userName}))) DO NOTHING RETURNING ${U.id}, ${U.version}, ${U.userName}`;
 
 /**
  * Inserts many users in one statement. A user whose userName is taken (case-insensitively, by an existing
@@ -31,15 +35,15 @@ const INSERT_USERS_SKIPPING_TAKEN =
  */
 export async function insertUsersSkippingTaken(db: Db, users: NewUser[]): Promise<Array<{ id: string; version: number } | null>> {
   if (users.length === 0) return [];
-  const rows = users.map((user) => ({ ...user.columns, data: user.data, created_by_client_id: user.createdByClientId }));
-  const { rows: inserted } = (await db.raw(INSERT_USERS_SKIPPING_TAKEN, [JSON.stringify(rows)])) as { rows: Array<{ id: string; version: number; user_name: string }> };
-  const byName = new Map(inserted.map((row) => [row.user_name.toLowerCase(), row]));
+  const rows = users.map((user) => ({ ...user.columns, [U.data]: user.data, [U.createdByClientId]: user.createdByClientId }));
+  const { rows: inserted } = (await db.raw(INSERT_USERS_SKIPPING_TAKEN, [JSON.stringify(rows)])) as { rows: Array<{ id: string; version: number; [U.userName]: string }> };
+  const byName = new Map(inserted.map((row) => [row[U.userName].toLowerCase(), row]));
   const seen = new Set<string>();
   return users.map((user) => {
-    const key = user.columns.user_name.toLowerCase();
+    const key = user.columns[U.userName].toLowerCase();
     const row = byName.get(key);
     // Only the first of several inputs with one userName can have been inserted; the rest are taken.
-    if (!row || seen.has(key) || row.user_name !== user.columns.user_name) return null;
+    if (!row || seen.has(key) || row[U.userName] !== user.columns[U.userName]) return null;
     seen.add(key);
     return { id: row.id, version: row.version };
   });
@@ -47,13 +51,13 @@ export async function insertUsersSkippingTaken(db: Db, users: NewUser[]): Promis
 
 /** One JSON parameter, as INSERT_USERS_SKIPPING_TAKEN: a /Bulk of 1,000 users gives 1,000 links. */
 const UPSERT_PROVIDER_LINKS =
-  'INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT l.user_id, l.provider_id, l.external_id ' +
-  'FROM jsonb_to_recordset(?::jsonb) AS l(user_id uuid, provider_id uuid, external_id text) ' +
-  'ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id';
+  `INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) SELECT l.${L.userId}, l.${L.providerId}, l.${L.externalId} ` +
+  `FROM jsonb_to_recordset(?::jsonb) AS l(${L.userId} uuid, ${L.providerId} uuid, ${L.externalId} text) ` +
+  `ON CONFLICT (${L.userId}, ${L.providerId}) DO UPDATE SET ${L.externalId} = EXCLUDED.${L.externalId}`;
 
 /** Provider links for many new users at once (see providerLinkRepository.upsert for the meaning). */
 export async function insertProviderLinks(db: Db, links: Array<{ userId: string; providerId: string; externalId: string }>): Promise<void> {
   if (links.length === 0) return;
-  const rows = links.map((link) => ({ user_id: link.userId, provider_id: link.providerId, external_id: link.externalId }));
+  const rows = links.map((link) => ({ [L.userId]: link.userId, [L.providerId]: link.providerId, [L.externalId]: link.externalId }));
   await db.raw(UPSERT_PROVIDER_LINKS, [JSON.stringify(rows)]);
 }

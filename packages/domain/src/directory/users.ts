@@ -6,19 +6,40 @@ import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAn
 import type { ChangeContext } from '../changes/types.js';
 import type { JsonObject, ListQuery, ResourceRef, UserColumns, UserRecord, Visibility } from './types.js';
 import { identityValueSql } from '../identity-mapping.js';
+import { directoryChangesTable, groupMembersTable, groupsTable, userProviderLinksTable, usersTable } from '../models/index.js';
 
 type Db = Knex | Knex.Transaction;
+
+const U = usersTable.columns;
+const G = groupsTable.columns;
+const M = groupMembersTable.columns;
+const L = userProviderLinksTable.columns;
+const C = directoryChangesTable.columns;
+// Qualified names for the knex builders below, spelled out once at load rather than on every request. listResources
+// reads groups too: `r.seq` and `r.created_by_client_id` are columns of both (groupsTable declares them alike).
+const R_SEQ = `r.${U.seq}`;
+const R_OWNER = `r.${U.createdByClientId}`;
+const R_USER_NAME_IS = `lower(r.${U.userName}) = lower(?)`;
+const GM_GROUP_ID = `gm.${M.groupId}`;
+const GM_USER_ID = `gm.${M.userId}`;
+const G_DISPLAY_NAME = `g.${G.displayName}`;
+const G_SEQ = `g.${G.seq}`;
+const G_OWNER = `g.${G.createdByClientId}`;
+const AND_AFTER_SEQ = ` AND ${R_SEQ} > ?`;
+const OWNER_IS = `${R_OWNER} = ?`;
+const BUMPED_VERSION = `${U.version} + 1`;
+const DATA_INACTIVE = `jsonb_set(${U.data}, '{active}', 'false'::jsonb)`;
 
 // The groups of the row's user as a JSON array, in group order: lets a read return users with their groups
 // in one statement. Every round trip to PostgreSQL costs more CPU than the query itself (docs/benchmarks.md).
 const GROUPS_OF_ROW =
-  "(SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
-  'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = r.id) AS groups';
+  `(SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.${G.displayName}) ORDER BY g.${G.seq}), '[]'::json) ` +
+  `FROM ${groupMembersTable.table} gm JOIN groups g ON g.id = gm.${M.groupId} WHERE gm.${M.userId} = r.id) AS groups`;
 // The same for a client with data scope "own": only its own groups. A client with scope "all" may put another
 // client's user into this client's group (or the reverse); the own-scope client must not learn the other's group
 // ids and names through it. Its rows `r` are its own (the statement's WHERE says so), so the joined group is
 // compared with `r.created_by_client_id`: no extra binding, no extra round trip.
-const OWNED_GROUPS_OF_ROW = GROUPS_OF_ROW.replace('WHERE gm.user_id = r.id', 'WHERE gm.user_id = r.id AND g.created_by_client_id = r.created_by_client_id');
+const OWNED_GROUPS_OF_ROW = GROUPS_OF_ROW.replace(`WHERE gm.${M.userId} = r.id`, `WHERE gm.${M.userId} = r.id AND g.${G.createdByClientId} = r.${U.createdByClientId}`);
 
 const USER_COLUMNS_SQL = USER_COLUMNS.join(', ');
 
@@ -37,21 +58,21 @@ const INSERT_USER_SQL =
  * at commit. A create stays one round trip; the records commit with the user or not at all.
  */
 const INSERT_USER_RECORDED_SQL =
-  'WITH x AS (SELECT ?::text AS actor_type, ?::uuid AS actor_id, ?::text AS request_id), ' +
+  `WITH x AS (SELECT ?::text AS ${C.actorType}, ?::uuid AS ${C.actorId}, ?::text AS ${C.requestId}), ` +
     `u AS (${INSERT_USER_SQL}), ` +
     // The link holds the value the creating client's provider maps (identity-mapping.ts), as maintainLinks writes it.
-    'l AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) ' +
+    `l AS (INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) ` +
     `SELECT u.id, p.id, v.value FROM u CROSS JOIN auth_providers p CROSS JOIN LATERAL (SELECT ${identityValueSql('u', 'p.identity_mapping')} AS value) v ` +
     'WHERE p.id = ?::uuid AND v.value IS NOT NULL ' +
-    'RETURNING user_id, provider_id, external_id), ' +
-    `c AS (INSERT INTO directory_changes (${CHANGE_RECORD_COLUMNS}) ` +
+    `RETURNING ${L.userId}, ${L.providerId}, ${L.externalId}), ` +
+    `c AS (INSERT INTO ${directoryChangesTable.table} (${CHANGE_RECORD_COLUMNS}) ` +
     // detail.attributes: the names the user was created with, as userCreated (changes-of.ts) lists them (sorted by
     // code unit: COLLATE "C"), so a create notice needs no read of the resource.
-    "SELECT 'user.created', 'User', u.id, u.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
-    "jsonb_build_object('attributes', (SELECT jsonb_agg(k ORDER BY k COLLATE \"C\") FROM jsonb_object_keys((u.data - 'externalId') || " +
-    "jsonb_build_object('userName', u.user_name, 'active', u.active) || CASE WHEN u.external_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('externalId', u.external_id) END) AS k)) FROM u, x " +
-    "UNION ALL SELECT 'link.changed', 'User', l.user_id, l.external_id, u.created_by_client_id, x.actor_type, x.actor_id, x.request_id, " +
-    "jsonb_build_object('providerId', l.provider_id, 'externalId', l.external_id) FROM l, u, x RETURNING 1), " +
+    `SELECT 'user.created', 'User', u.id, u.${U.externalId}, u.${U.createdByClientId}, x.${C.actorType}, x.${C.actorId}, x.${C.requestId}, ` +
+    `jsonb_build_object('attributes', (SELECT jsonb_agg(k ORDER BY k COLLATE "C") FROM jsonb_object_keys((u.${U.data} - 'externalId') || ` +
+    `jsonb_build_object('userName', u.${U.userName}, 'active', u.${U.active}) || CASE WHEN u.${U.externalId} IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('externalId', u.${U.externalId}) END) AS k)) FROM u, x ` +
+    `UNION ALL SELECT 'link.changed', 'User', l.${L.userId}, l.${L.externalId}, u.${U.createdByClientId}, x.${C.actorType}, x.${C.actorId}, x.${C.requestId}, ` +
+    `jsonb_build_object('providerId', l.${L.providerId}, 'externalId', l.${L.externalId}) FROM l, u, x RETURNING 1), ` +
     `${auditEventCte('a', 'u', 'u.id::text')} ` +
     'SELECT u.* FROM u';
 const INSERT_USER_RECORDED = statement(`${INSERT_USER_RECORDED_SQL}, ${notifyWhenAny('c')}`);
@@ -63,7 +84,7 @@ const INSERT_USER_RECORDED_QUIET = statement(INSERT_USER_RECORDED_SQL);
 const USER_COLUMNS_WITH_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${GROUPS_OF_ROW}`;
 const USER_COLUMNS_WITH_OWNED_GROUPS_SQL = `${USER_COLUMNS_SQL}, ${OWNED_GROUPS_OF_ROW}`;
 const USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_GROUPS_SQL} FROM users AS r WHERE r.id = ?`;
-const OWNED_USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_OWNED_GROUPS_SQL} FROM users AS r WHERE r.id = ? AND r.created_by_client_id = ?`;
+const OWNED_USER_BY_ID_WITH_GROUPS = `SELECT ${USER_COLUMNS_WITH_OWNED_GROUPS_SQL} FROM users AS r WHERE r.id = ? AND r.${U.createdByClientId} = ?`;
 
 /**
  * How a list reads users whose documents go into a response as they are: the keys to leave out (served from
@@ -93,14 +114,14 @@ export interface UserDocument {
 }
 
 interface UserDocumentRow {
-  id: string;
-  seq: number | string;
-  user_name: string;
-  external_id: string | null;
-  active: boolean;
+  [U.id]: string;
+  [U.seq]: number | string;
+  [U.userName]: string;
+  [U.externalId]: string | null;
+  [U.active]: boolean;
   document: string;
   extension_keys: string[] | string | null;
-  version: number;
+  [U.version]: number;
   created: string;
   modified: string;
   groups: unknown;
@@ -118,9 +139,9 @@ function documentColumns(shape: DocumentShape, owned: boolean): string {
   if (columns === undefined) {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
     const common =
-      `r.id, r.seq, r.user_name, r.external_id, r.active, (r.data - ${omit})::text AS document, ` +
-      `ARRAY(SELECT k FROM jsonb_object_keys(r.data) AS k WHERE k ILIKE 'urn:%') AS extension_keys, r.version, ${isoText('r.created_at')} AS created, ` +
-      `${isoText('r.updated_at')} AS modified, `;
+      `r.id, r.${U.seq}, r.${U.userName}, r.${U.externalId}, r.${U.active}, (r.${U.data} - ${omit})::text AS document, ` +
+      `ARRAY(SELECT k FROM jsonb_object_keys(r.${U.data}) AS k WHERE k ILIKE 'urn:%') AS extension_keys, r.${U.version}, ${isoText(`r.${U.createdAt}`)} AS created, ` +
+      `${isoText(`r.${U.updatedAt}`)} AS modified, `;
     columns = { any: common + GROUPS_OF_ROW, owned: common + OWNED_GROUPS_OF_ROW };
     DOCUMENT_COLUMNS.set(shape, columns);
   }
@@ -135,7 +156,7 @@ function documentStatements(shape: DocumentShape): { any: Prepared; owned: Prepa
   if (found === undefined) {
     found = {
       any: statement(`SELECT ${documentColumns(shape, false)} FROM users AS r WHERE r.id = ?`),
-      owned: statement(`SELECT ${documentColumns(shape, true)} FROM users AS r WHERE r.id = ? AND r.created_by_client_id = ?`),
+      owned: statement(`SELECT ${documentColumns(shape, true)} FROM users AS r WHERE r.id = ? AND r.${U.createdByClientId} = ?`),
     };
     DOCUMENT_BY_ID.set(shape, found);
   }
@@ -152,14 +173,14 @@ function isoText(column: string): string {
 
 function toUserDocument(row: UserDocumentRow): UserDocument {
   return {
-    id: row.id,
-    seq: Number(row.seq),
-    userName: row.user_name,
-    externalId: row.external_id,
-    active: row.active,
+    id: row[U.id],
+    seq: Number(row[U.seq]),
+    userName: row[U.userName],
+    externalId: row[U.externalId],
+    active: row[U.active],
     documentJson: row.document,
     extensionKeys: textArray(row.extension_keys),
-    version: row.version,
+    version: row[U.version],
     created: row.created,
     lastModified: row.modified,
     groups: groupRefs(row.groups),
@@ -181,7 +202,7 @@ function groupRefs(value: unknown): ResourceRef[] {
 }
 
 function visible(builder: Knex.QueryBuilder, visibility: Visibility): Knex.QueryBuilder {
-  if (visibility.ownerClientId) builder.where('r.created_by_client_id', visibility.ownerClientId);
+  if (visibility.ownerClientId) builder.where(R_OWNER, visibility.ownerClientId);
   return builder;
 }
 
@@ -215,7 +236,7 @@ export const userRepository = {
   },
 
   async findByUserName(db: Db, userName: string): Promise<UserRecord | undefined> {
-    const row = (await db('users as r').select(USER_COLUMNS).whereRaw('lower(r.user_name) = lower(?)', [userName]).first()) as UserRow | undefined;
+    const row = (await db('users as r').select(USER_COLUMNS).whereRaw(R_USER_NAME_IS, [userName]).first()) as UserRow | undefined;
     return row ? toUserRecord(row) : undefined;
   },
 
@@ -262,13 +283,13 @@ export const userRepository = {
       actor.type,
       actor.id,
       requestId ?? null,
-      columns.user_name,
-      columns.external_id,
-      columns.display_name,
-      columns.given_name,
-      columns.family_name,
+      columns[U.userName],
+      columns[U.externalId],
+      columns[U.displayName],
+      columns[U.givenName],
+      columns[U.familyName],
       columns.active,
-      columns.emails_lower,
+      columns[U.emailsLower],
       JSON.stringify(input.data),
       input.createdByClientId,
       input.linkProviderId ?? null,
@@ -283,10 +304,10 @@ export const userRepository = {
       .where('id', id)
       .update({
         ...input.columns,
-        ...(input.lockReason !== undefined ? { lock_reason: input.lockReason } : {}),
-        data: JSON.stringify(input.data),
-        version: db.raw('version + 1'),
-        updated_at: db.fn.now(),
+        ...(input.lockReason !== undefined ? { [U.lockReason]: input.lockReason } : {}),
+        [U.data]: JSON.stringify(input.data),
+        [U.version]: db.raw(BUMPED_VERSION),
+        [U.updatedAt]: db.fn.now(),
       })
       .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
     return toUserRecord(row!);
@@ -297,11 +318,11 @@ export const userRepository = {
     const [row] = (await db('users')
       .where('id', id)
       .update({
-        active: false,
-        lock_reason: reason,
-        data: db.raw(`jsonb_set(data, '{active}', 'false'::jsonb)`),
-        version: db.raw('version + 1'),
-        updated_at: db.fn.now(),
+        [U.active]: false,
+        [U.lockReason]: reason,
+        [U.data]: db.raw(DATA_INACTIVE),
+        [U.version]: db.raw(BUMPED_VERSION),
+        [U.updatedAt]: db.fn.now(),
       })
       .returning(USER_COLUMNS.map((column) => column.slice(2)))) as UserRow[];
     return toUserRecord(row!);
@@ -315,15 +336,15 @@ export const userRepository = {
   async groupsOf(db: Db, userIds: string[], visibility: Visibility = {}): Promise<Map<string, ResourceRef[]>> {
     const result = new Map<string, ResourceRef[]>(userIds.map((id) => [id, []]));
     if (userIds.length === 0) return result;
-    const query = db('group_members as gm')
-      .join('groups as g', 'g.id', 'gm.group_id')
-      .select('gm.user_id', 'g.id', 'g.display_name')
-      .whereIn('gm.user_id', userIds)
-      .orderBy('g.seq');
+    const query = db(`${groupMembersTable.table} as gm`)
+      .join('groups as g', 'g.id', GM_GROUP_ID)
+      .select(GM_USER_ID, 'g.id', G_DISPLAY_NAME)
+      .whereIn(GM_USER_ID, userIds)
+      .orderBy(G_SEQ);
     // Data scope "own": only the client's own groups, as in OWNED_GROUPS_OF_ROW.
-    if (visibility.ownerClientId) query.where('g.created_by_client_id', visibility.ownerClientId);
-    const rows = (await query) as Array<{ user_id: string; id: string; display_name: string }>;
-    for (const row of rows) result.get(row.user_id)?.push({ value: row.id, display: row.display_name });
+    if (visibility.ownerClientId) query.where(G_OWNER, visibility.ownerClientId);
+    const rows = (await query) as Array<{ [M.userId]: string; id: string; [G.displayName]: string }>;
+    for (const row of rows) result.get(row[M.userId])?.push({ value: row.id, display: row[G.displayName] });
     return result;
   },
 
@@ -365,9 +386,9 @@ export async function listResources<T>(
     // Deep pages (startIndex near the end): the rows OFFSET skips are walked in a subquery that reads only
     // `seq` (from the index where the order and filter allow), and only the page's rows are fetched whole,
     // with their jsonb and computed columns. Otherwise page 1,000 of 100,000 builds 100,000 full rows.
-    const keys = ordered(base().select('r.seq')).limit(query.limit).offset(query.offset);
-    if (query.afterSeq !== undefined) keys.where('r.seq', '>', query.afterSeq);
-    page = async () => (await ordered(db(`${table} as r`).select(db.raw(columns)).whereIn('r.seq', keys))) as unknown[];
+    const keys = ordered(base().select(R_SEQ)).limit(query.limit).offset(query.offset);
+    if (query.afterSeq !== undefined) keys.where(R_SEQ, '>', query.afterSeq);
+    page = async () => (await ordered(db(`${table} as r`).select(db.raw(columns)).whereIn(R_SEQ, keys))) as unknown[];
   } else {
     // The first page, a filtered lookup or a cursor page: the request path's commonest statement, written out
     // here so that its text depends only on the query's shape (a prepared statement, see @roster/db).
@@ -422,7 +443,7 @@ function firstPageStatement(table: 'users' | 'groups', columns: string, query: L
   let found = level.get(last) as Prepared | undefined;
   if (found) return found;
   const scope = scopeSql(query);
-  const afterSeq = query.afterSeq === undefined ? '' : ' AND r.seq > ?';
+  const afterSeq = query.afterSeq === undefined ? '' : AND_AFTER_SEQ;
   found = statement(`SELECT ${columns} FROM ${table} AS r WHERE ${scope.sql}${afterSeq} ORDER BY ${orderSql(query).sql} LIMIT ?`);
   if (firstPageShapes < MAX_FIRST_PAGE_SHAPES) {
     level.set(last, found);
@@ -436,7 +457,7 @@ function scopeSql(query: ListQuery): { sql: string; values: unknown[] } {
   const parts = ['TRUE'];
   const values: unknown[] = [];
   if (query.ownerClientId) {
-    parts.push('r.created_by_client_id = ?');
+    parts.push(OWNER_IS);
     values.push(query.ownerClientId);
   }
   if (query.where) {
@@ -450,6 +471,6 @@ function scopeSql(query: ListQuery): { sql: string; values: unknown[] } {
 function orderSql(query: ListQuery): { sql: string; values: unknown[] } {
   const direction = query.descending ? 'DESC' : 'ASC';
   return query.orderBy
-    ? { sql: `${query.orderBy.sql} ${direction} NULLS LAST, r.seq ${direction}`, values: query.orderBy.bindings }
-    : { sql: `r.seq ${direction}`, values: [] };
+    ? { sql: `${query.orderBy.sql} ${direction} NULLS LAST, ${R_SEQ} ${direction}`, values: query.orderBy.bindings }
+    : { sql: `${R_SEQ} ${direction}`, values: [] };
 }

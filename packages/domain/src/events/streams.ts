@@ -8,9 +8,16 @@ import { DomainError, assertThat, mapUniqueViolations, systemClock, type Clock }
 import { generateSecret, hashesEqual, hashSecret, secretHint } from '../scim-clients.js';
 import { createSecretBox, UnreadableSecretError, type SecretBox } from '../secret-box.js';
 import { PROV_EVENTS, type EventDelivery, type EventStream, type ProvEvent, type StreamDelivery, type StreamFormat, type StreamLag, type StreamState } from './types.js';
+import { directoryChangesTable } from '../models/index.js';
 
 // Event streams as the admin manages them (docs/events.md). Validation of what the admin sends lives here, so the
 // admin API and any other caller get the same rules and messages.
+
+const C = directoryChangesTable.columns;
+// The changes after a stream's place, counted up to a limit (lag).
+const LAG_SQL =
+  `SELECT count(*)::int AS events, min(${C.at}) AS oldest FROM (SELECT ${C.at} FROM ${directoryChangesTable.table} ` +
+  `WHERE (${C.txId}, ${C.position}) > (?::text::xid8, ?::bigint) LIMIT ?) AS behind`;
 
 const TABLE = 'event_streams';
 export const POLL_TOKEN_PREFIX = 'roster_ev_';
@@ -314,7 +321,7 @@ export function createEventStreamService(knex: Knex, options: EventStreamService
       const row = await rowOf(id);
       const { txId, position } = parseChangeCursor(row.cursor);
       const result = (await knex.raw(
-        'SELECT count(*)::int AS events, min(at) AS oldest FROM (SELECT at FROM directory_changes WHERE (tx_id, position) > (?::text::xid8, ?::bigint) LIMIT ?) AS behind',
+        LAG_SQL,
         [txId.toString(), position.toString(), LAG_COUNT_LIMIT],
       )) as { rows: Array<{ events: number; oldest: Date | string | null }> };
       const pending = (await knex('event_poll_pending').where({ stream_id: id }).count<Array<{ count: string | number }>>({ count: '*' }))[0];

@@ -3,7 +3,7 @@
 // server owns (id, meta, schemas), nothing it must not keep (password), nothing stored elsewhere (a user's
 // groups, a group's members: these live in group_members and may be 100,000 long).
 
-import type { UserColumns } from '@roster/domain';
+import { groupsTable, usersTable, type GroupColumns, type UserColumns } from '@roster/domain';
 import { ScimError } from '../errors.js';
 import { currentSchemas, schemasOf, type ResourceTypeName } from '../schemas/index.js';
 import { resolveMemberName, type ResolvedName } from './paths.js';
@@ -91,6 +91,9 @@ export function normalizeMembers(value: unknown, label = 'members'): MemberRef[]
   return [...byId.values()];
 }
 
+const U = usersTable.columns;
+const G = groupsTable.columns;
+
 /** Columns of the users table that mirror attributes of `data` (for indexes, uniqueness and filters). */
 export type { UserColumns };
 
@@ -102,24 +105,22 @@ export function userColumns(data: JsonObject): UserColumns {
     if (isJsonObject(email) && typeof email['value'] === 'string') lowered.add(email['value'].toLowerCase());
   }
   return {
-    user_name: stringOrNull(data['userName']) ?? '',
-    external_id: stringOrNull(data['externalId']),
-    display_name: stringOrNull(data['displayName']),
-    given_name: stringOrNull(name['givenName']),
-    family_name: stringOrNull(name['familyName']),
+    [U.userName]: stringOrNull(data['userName']) ?? '',
+    [U.externalId]: stringOrNull(data['externalId']),
+    [U.displayName]: stringOrNull(data['displayName']),
+    [U.givenName]: stringOrNull(name['givenName']),
+    [U.familyName]: stringOrNull(name['familyName']),
     // RFC 7643 §4.1.1 gives no default; an account an identity provider creates without `active` is usable.
-    active: data['active'] !== false,
-    emails_lower: [...lowered],
+    [U.active]: data['active'] !== false,
+    [U.emailsLower]: [...lowered],
   };
 }
 
-export interface GroupColumns {
-  display_name: string;
-  external_id: string | null;
-}
+/** Columns of the groups table that mirror attributes of `data`. */
+export type { GroupColumns };
 
 export function groupColumns(data: JsonObject): GroupColumns {
-  return { display_name: stringOrNull(data['displayName']) ?? '', external_id: stringOrNull(data['externalId']) };
+  return { [G.displayName]: stringOrNull(data['displayName']) ?? '', [G.externalId]: stringOrNull(data['externalId']) };
 }
 
 function stringOrNull(value: unknown): string | null {
