@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { selectRows, statement, type Prepared } from '@roster/db';
+import { urnKeysOf } from './extension-keys.js';
 import { USER_COLUMNS, USER_INSERT_COLUMNS, isUuid, toUserRecord, type UserRow } from './rows.js';
 import type { AuditEventInput } from '../audit.js';
 import { auditEventCte, auditEventParameter, CHANGE_RECORD_COLUMNS, notifyWhenAny } from '../changes/change-log.js';
@@ -104,7 +105,7 @@ export interface UserDocument {
   /** An object's JSON text: `{}` when nothing is left. */
   documentJson: string;
   /** The document's keys that are schema URNs (extension values, RFC 7643 §3.3), in the document's order. */
-  extensionKeys: string[];
+  extensionKeys: readonly string[];
   version: number;
   /** created_at and updated_at as RFC 3339 text in UTC with milliseconds, as `Date.toISOString` writes them. */
   created: string;
@@ -120,7 +121,6 @@ interface UserDocumentRow {
   [U.externalId]: string | null;
   [U.active]: boolean;
   document: string;
-  extension_keys: string[] | string | null;
   [U.version]: number;
   created: string;
   modified: string;
@@ -140,7 +140,7 @@ function documentColumns(shape: DocumentShape, owned: boolean): string {
     const omit = `ARRAY[${shape.omit.map(sqlLiteral).join(', ')}]::text[]`;
     const common =
       `r.id, r.${U.seq}, r.${U.userName}, r.${U.externalId}, r.${U.active}, (r.${U.data} - ${omit})::text AS document, ` +
-      `ARRAY(SELECT k FROM jsonb_object_keys(r.${U.data}) AS k WHERE k ILIKE 'urn:%') AS extension_keys, r.${U.version}, ${isoText(`r.${U.createdAt}`)} AS created, ` +
+      `r.${U.version}, ${isoText(`r.${U.createdAt}`)} AS created, ` +
       `${isoText(`r.${U.updatedAt}`)} AS modified, `;
     columns = { any: common + GROUPS_OF_ROW, owned: common + OWNED_GROUPS_OF_ROW };
     DOCUMENT_COLUMNS.set(shape, columns);
@@ -179,21 +179,13 @@ function toUserDocument(row: UserDocumentRow): UserDocument {
     externalId: row[U.externalId],
     active: row[U.active],
     documentJson: row.document,
-    extensionKeys: textArray(row.extension_keys),
+    // Read from the document text rather than asked of PostgreSQL (extension-keys.ts says why).
+    extensionKeys: urnKeysOf(row.document),
     version: row[U.version],
     created: row.created,
     lastModified: row.modified,
     groups: groupRefs(row.groups),
   };
-}
-
-/** A text[] as the driver hands it: an array (pg, PGlite) or, unparsed, `{a,b}` text. */
-function textArray(value: string[] | string | null): string[] {
-  if (value === null) return [];
-  if (Array.isArray(value)) return value;
-  const inner = value.slice(1, -1);
-  if (inner === '') return [];
-  return inner.split(',').map((item) => (item.startsWith('"') ? (JSON.parse(item) as string) : item));
 }
 
 function groupRefs(value: unknown): ResourceRef[] {
