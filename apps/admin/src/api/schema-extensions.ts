@@ -1,5 +1,10 @@
 import { http, type Page } from './client.ts';
+import type { BodyOf, ItemOf, ResponseOf } from './types.ts';
 
+// The shapes come from the admin API's OpenAPI document (types.ts): a route change the app does not follow
+// fails the typecheck.
+// Only an attribute's shape is declared here: the route declares `attributes` as JSON values the domain validates
+// (packages/domain schema-extensions.ts, with its recursive subAttributes), so the document says no more than that.
 /** One attribute with the RFC 7643 §7 characteristics (the server fills the defaults). */
 export interface ExtensionAttribute {
   name: string;
@@ -16,32 +21,9 @@ export interface ExtensionAttribute {
   subAttributes?: ExtensionAttribute[];
   filterable?: boolean;
 }
-
-export interface SchemaExtension {
-  id: string;
-  urn: string;
-  resourceType: 'User' | 'Group';
-  required: boolean;
-  name: string;
-  description: string;
-  attributes: ExtensionAttribute[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface SchemaExtensionInput {
-  urn: string;
-  resourceType: 'User' | 'Group';
-  required?: boolean;
-  attributes: ExtensionAttribute[];
-}
-
-export interface UnrecognizedExtension {
-  urn: string;
-  resourceType: 'User' | 'Group';
-  resources: number;
-}
+export type SchemaExtension = Omit<ResponseOf<'/api/admin/schema-extensions/{id}', 'get'>, 'attributes'> & { attributes: ExtensionAttribute[] };
+export type SchemaExtensionInput = Omit<BodyOf<'/api/admin/schema-extensions', 'post'>, 'attributes'> & { attributes: ExtensionAttribute[] };
+export type UnrecognizedExtension = ItemOf<ResponseOf<'/api/admin/schema-extensions/unrecognized', 'get'>>;
 
 export const schemaExtensionsApi = {
   list: () => http.get<Page<SchemaExtension>>('/schema-extensions', { limit: 500 }),
