@@ -13,17 +13,26 @@ type Db = Knex | Knex.Transaction;
  * Every write of a user calls this (in its transaction), and so does a rebuild after a mapping changed or a
  * client moved (link-rebuilds.ts): one statement however many users, so it is one round trip per write and
  * one per batch. The DELETE and the upsert touch disjoint rows, which a data-modifying CTE allows.
+ *
+ * `linkWriteCtes` is that work as the CTEs `target`, `removed` and `written`, over the users of `users` (a FROM
+ * item aliased `u` with the users columns) that `where` selects: the rebuild puts its own batch in front of it.
  */
+export function linkWriteCtes(users: string, where: string): string {
+  return (
+    'target AS (' +
+    `SELECT u.id AS user_id, c.auth_provider_id AS provider_id, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
+    `FROM ${users} JOIN scim_clients c ON c.id = u.created_by_client_id JOIN auth_providers p ON p.id = c.auth_provider_id ` +
+    `WHERE ${where}), ` +
+    'removed AS (DELETE FROM user_provider_links l WHERE l.user_id IN (SELECT user_id FROM target) ' +
+    'AND NOT EXISTS (SELECT 1 FROM target t WHERE t.user_id = l.user_id AND t.provider_id = l.provider_id AND t.value IS NOT NULL) RETURNING l.user_id, l.provider_id), ' +
+    'written AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT user_id, provider_id, value FROM target WHERE value IS NOT NULL ' +
+    'ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id, updated_at = now() ' +
+    'WHERE user_provider_links.external_id IS DISTINCT FROM EXCLUDED.external_id RETURNING user_id, provider_id, external_id)'
+  );
+}
+
 const MAINTAIN_LINKS_SQL =
-  'WITH target AS (' +
-  `SELECT u.id AS user_id, c.auth_provider_id AS provider_id, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
-  'FROM users u JOIN scim_clients c ON c.id = u.created_by_client_id JOIN auth_providers p ON p.id = c.auth_provider_id ' +
-  'WHERE u.id = ANY(?::uuid[])), ' +
-  'removed AS (DELETE FROM user_provider_links l WHERE l.user_id IN (SELECT user_id FROM target) ' +
-  'AND NOT EXISTS (SELECT 1 FROM target t WHERE t.user_id = l.user_id AND t.provider_id = l.provider_id AND t.value IS NOT NULL) RETURNING l.user_id, l.provider_id), ' +
-  'written AS (INSERT INTO user_provider_links (user_id, provider_id, external_id) SELECT user_id, provider_id, value FROM target WHERE value IS NOT NULL ' +
-  'ON CONFLICT (user_id, provider_id) DO UPDATE SET external_id = EXCLUDED.external_id, updated_at = now() ' +
-  'WHERE user_provider_links.external_id IS DISTINCT FROM EXCLUDED.external_id RETURNING user_id, provider_id, external_id) ' +
+  `WITH ${linkWriteCtes('users u', 'u.id = ANY(?::uuid[])')} ` +
   'SELECT user_id, provider_id, external_id FROM written UNION ALL SELECT user_id, provider_id, NULL FROM removed';
 
 /** A link that a write changed: its new value, or `externalId` null when it was removed. */
