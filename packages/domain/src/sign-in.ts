@@ -77,7 +77,9 @@ const RESOLVE_BY_CLAIMS = statement(
     "k AS (SELECT p.id, p.m, (?::jsonb) -> (p.m ->> 'claim') AS claim FROM p), " +
     "v AS (SELECT k.id, k.m, k.claim, CASE WHEN jsonb_typeof(k.claim) <> 'string' THEN NULL " +
     "WHEN k.m ->> 'attribute' IN ('userName', 'email') THEN lower(k.claim #>> '{}') ELSE k.claim #>> '{}' END AS value FROM k) " +
-    'SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.user_name, u.external_id, u.active, u.lock_reason, u.data, ' +
+    // Only the attributes signInUser answers, not the whole user document: pg parses what is selected.
+    'SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.user_name, u.external_id, u.active, u.lock_reason, ' +
+    "jsonb_build_object('displayName', u.data -> 'displayName', 'name', u.data -> 'name', 'emails', u.data -> 'emails') AS data, " +
     "CASE WHEN u.active THEN (SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.seq), '[]'::json) " +
     'FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) END AS groups ' +
     'FROM v LEFT JOIN user_provider_links l ON l.provider_id = v.id AND l.external_id = v.value LEFT JOIN users u ON u.id = l.user_id ' +
