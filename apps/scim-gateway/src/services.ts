@@ -133,6 +133,7 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
   // The process resolves the key (server.ts: the embedded database's key file); otherwise ROSTER_ENCRYPTION_KEY or none.
   const events = createEventServices({ knex, config, logger, audit, now, secrets: deps.secrets });
   const linkRebuilds = createLinkRebuildWorker({ knex, logger });
+  const signInResolver = createSignInResolver(knex, { now: () => now().getTime() });
   const applicationAuth = createApplicationAuthenticator({
     knex,
     clock: now,
@@ -182,13 +183,14 @@ export function createServices(deps: { knex: Knex; config: Config; logger: Logge
       fetchSamlMetadata: createSamlMetadataFetcher({ allowInsecure: config.allowInsecureIssuers, log: logger }),
       audit,
       onLinkRebuildScheduled: linkRebuilds.kick,
+      onChanged: (id) => signInResolver.forget(id),
     }),
     scimClients: createScimClientService(knex, { audit, clock: now, onRevoked: authenticator.revocationListener, onLinkRebuildScheduled: linkRebuilds.kick }),
     linkRebuilds,
     applications: createApplicationService(knex, { audit, clock: now, onChanged: (id) => applicationAuth.forget(id) }),
     applicationAuth,
     signIn: {
-      resolver: createSignInResolver(knex),
+      resolver: signInResolver,
       idTokens: createIdTokenVerifier({ allowInsecureIssuers: config.allowInsecureIssuers, clock: now, jwksCooldownMs: deps.auth?.jwksCooldownMs, jwksCacheMaxAgeMs: deps.auth?.jwksCacheMaxAgeMs }),
     },
     authenticator,

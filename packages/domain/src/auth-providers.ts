@@ -84,6 +84,8 @@ export interface AuthProviderServiceDeps {
   audit?: AuditService;
   /** Told when a rebuild of links was committed, so a worker can start it at once (link-rebuilds.ts). */
   onLinkRebuildScheduled?: () => void;
+  /** Told when a provider was changed or deleted, so this process's caches of it go at once (sign-in.ts). */
+  onChanged?: (providerId: string) => void;
 }
 
 interface AuthProviderRow {
@@ -288,6 +290,7 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
         // Committed with the mapping: a restart cannot lose the rebuild, nor run it before the mapping exists.
         if (mappingChanged) await scheduleLinkRebuild(trx, { providerId: id, reason: 'mapping_changed' });
       });
+      deps.onChanged?.(id);
       if (mappingChanged) deps.onLinkRebuildScheduled?.();
       const provider = await find(id);
       await recordAdmin('admin.auth_provider.update', id, adminId, { fields: Object.keys(input) });
@@ -321,6 +324,7 @@ export function createAuthProviderService(knex: Knex, deps: AuthProviderServiceD
         if ((error as { code?: string }).code === '23503') throw new DomainError('in_use', `the authentication provider "${provider.name}" is used by a SCIM client`, undefined, { cause: error });
         throw error;
       }
+      deps.onChanged?.(id);
       await recordAdmin('admin.auth_provider.delete', id, adminId, { name: provider.name });
     },
   };

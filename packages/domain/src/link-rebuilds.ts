@@ -1,15 +1,16 @@
 import type { Knex } from 'knex';
-import { maintainLinks } from './directory/links.js';
+import { linkWriteCtes } from './directory/links.js';
 import { linkRebuildsTable, userProviderLinksTable, usersTable } from './models/index.js';
 
 type Db = Knex | Knex.Transaction;
 
 // Rebuilding provider links after an identity mapping changed or a SCIM client moved to another provider.
 // The work is a row in link_rebuilds (scheduled in the transaction of the change that causes it) and goes in
-// batches of users in `seq` order, each batch one transaction that advances the row's cursor: a restart
-// resumes at the last committed batch, and a worker takes a rebuild FOR UPDATE SKIP LOCKED, so several
-// processes sharing the database never run the same batch. A batch locks its users FOR SHARE: a SCIM write of
-// one of them waits for the batch (or the batch for it) and then derives its links from the committed mapping.
+// batches of users in `seq` order, each batch one statement (so one transaction and one round trip) that takes
+// the rebuild, locks its users, rewrites their links and advances the row's cursor: a restart resumes at the
+// last committed batch, and a worker takes a rebuild FOR UPDATE SKIP LOCKED, so several processes sharing the
+// database never run the same batch. A batch locks its users FOR SHARE: a SCIM write of one of them waits for
+// the batch (or the batch for it) and then derives its links from the committed mapping.
 
 export type LinkRebuildReason = 'mapping_changed' | 'client_moved';
 
@@ -72,6 +73,32 @@ function scopeOf(row: Pick<LinkRebuildRow, typeof R.providerId | typeof R.client
   };
 }
 
+/**
+ * One batch as one statement: the oldest pending rebuild no other process holds (`job`, FOR UPDATE SKIP
+ * LOCKED), its next `?` users in `seq` order locked FOR SHARE (`batch`, with the columns the identity value is
+ * derived from, so the users are read once), their links rewritten (directory/links.ts), and the cursor
+ * advanced; the rebuild is done when the batch was short (the second `?`, the batch size again). The scope is
+ * scopeOf's, read from the job's row. Cost per batch: one round trip, and no user id travels to the process and
+ * back (2,000 uuids each way per batch before: docs/benchmarks.md, "Sign-in resolution (issue 19)").
+ */
+const RB = linkRebuildsTable.table;
+const RUN_BATCH_SQL =
+  `WITH job AS (SELECT r.id, r.${R.providerId}, r.${R.clientId}, r.${R.afterSeq} FROM ${RB} r WHERE r.${R.finishedAt} IS NULL ` +
+  `ORDER BY r.${R.createdAt} LIMIT 1 FOR UPDATE SKIP LOCKED), ` +
+  // The job's fields as scalar subqueries (evaluated once), not a join: so the users come in seq order straight
+  // from the index users__seq and the scan stops after the batch, instead of sorting every remaining user.
+  `batch AS (SELECT u.id, u.${U.seq}, u.${U.userName}, u.${U.externalId}, u.${U.data}, u.${U.createdByClientId} FROM ${usersTable.table} u ` +
+  `WHERE u.${U.seq} > (SELECT job.${R.afterSeq} FROM job) AND CASE WHEN (SELECT job.${R.clientId} FROM job) IS NOT NULL THEN u.${U.createdByClientId} = (SELECT job.${R.clientId} FROM job) ` +
+  `ELSE (u.${U.createdByClientId} IN (SELECT c.id FROM scim_clients c WHERE c.auth_provider_id = (SELECT job.${R.providerId} FROM job)) ` +
+  `OR EXISTS (SELECT 1 FROM ${userProviderLinksTable.table} l WHERE l.${L.userId} = u.id AND l.${L.providerId} = (SELECT job.${R.providerId} FROM job))) END ` +
+  `ORDER BY u.${U.seq} LIMIT ? FOR SHARE OF u), ` +
+  `${linkWriteCtes('batch u', 'true')}, ` +
+  `counted AS (SELECT count(*)::int AS users, max(${U.seq}) AS last_seq FROM batch), ` +
+  `moved AS (UPDATE ${RB} r SET ${R.afterSeq} = coalesce(counted.last_seq, r.${R.afterSeq}), ${R.processed} = r.${R.processed} + counted.users, ${R.updatedAt} = now(), ` +
+  // Users created during the rebuild are linked by their own write; total is the count when scheduled.
+  `${R.finishedAt} = CASE WHEN counted.users < ? THEN now() ELSE r.${R.finishedAt} END FROM job, counted WHERE r.id = job.id RETURNING r.id) ` +
+  'SELECT count(*)::int AS taken FROM moved';
+
 /** Schedules a rebuild in the caller's transaction; a pending rebuild of the same scope starts over instead. */
 export async function scheduleLinkRebuild(db: Db, input: { providerId: string; clientId?: string | null; reason: LinkRebuildReason }): Promise<void> {
   const clientId = input.clientId ?? null;
@@ -97,30 +124,8 @@ export function createLinkRebuildService(knex: Knex, options: LinkRebuildWorkerO
 
   /** Runs one batch of the oldest pending rebuild no other process holds; false when there was nothing to do. */
   async function runBatch(): Promise<boolean> {
-    return knex.transaction(async (trx) => {
-      const row = (await trx(linkRebuildsTable.table).whereNull(R.finishedAt).orderBy(R.createdAt).forUpdate().skipLocked().first()) as LinkRebuildRow | undefined;
-      if (!row) return false;
-      const scope = scopeOf(row);
-      const users = (await trx('users as u')
-        .select('u.id', 'u.seq')
-        .where('u.seq', '>', row[R.afterSeq])
-        .whereRaw(scope.sql, scope.bindings)
-        .orderBy('u.seq')
-        .limit(batchSize)
-        .forShare()) as Array<{ id: string; seq: number | string }>;
-      await maintainLinks(trx, users.map((user) => user.id));
-      const last = users[users.length - 1];
-      await trx(linkRebuildsTable.table)
-        .where('id', row.id)
-        .update({
-          [R.afterSeq]: last ? last.seq : row[R.afterSeq],
-          // Users created during the rebuild are linked by their own write; total is the count when scheduled.
-          processed: row.processed + users.length,
-          [R.updatedAt]: trx.fn.now(),
-          ...(users.length < batchSize ? { [R.finishedAt]: trx.fn.now() } : {}),
-        });
-      return true;
-    });
+    const result = (await knex.raw(RUN_BATCH_SQL, [batchSize, batchSize])) as { rows: Array<{ taken: number | string }> };
+    return Number(result.rows[0]?.taken ?? 0) > 0;
   }
 
   return {

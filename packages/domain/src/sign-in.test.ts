@@ -6,7 +6,7 @@ import { userRepository } from './directory/users.js';
 import { DomainError } from './errors.js';
 import { IDENTITY_MAPPING_PRESETS, parseIdentityMapping } from './identity-mapping.js';
 import { createLinkRebuildService, scheduleLinkRebuild } from './link-rebuilds.js';
-import { STORED_LOCK_REASON, createSignInResolver } from './sign-in.js';
+import { SIGN_IN_PROVIDER_CACHE_MS, STORED_LOCK_REASON, createSignInResolver } from './sign-in.js';
 
 // Identity mapping, link maintenance and rebuilds, and sign-in resolution against a real database
 // (PGlite by default, PostgreSQL with TEST_DATABASE_URL).
@@ -221,5 +221,24 @@ describe('sign-in resolution', () => {
     const wrongType = await errorOf(resolver.resolveByClaims(providerId, { sub: ['sub-ada'] }));
     expect([wrongType.code, wrongType.message]).toEqual(['invalid_input', 'the claim "sub" must be a string, not array']);
     expect((await errorOf(resolver.resolveByClaims(providerId, { sub: 42 }))).message).toBe('the claim "sub" must be a string, not number');
+  });
+
+  it('keeps a provider for ID token verification at most SIGN_IN_PROVIDER_CACHE_MS, and forgets it at once when told', async () => {
+    let clock = 1_000_000;
+    const resolver = createSignInResolver(db.knex, { now: () => clock });
+    const cached = await provider('cached-provider');
+    await db.knex('auth_providers').where('id', cached).update({ issuer: 'https://one.example', client_id: 'app' });
+    expect(await resolver.provider(cached)).toMatchObject({ issuer: 'https://one.example', clientId: 'app' });
+    await db.knex('auth_providers').where('id', cached).update({ issuer: 'https://two.example' });
+    clock += SIGN_IN_PROVIDER_CACHE_MS - 1;
+    expect((await resolver.provider(cached)).issuer).toBe('https://one.example');
+    clock += 1;
+    expect((await resolver.provider(cached)).issuer).toBe('https://two.example');
+    await db.knex('auth_providers').where('id', cached).update({ issuer: 'https://three.example' });
+    resolver.forget(cached);
+    expect((await resolver.provider(cached)).issuer).toBe('https://three.example');
+    await db.knex('auth_providers').where('id', cached).delete();
+    resolver.forget(cached);
+    expect((await errorOf(resolver.provider(cached))).code).toBe('not_found');
   });
 });

@@ -83,7 +83,9 @@ const RESOLVE_BY_CLAIMS = statement(
     "k AS (SELECT p.id, p.m, (?::jsonb) -> (p.m ->> 'claim') AS claim FROM p), " +
     "v AS (SELECT k.id, k.m, k.claim, CASE WHEN jsonb_typeof(k.claim) <> 'string' THEN NULL " +
     "WHEN k.m ->> 'attribute' IN ('userName', 'email') THEN lower(k.claim #>> '{}') ELSE k.claim #>> '{}' END AS value FROM k) " +
-    `SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.${U.userName}, u.${U.externalId}, u.${U.active}, u.${U.lockReason}, u.${U.data}, ` +
+    // Only the attributes signInUser answers, not the whole user document: pg parses what is selected.
+    `SELECT v.m AS mapping, jsonb_typeof(v.claim) AS claim_type, u.id, u.${U.userName}, u.${U.externalId}, u.${U.active}, u.${U.lockReason}, ` +
+    `jsonb_build_object('displayName', u.${U.data} -> 'displayName', 'name', u.${U.data} -> 'name', 'emails', u.${U.data} -> 'emails') AS ${U.data}, ` +
     `CASE WHEN u.${U.active} THEN (SELECT coalesce(json_agg(json_build_object('value', g.id, 'display', g.${G.displayName}) ORDER BY g.${G.seq}), '[]'::json) ` +
     `FROM ${groupMembersTable.table} gm JOIN groups g ON g.id = gm.${M.groupId} WHERE gm.${M.userId} = u.id) END AS groups ` +
     `FROM v LEFT JOIN ${userProviderLinksTable.table} l ON l.${L.providerId} = v.id AND l.${L.externalId} = v.value LEFT JOIN users u ON u.id = l.${L.userId} ` +
@@ -118,7 +120,46 @@ export interface SignInProvider {
   identityMapping: IdentityMapping;
 }
 
-export function createSignInResolver(knex: Knex) {
+/**
+ * How long `provider()` may answer from memory: an ID token's resolution would otherwise read the provider (its
+ * issuer, client id and jwks_uri) with a statement of its own on every request. A change or deletion of the
+ * provider clears this process's entry at once (`forget`, called by the authentication provider service) and
+ * reaches other processes sharing the database within this bound (DESIGN.md: caches are bounded in time), as
+ * settings do (SETTINGS_CACHE_MS). Resolution by claims reads the mapping in its own statement, never from here.
+ */
+export const SIGN_IN_PROVIDER_CACHE_MS = 2000;
+/** Most providers kept in memory (one entry per provider in use; the oldest goes first). */
+const PROVIDER_CACHE_MAX_ENTRIES = 1000;
+
+export interface SignInResolverOptions {
+  /** Milliseconds since the epoch; tests step it. */
+  now?: () => number;
+  providerCacheMs?: number;
+}
+
+export function createSignInResolver(knex: Knex, options: SignInResolverOptions = {}) {
+  const now = options.now ?? Date.now;
+  const cacheMs = options.providerCacheMs ?? SIGN_IN_PROVIDER_CACHE_MS;
+  const providers = new Map<string, { provider: SignInProvider; at: number }>();
+  // Bumped by forget(): a read started before a change cannot put the old provider back into the cache.
+  let generation = 0;
+
+  async function readProvider(providerId: string): Promise<SignInProvider> {
+    const row = (await knex('auth_providers').where('id', providerId).first('id', 'kind', 'issuer', 'client_id', 'metadata', 'identity_mapping')) as
+      | { id: string; kind: 'oidc' | 'saml'; issuer: string | null; client_id: string | null; metadata: JsonObject | string | null; identity_mapping: IdentityMapping | string | null }
+      | undefined;
+    if (!row) throw DomainError.notFound('authentication provider', providerId);
+    const metadata = row.metadata === null ? {} : parsed(row.metadata);
+    return {
+      id: row.id,
+      kind: row.kind,
+      issuer: row.issuer,
+      clientId: row.client_id,
+      jwksUri: typeof metadata.jwks_uri === 'string' ? metadata.jwks_uri : null,
+      identityMapping: row.identity_mapping === null ? { ...DEFAULT_IDENTITY_MAPPING } : parsed(row.identity_mapping),
+    };
+  }
+
   return {
     /**
      * Resolves a sign-in from its claims (an ID token's payload the application verified, or SAML attributes
@@ -141,22 +182,29 @@ export function createSignInResolver(knex: Knex) {
       return { status: 'inactive', reason: publicLockReason(first[U.lockReason]) };
     },
 
-    /** What verifying an ID token for this provider needs (issuer, audience = client id, JWKS); not_found otherwise. */
+    /**
+     * What verifying an ID token for this provider needs (issuer, audience = client id, JWKS); not_found
+     * otherwise. From memory for at most SIGN_IN_PROVIDER_CACHE_MS; an unknown provider is never cached.
+     */
     async provider(providerId: string): Promise<SignInProvider> {
       if (!isUuid(providerId)) throw DomainError.notFound('authentication provider', providerId);
-      const row = (await knex('auth_providers').where('id', providerId).first('id', 'kind', 'issuer', 'client_id', 'metadata', 'identity_mapping')) as
-        | { id: string; kind: 'oidc' | 'saml'; issuer: string | null; client_id: string | null; metadata: JsonObject | string | null; identity_mapping: IdentityMapping | string | null }
-        | undefined;
-      if (!row) throw DomainError.notFound('authentication provider', providerId);
-      const metadata = row.metadata === null ? {} : parsed(row.metadata);
-      return {
-        id: row.id,
-        kind: row.kind,
-        issuer: row.issuer,
-        clientId: row.client_id,
-        jwksUri: typeof metadata.jwks_uri === 'string' ? metadata.jwks_uri : null,
-        identityMapping: row.identity_mapping === null ? { ...DEFAULT_IDENTITY_MAPPING } : parsed(row.identity_mapping),
-      };
+      const at = now();
+      const hit = providers.get(providerId);
+      if (hit && at - hit.at < cacheMs) return hit.provider;
+      const started = generation;
+      const provider = await readProvider(providerId);
+      if (cacheMs > 0 && started === generation) {
+        providers.delete(providerId);
+        if (providers.size >= PROVIDER_CACHE_MAX_ENTRIES) providers.delete(providers.keys().next().value!);
+        providers.set(providerId, { provider, at });
+      }
+      return provider;
+    },
+
+    /** Drops this process's cached provider (it was changed or deleted here). */
+    forget(providerId: string): void {
+      generation += 1;
+      providers.delete(providerId);
     },
   };
 }

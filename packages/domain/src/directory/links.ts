@@ -17,17 +17,26 @@ const L = userProviderLinksTable.columns;
  * Every write of a user calls this (in its transaction), and so does a rebuild after a mapping changed or a
  * client moved (link-rebuilds.ts): one statement however many users, so it is one round trip per write and
  * one per batch. The DELETE and the upsert touch disjoint rows, which a data-modifying CTE allows.
+ *
+ * `linkWriteCtes` is that work as the CTEs `target`, `removed` and `written`, over the users of `users` (a FROM
+ * item aliased `u` with the users columns) that `where` selects: the rebuild puts its own batch in front of it.
  */
+export function linkWriteCtes(users: string, where: string): string {
+  return (
+    'target AS (' +
+    `SELECT u.id AS ${L.userId}, c.auth_provider_id AS ${L.providerId}, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
+    `FROM ${users} JOIN scim_clients c ON c.id = u.${U.createdByClientId} JOIN auth_providers p ON p.id = c.auth_provider_id ` +
+    `WHERE ${where}), ` +
+    `removed AS (DELETE FROM ${userProviderLinksTable.table} l WHERE l.${L.userId} IN (SELECT ${L.userId} FROM target) ` +
+    `AND NOT EXISTS (SELECT 1 FROM target t WHERE t.${L.userId} = l.${L.userId} AND t.${L.providerId} = l.${L.providerId} AND t.value IS NOT NULL) RETURNING l.${L.userId}, l.${L.providerId}), ` +
+    `written AS (INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) SELECT ${L.userId}, ${L.providerId}, value FROM target WHERE value IS NOT NULL ` +
+    `ON CONFLICT (${L.userId}, ${L.providerId}) DO UPDATE SET ${L.externalId} = EXCLUDED.${L.externalId}, ${L.updatedAt} = now() ` +
+    `WHERE ${userProviderLinksTable.table}.${L.externalId} IS DISTINCT FROM EXCLUDED.${L.externalId} RETURNING ${L.userId}, ${L.providerId}, ${L.externalId})`
+  );
+}
+
 const MAINTAIN_LINKS_SQL =
-  'WITH target AS (' +
-  `SELECT u.id AS ${L.userId}, c.auth_provider_id AS ${L.providerId}, ${identityValueSql('u', 'p.identity_mapping')} AS value ` +
-  `FROM users u JOIN scim_clients c ON c.id = u.${U.createdByClientId} JOIN auth_providers p ON p.id = c.auth_provider_id ` +
-  'WHERE u.id = ANY(?::uuid[])), ' +
-  `removed AS (DELETE FROM ${userProviderLinksTable.table} l WHERE l.${L.userId} IN (SELECT ${L.userId} FROM target) ` +
-  `AND NOT EXISTS (SELECT 1 FROM target t WHERE t.${L.userId} = l.${L.userId} AND t.${L.providerId} = l.${L.providerId} AND t.value IS NOT NULL) RETURNING l.${L.userId}, l.${L.providerId}), ` +
-  `written AS (INSERT INTO ${userProviderLinksTable.table} (${L.userId}, ${L.providerId}, ${L.externalId}) SELECT ${L.userId}, ${L.providerId}, value FROM target WHERE value IS NOT NULL ` +
-  `ON CONFLICT (${L.userId}, ${L.providerId}) DO UPDATE SET ${L.externalId} = EXCLUDED.${L.externalId}, ${L.updatedAt} = now() ` +
-  `WHERE ${userProviderLinksTable.table}.${L.externalId} IS DISTINCT FROM EXCLUDED.${L.externalId} RETURNING ${L.userId}, ${L.providerId}, ${L.externalId}) ` +
+  `WITH ${linkWriteCtes(`${usersTable.table} u`, 'u.id = ANY(?::uuid[])')} ` +
   `SELECT ${L.userId}, ${L.providerId}, ${L.externalId} FROM written UNION ALL SELECT ${L.userId}, ${L.providerId}, NULL FROM removed`;
 
 const UPSERT_LINK =
