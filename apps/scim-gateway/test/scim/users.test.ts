@@ -343,7 +343,7 @@ describe('audit', () => {
     } finally {
       gw.db.knex.off('query', listener);
     }
-    expect(statements.filter((sql) => sql.startsWith('insert into "audit_events"'))).toHaveLength(1);
+    expect(statements.filter((sql) => /^insert into "?audit_events\b/i.test(sql))).toHaveLength(1);
     const events = await gw.db.knex('audit_events').whereLike('request_id', 'req-one-insert-%').orderBy('id').pluck('resource_id');
     expect(events).toEqual(Array.from({ length: 20 }, (_, n) => `id-${n}`));
   });
