@@ -567,6 +567,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       abortIfAsked();
       rss.stop();
       await gateway.child.stop();
+      // Nothing left over from the scenarios (provisioning-log writes, autovacuum) may weigh on either read.
+      if (benchDatabaseUrl) await databaseQuiet(benchDatabaseUrl, options.signal);
       starvation = await starvationRun(startGateway, credentials.providerId, fixture, options);
       const { alone, during, flood } = starvation;
       log(
