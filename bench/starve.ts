@@ -1,6 +1,5 @@
 import autocannon from 'autocannon';
-import { cannon, percentiles, withSamples, type Measurement } from './measure.js';
-import { getById } from './scenarios.js';
+import { percentiles, withSamples, type Measurement } from './measure.js';
 
 // Issue 20, item 5: one client must not starve the shared database pool. One SCIM client floods the gateway
 // with sorted deep pages at 40 connections while another client reads users by id; the other client's p99 is
@@ -156,16 +155,8 @@ export async function measureStarvation(input: {
   checkEvery: number;
   signal?: AbortSignal | undefined;
 }): Promise<StarvationResult> {
-  const request = getById(input.scimPath, input.userIds, 'starve', 'GET /Users/:id', READER_CONNECTIONS, input.checkEvery).request;
   const read = (seconds: number): Promise<Measurement> =>
-    cannon({
-      url: input.url,
-      connections: READER_CONNECTIONS,
-      durationSeconds: seconds,
-      headers: { authorization: `Bearer ${input.readerToken}` },
-      request,
-      ...(input.signal ? { signal: input.signal } : {}),
-    });
+    readById({ url: input.url, scimPath: input.scimPath, userIds: input.userIds, token: input.readerToken, connections: READER_CONNECTIONS, durationSeconds: seconds, checkEvery: input.checkEvery, signal: input.signal });
   await read(input.warmUpSeconds);
   const alone = await read(input.durationSeconds);
   const stop = new AbortController();
@@ -194,4 +185,79 @@ export async function measureStarvation(input: {
     input.signal?.removeEventListener('abort', forward);
   }
   return { floodConnections: FLOOD_CONNECTIONS, readerConnections: READER_CONNECTIONS, alone, during, flood: await flooding };
+}
+
+/**
+ * The reader: `connections` workers each sending GET /Users/:id of a random user, one after the other, for
+ * `durationSeconds`; a request started in that window is awaited and counted with its whole latency. (autocannon
+ * drops the requests in flight when it stops: a read stuck behind the flood for longer than the window would
+ * leave no sample at all, and a starved reader would show no latency.) Every answer must be 200; one in
+ * `checkEvery` is checked to be the user asked for.
+ */
+export async function readById(options: {
+  url: string;
+  scimPath: string;
+  userIds: string[];
+  token: string;
+  connections: number;
+  durationSeconds: number;
+  checkEvery: number;
+  signal?: AbortSignal | undefined;
+}): Promise<Measurement> {
+  if (options.signal?.aborted) throw new Error('interrupted');
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  const note = (line: string): void => {
+    if (failures.length < 5) failures.push(line.slice(0, 300));
+  };
+  let errors = 0;
+  let non2xx = 0;
+  let mismatches = 0;
+  const started = performance.now();
+  const end = started + options.durationSeconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end && !options.signal?.aborted) {
+      const id = options.userIds[Math.floor(Math.random() * options.userIds.length)]!;
+      const t0 = performance.now();
+      try {
+        // A request counts as failed after 60 s, as in measure.ts's cannon.
+        const response = await fetch(`${options.url}${options.scimPath}/Users/${id}`, { headers: { authorization: `Bearer ${options.token}` }, signal: AbortSignal.timeout(60_000) });
+        const body = await response.text();
+        latencies.push(performance.now() - t0);
+        if (response.status !== 200) {
+          non2xx += 1;
+          note(`${response.status} ${body}`);
+        } else if (latencies.length % options.checkEvery === 0) {
+          let answered: unknown;
+          try {
+            answered = (JSON.parse(body) as { id?: unknown }).id;
+          } catch {
+            answered = undefined;
+          }
+          if (answered !== id) {
+            mismatches += 1;
+            note(`GET ${id} answered ${body.slice(0, 200)}`);
+          }
+        }
+      } catch (error) {
+        errors += 1;
+        note((error as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.connections }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const { p50, p99, max } = percentiles(latencies) ?? { p50: 0, p99: 0, max: 0 };
+  return withSamples(latencies, {
+    requests: latencies.length,
+    seconds,
+    reqPerSec: latencies.length / seconds,
+    p50,
+    p99,
+    max,
+    errors: errors + non2xx + mismatches,
+    non2xx,
+    mismatches,
+    failures,
+  });
 }
