@@ -52,6 +52,13 @@ export function markdownReport(result: BenchResult): string {
   }
   const relink = result.signIn?.relink;
   if (relink) row(`GET /Users/:id while ${n(relink.users)} users are relinked (closed loop until the rebuild is done)`, options.connections, relink.during);
+  const starvation = result.starvation;
+  if (starvation) {
+    const none = { vsMinimal: Number.NaN };
+    row('starve: GET /Users/:id, another client, alone (a gateway of its own with the default in-flight cap and statement timeout)', starvation.readerConnections, starvation.alone, none);
+    row(`starve: the same, while one client floods ${starvation.floodConnections} sorted deep pages (the next row)`, starvation.readerConnections, starvation.during, none);
+    row(`starve: the flood, GET /Users?sortBy=userName deep pages, one client (${n(starvation.flood.ok)} answered 200, ${n(starvation.flood.limited)} refused 429)`, starvation.floodConnections, starvation.flood, none);
+  }
   lines.push('');
   lines.push('| seeding | count | seconds | per second |');
   lines.push('|---|---:|---:|---:|');
@@ -73,16 +80,19 @@ export function markdownReport(result: BenchResult): string {
     );
   }
   const badInput = result.signIn?.badInput;
+  if (starvation?.rssPeakMb !== undefined) lines.push(`Starvation gateway RSS peak: ${starvation.rssPeakMb} MB (not in the gateway RSS budget: a process of its own).`);
   if (badInput) lines.push(`Sign-in bad input: ${badInput.cases.map((item) => `${item.case} ${item.answered}${item.ok ? '' : ` (**expected ${item.expected}**)`}`).join('; ')}.`);
   lines.push('');
   lines.push('| budget | measured | |');
   lines.push('|---|---|---|');
   for (const check of result.budgets) lines.push(`| ${check.budget} | ${check.measured} | ${check.pass === null ? 'n/a' : check.pass ? 'pass' : '**miss**'} |`);
-  const failures = result.scenarios.filter((scenario) => scenario.measurement.failures.length);
-  if (failures.length) {
+  const failures: Array<[string, Measurement]> = result.scenarios.map((scenario) => [scenario.id, scenario.measurement]);
+  if (starvation) failures.push(['starve (alone)', starvation.alone], ['starve (during the flood)', starvation.during], ['starve (the flood)', starvation.flood]);
+  const failed = failures.filter(([, m]) => m.failures.length);
+  if (failed.length) {
     lines.push('');
     lines.push('First failures:');
-    for (const scenario of failures) lines.push(`- ${scenario.id}: ${scenario.measurement.failures.join(' | ').replace(/\n/g, ' ')}`);
+    for (const [id, m] of failed) lines.push(`- ${id}: ${m.failures.join(' | ').replace(/\n/g, ' ')}`);
   }
   return lines.join('\n');
 }

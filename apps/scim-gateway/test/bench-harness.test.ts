@@ -4,6 +4,7 @@ import { checkBudgets, type BenchResult, type BudgetCheck, type BudgetFigure } f
 import { Cleanup, GATEWAY_NODE_FLAGS, REPO_ROOT, killAllChildren } from '../../../bench/processes.js';
 import { pooledPercentiles, withSamples, type Measurement } from '../../../bench/measure.js';
 import { budgetsOverRuns, meets, summaryReport } from '../../../bench/summary.js';
+import { deepSortedPage, type FloodMeasurement } from '../../../bench/starve.js';
 
 // The benchmark harness's own logic (percentiles over runs, budgets over runs, cleanup after a hard exit), without
 // load: part of `pnpm test`. The harness run itself is test/bench-smoke.test.ts (`pnpm bench:smoke`).
@@ -129,5 +130,62 @@ describe("issue 19's budgets in a run's report", () => {
     expect(row(checks, 'sign-in: bad input answers 4xx, never found')).toMatchObject({ pass: false, figure: { value: 1 } });
     expect(row(checks, 'sign-in: bad input answers 4xx, never found')?.measured).toBe('1 of 1 wrong: unknown provider: 200 found, expected 404 not_found');
     expect(row(checks, 'no errors in any scenario or reference')).toMatchObject({ pass: false, measured: 'GET by id during the relink: 2' });
+  });
+});
+
+describe("issue 20's starvation budget in a run's report", () => {
+  const measurement = (p50: number, p99: number, errors = 0): Measurement =>
+    ({ requests: 1000, seconds: 1, reqPerSec: 1000, p50, p99, max: p99, errors, non2xx: 0, mismatches: 0, failures: [] }) as Measurement;
+  const resultOf = (database: BenchResult['database'], duringP99: number, floodErrors: number): BenchResult =>
+    ({
+      database,
+      options: { connections: 10 },
+      references: {},
+      startToReadyMs: { fresh: 1000 },
+      rss: { peakMb: 100, byPhaseMb: {} },
+      scenarios: [],
+      starvation: {
+        floodConnections: 40,
+        readerConnections: 2,
+        alone: measurement(1.2, 3.5),
+        during: measurement(4.1, duringP99),
+        flood: { ...measurement(300, 900, floodErrors), ok: 700, limited: 300 - floodErrors, non2xx: 300 } as FloodMeasurement,
+      },
+    }) as unknown as BenchResult;
+  const budget = "another client's GET by id p99 < 200 ms while one client floods 40 sorted deep pages";
+  const row = (checks: BudgetCheck[], name: string): BudgetCheck | undefined => checks.find((check) => check.budget === name);
+
+  it('judge the reads during the flood by their p99, and show the read alone and the flood beside it', () => {
+    const checks = checkBudgets(resultOf('postgres', 48.5, 0));
+    expect(row(checks, budget)).toEqual({
+      budget,
+      measured: 'p99 48.5 ms, p50 4.1 ms (alone right before: p99 3.5 ms, p50 1.2 ms); the flood: 700 pages 200, 300 refused 429',
+      pass: true,
+      figure: { value: 48.5, comparison: '<', limit: 200 },
+    });
+    expect(row(checks, 'no errors in any scenario or reference')).toMatchObject({ pass: true, measured: '0 errors' });
+    expect(row(checkBudgets(resultOf('postgres', 250, 0)), budget)).toMatchObject({ pass: false, figure: { value: 250 } });
+  });
+
+  it('count a flood answer other than 200 or 429 as an error, and report the p99 on the embedded database without judging it', () => {
+    const checks = checkBudgets(resultOf('embedded', 250, 3));
+    expect(row(checks, budget)).toMatchObject({ pass: null, figure: { value: 250 } });
+    expect(row(checks, budget)?.measured).toContain('the flood: 700 pages 200, 297 refused 429, 3 errors');
+    expect(row(checks, 'no errors in any scenario or reference')).toMatchObject({ pass: false, measured: 'starve: the flood (other than 200 or 429): 3' });
+  });
+
+  it('leave the row unmeasured in a run without it', () => {
+    const { starvation: _left, ...without } = resultOf('postgres', 10, 0);
+    expect(row(checkBudgets(without as BenchResult), budget)).toEqual({ budget, measured: 'not measured', pass: null });
+  });
+});
+
+describe('the flood of sorted deep pages', () => {
+  it('asks for a random page in the second half of the directory, never past its last full page', () => {
+    expect(deepSortedPage('/scim_v2', 100_000, () => 0)).toEqual({ path: '/scim_v2/Users?sortBy=userName&startIndex=50000&count=100', startIndex: 50_000 });
+    expect(deepSortedPage('/scim_v2', 100_000, () => 0.999999).startIndex).toBe(99_901);
+    // A directory smaller than two pages still gets a valid startIndex (RFC 7644 §3.4.2.4: 1-based).
+    expect(deepSortedPage('/scim_v2', 120, () => 0.999999).startIndex).toBe(60);
+    expect(deepSortedPage('/scim_v2', 1, () => 0.5).startIndex).toBe(1);
   });
 });

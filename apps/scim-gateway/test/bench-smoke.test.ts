@@ -7,7 +7,7 @@ import { markdownReport } from '../../../bench/report.js';
 // scenario ran and every answer was right, never how fast: CI machines are not benchmark machines. It loads the
 // machine for minutes, so `pnpm test` leaves it out (apps/scim-gateway/vitest.config.ts): `pnpm bench:smoke`.
 describe('benchmark harness (smoke)', () => {
-  it('seeds, runs every scenario and both references without a wrong answer', async () => {
+  it('seeds, runs every scenario, both references and the starvation measurement without a wrong answer', async () => {
     const lines: string[] = [];
     const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
     const result = await runBenchmark({
@@ -142,6 +142,19 @@ describe('benchmark harness (smoke)', () => {
     if (!postgresUrl) {
       expect(result.budgets.filter((check) => check.pass !== null).map((check) => check.budget)).toEqual(['sign-in: bad input answers 4xx, never found', 'no errors in any scenario or reference']);
     }
+    // Issue 20: another client's GET by id alone and during one client's flood of sorted deep pages, on a
+    // gateway with the default in-flight cap; every read 200, every flood request 200 or 429 (with Retry-After).
+    const starvation = result.starvation!;
+    for (const [what, m] of [['alone', starvation.alone], ['during', starvation.during], ['flood', starvation.flood]] as const) {
+      expect({ what, errors: m.errors, failures: m.failures }).toEqual({ what, errors: 0, failures: [] });
+      expect(m.requests, what).toBeGreaterThan(0);
+    }
+    expect(starvation.flood.ok + starvation.flood.limited).toBe(starvation.flood.requests);
+    expect(starvation.flood.ok).toBeGreaterThan(0);
+    const starve = result.budgets.find((check) => check.budget === "another client's GET by id p99 < 200 ms while one client floods 40 sorted deep pages")!;
+    expect(starve.figure).toEqual({ value: starvation.during.p99, comparison: '<', limit: 200 });
+    expect(starve.pass).toBe(postgresUrl ? starvation.during.p99 < 200 : null);
+    expect(markdownReport(result)).toContain('| starve: the same, while one client floods 40 sorted deep pages (the next row) | 2 |');
     expect(flat.figure?.value).toBe(flatness.large.reqPerSec / flatness.small.reqPerSec);
     expect(markdownReport(result)).toContain('| GET /Users/:id | 2 |');
   }, 360_000);
